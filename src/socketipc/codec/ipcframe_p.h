@@ -1,0 +1,57 @@
+#ifndef IPCFRAME_P_H
+#define IPCFRAME_P_H
+
+//
+//  W A R N I N G
+//  -------------
+// This file is not part of the SocketIpc API. It may change without notice.
+//
+
+#include <QtCore/qbytearray.h>
+#include <QtCore/qbytearrayview.h>
+#include <QtCore/qstring.h>
+#include <QtCore/qvariant.h>
+
+// The wire format, as pure functions: a frame is the UTF-8 JSON text of
+// {"topic": string, "message": any JSON value} followed by two NUL bytes.
+namespace IpcFrame {
+
+inline constexpr char Delimiter[] = {'\0', '\0'};
+inline constexpr qsizetype DelimiterSize = 2;
+
+// Appends one whole frame to out. On a value JSON cannot hold, returns false, leaves out as
+// it was and says why in *error. An empty topic goes out as "none", as in the Node library.
+bool encode(QByteArray &out, QStringView topic, const QVariant &message, QString *error);
+
+// Parses the JSON text of one frame (without its delimiter).
+bool decode(QByteArrayView json, QString *topic, QVariant *message, QString *error);
+
+// Splits a byte stream into frames. Frames may arrive split at any byte or many at once;
+// the search resumes where it stopped, so a large frame is scanned once, not per read.
+class Decoder
+{
+public:
+    enum class Status { NeedMore, Frame, TooLarge };
+
+    explicit Decoder(qint64 maxFrameSize) : m_maxFrameSize(maxFrameSize) { }
+
+    void setMaxFrameSize(qint64 bytes) { m_maxFrameSize = bytes; }
+    qint64 maxFrameSize() const { return m_maxFrameSize; }
+
+    void append(const QByteArray &bytes);
+    // On Frame, *frame views the frame's JSON text until the next append() or next().
+    Status next(QByteArrayView *frame);
+    // Bytes held that are not yet a whole frame.
+    qsizetype pendingBytes() const { return m_buffer.size() - m_start; }
+    void clear();
+
+private:
+    QByteArray m_buffer;
+    qsizetype m_start = 0;   // first byte not yet handed out
+    qsizetype m_scan = 0;    // where the delimiter search resumes
+    qint64 m_maxFrameSize;
+};
+
+} // namespace IpcFrame
+
+#endif // IPCFRAME_P_H

@@ -1,0 +1,107 @@
+#ifndef IPCCLIENT_H
+#define IPCCLIENT_H
+
+#include "ipcerror.h"
+#include "ipctopic.h"
+#include "socketipcglobal.h"
+
+#include <QtCore/qobject.h>
+#include <QtCore/qvariant.h>
+
+#include <memory>
+
+class IpcClientPrivate;
+
+// Connects to an IpcServer (or a Node @crussell52/socket-ipc server) over a local socket.
+// Resilient: a failed connect is retried after retryDelay, an unexpected disconnect is
+// followed by a reconnect after reconnectDelay, until close().
+class SOCKETIPC_EXPORT IpcClient : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(IpcClient)
+    Q_PROPERTY(QString socketPath READ socketPath WRITE setSocketPath NOTIFY socketPathChanged)
+    Q_PROPERTY(State state READ state NOTIFY stateChanged)
+    // A delay is fixed, or random in [delay, delayMax] when delayMax is greater; -1 = fixed.
+    Q_PROPERTY(int retryDelay READ retryDelay WRITE setRetryDelay NOTIFY retryDelayChanged)
+    Q_PROPERTY(int retryDelayMax READ retryDelayMax WRITE setRetryDelayMax NOTIFY retryDelayChanged)
+    Q_PROPERTY(int reconnectDelay READ reconnectDelay WRITE setReconnectDelay NOTIFY reconnectDelayChanged)
+    Q_PROPERTY(int reconnectDelayMax READ reconnectDelayMax WRITE setReconnectDelayMax NOTIFY reconnectDelayChanged)
+    Q_PROPERTY(qint64 maxFrameSize READ maxFrameSize WRITE setMaxFrameSize NOTIFY maxFrameSizeChanged)
+    Q_PROPERTY(IpcError::Error error READ error NOTIFY errorOccurred)
+    Q_PROPERTY(QString errorString READ errorString NOTIFY errorOccurred)
+public:
+    enum class State {
+        Unconnected,  // connectToServer() not called yet
+        Connecting,   // trying, or waiting to retry or reconnect
+        Connected,
+        Closed,       // close() was called; connectToServer() starts over
+    };
+    Q_ENUM(State)
+
+    static constexpr int DefaultRetryDelay = 1000;
+    static constexpr int DefaultReconnectDelay = 100;
+    static constexpr qint64 DefaultMaxFrameSize = 64 * 1024 * 1024;
+
+    explicit IpcClient(QObject *parent = nullptr);
+    ~IpcClient() override;
+
+    QString socketPath() const;
+    void setSocketPath(const QString &path);   // takes effect at the next connect attempt
+    State state() const;
+    bool isConnected() const { return state() == State::Connected; }
+
+    int retryDelay() const;
+    void setRetryDelay(int msecs);
+    void setRetryDelay(int minMsecs, int maxMsecs);
+    int retryDelayMax() const;
+    void setRetryDelayMax(int msecs);
+    int reconnectDelay() const;
+    void setReconnectDelay(int msecs);
+    void setReconnectDelay(int minMsecs, int maxMsecs);
+    int reconnectDelayMax() const;
+    void setReconnectDelayMax(int msecs);
+
+    qint64 maxFrameSize() const;
+    void setMaxFrameSize(qint64 bytes);
+
+    IpcError::Error error() const;
+    QString errorString() const;
+
+    // The client-owned subscription to one topic: the same object for the same name.
+    IpcTopic *topic(const QString &name);
+
+    // Calls functor(message) for each message on topic while context lives.
+    template <typename Functor>
+    QMetaObject::Connection on(const QString &topicName, const QObject *context, Functor &&functor)
+    {
+        return QObject::connect(topic(topicName), &IpcTopic::messageReceived, context,
+                                std::forward<Functor>(functor));
+    }
+
+public Q_SLOTS:
+    void connectToServer(const QString &socketPath = {});
+    // Stops retrying, writes what is pending, disconnects; closed() follows.
+    void close();
+    bool send(const QString &topic, const QVariant &message);
+
+Q_SIGNALS:
+    void socketPathChanged();
+    void stateChanged(IpcClient::State state);
+    void retryDelayChanged();
+    void reconnectDelayChanged();
+    void maxFrameSizeChanged();
+    void connected();
+    void reconnected();            // after connected(), when it follows a disconnect
+    void disconnected();           // unexpected: a reconnect is scheduled
+    void connectError(const QString &description);   // an attempt failed: a retry is scheduled
+    void messageReceived(const QString &topic, const QVariant &message);
+    void errorOccurred(IpcError::Error error, const QString &description);
+    void closed();
+
+private:
+    friend class IpcClientPrivate;
+    friend class IpcTopicRegistry;
+    std::unique_ptr<IpcClientPrivate> d;
+};
+
+#endif // IPCCLIENT_H

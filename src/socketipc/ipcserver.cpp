@@ -1,0 +1,336 @@
+#include "ipcserver.h"
+#include "ipcserver_p.h"
+
+#include "codec/ipcframe_p.h"
+#include "transport/ipclocalpath_p.h"
+
+#include <QtCore/qfile.h>
+#include <QtCore/qpointer.h>
+#include <QtCore/quuid.h>
+#include <QtNetwork/qlocalserver.h>
+
+IpcServer::IpcServer(QObject *parent) : QObject(parent), d(std::make_unique<IpcServerPrivate>(this))
+{
+}
+
+IpcServer::~IpcServer()
+{
+    // Silently: no signal may reach a half-destroyed object.
+    const QList<IpcConnection *> connections = std::exchange(d->connections, {});
+    d->connectionsById.clear();
+    qDeleteAll(connections);
+    delete d->server;   // closes, and removes the socket file
+}
+
+QString IpcServer::socketPath() const
+{
+    return d->socketPath;
+}
+
+void IpcServer::setSocketPath(const QString &path)
+{
+    if (d->socketPath == path)
+        return;
+    d->socketPath = path;
+    emit socketPathChanged();
+}
+
+bool IpcServer::isListening() const
+{
+    return d->state == IpcServerPrivate::State::Listening;
+}
+
+int IpcServer::clientCount() const
+{
+    return int(d->connections.size());
+}
+
+QStringList IpcServer::clientIds() const
+{
+    QStringList ids;
+    ids.reserve(d->connections.size());
+    for (const IpcConnection *connection : std::as_const(d->connections))
+        ids.append(connection->id());
+    return ids;
+}
+
+qint64 IpcServer::maxFrameSize() const
+{
+    return d->maxFrameSize;
+}
+
+void IpcServer::setMaxFrameSize(qint64 bytes)
+{
+    bytes = qMax<qint64>(bytes, 1);
+    if (d->maxFrameSize == bytes)
+        return;
+    d->maxFrameSize = bytes;
+    for (IpcConnection *connection : std::as_const(d->connections))
+        connection->setMaxFrameSize(bytes);
+    emit maxFrameSizeChanged();
+}
+
+IpcServer::SocketAccess IpcServer::socketAccess() const
+{
+    return d->socketAccess;
+}
+
+void IpcServer::setSocketAccess(SocketAccess access)
+{
+    if (d->socketAccess == access)
+        return;
+    d->socketAccess = access;
+    emit socketAccessChanged();
+}
+
+IpcError::Error IpcServer::error() const
+{
+    return d->error;
+}
+
+QString IpcServer::errorString() const
+{
+    return d->errorString;
+}
+
+IpcPeerCredentials IpcServer::peerCredentials(const QString &clientId) const
+{
+    const IpcConnection *connection = d->connectionsById.value(clientId);
+    return connection ? connection->peerCredentials() : IpcPeerCredentials();
+}
+
+IpcTopic *IpcServer::topic(const QString &name)
+{
+    return d->topics.owned(name, this);
+}
+
+bool IpcServer::listen(const QString &socketPath)
+{
+    if (d->state == IpcServerPrivate::State::Listening) {
+        qWarning("IpcServer::listen: already listening on %ls", qUtf16Printable(d->socketPath));
+        return false;
+    }
+    if (!socketPath.isEmpty())
+        setSocketPath(socketPath);
+
+    const QString path = IpcLocalPath::resolve(d->socketPath);
+    if (const QString invalid = IpcLocalPath::invalidReason(path); !invalid.isEmpty()) {
+        d->setError(IpcError::SocketError, QStringLiteral("cannot listen: %1").arg(invalid));
+        return false;
+    }
+
+    QString why;
+    switch (IpcLocalPath::probe(path, &why)) {
+    case IpcLocalPath::Probe::Absent:
+        break;
+    case IpcLocalPath::Probe::Live:
+        d->setError(IpcError::AddressInUseError,
+                    QStringLiteral("cannot listen: a server is already listening on %1").arg(path));
+        return false;
+    case IpcLocalPath::Probe::Stale:
+        // Left behind by a server that died: take it over.
+        if (!QFile::remove(path) && QFile::exists(path)) {
+            d->setError(IpcError::SocketError,
+                        QStringLiteral("cannot remove the stale socket file %1").arg(path));
+            return false;
+        }
+        break;
+    case IpcLocalPath::Probe::NotASocket:
+        d->setError(IpcError::AddressInUseError,
+                    QStringLiteral("cannot listen: %1 exists and is not a socket").arg(path));
+        return false;
+    case IpcLocalPath::Probe::Failed:
+        d->setError(IpcError::SocketError,
+                    QStringLiteral("cannot listen on %1: %2").arg(path, why));
+        return false;
+    }
+
+    auto *server = new QLocalServer(this);
+    switch (d->socketAccess) {
+    case SocketAccess::OwnerOnly:
+        server->setSocketOptions(QLocalServer::UserAccessOption);
+        break;
+    case SocketAccess::OwnerAndGroup:
+        server->setSocketOptions(QLocalServer::UserAccessOption | QLocalServer::GroupAccessOption);
+        break;
+    case SocketAccess::Everyone:
+        server->setSocketOptions(QLocalServer::WorldAccessOption);
+        break;
+    }
+    server->setListenBacklogSize(128);
+    if (!server->listen(path)) {
+        const bool inUse = server->serverError() == QAbstractSocket::AddressInUseError;
+        d->setError(inUse ? IpcError::AddressInUseError : IpcError::SocketError,
+                    QStringLiteral("cannot listen on %1: %2").arg(path, server->errorString()));
+        delete server;
+        return false;
+    }
+    QObject::connect(server, &QLocalServer::newConnection, this, [this] { d->acceptConnections(); });
+    d->server = server;
+    d->state = IpcServerPrivate::State::Listening;
+    emit listeningChanged(true);
+    return true;
+}
+
+void IpcServer::close()
+{
+    using State = IpcServerPrivate::State;
+    if (d->state == State::Closed || d->state == State::Closing)
+        return;
+    const bool wasListening = d->state == State::Listening;
+    d->state = State::Closing;
+    if (d->server) {
+        d->server->disconnect(this);
+        d->server->close();
+        d->server->deleteLater();
+        d->server = nullptr;
+    }
+    if (wasListening)
+        emit listeningChanged(false);
+
+    const QPointer<IpcServer> guard(this);
+    const QList<IpcConnection *> connections = d->connections;
+    for (IpcConnection *connection : connections) {
+        connection->close();
+        if (!guard)
+            return;
+    }
+    d->finishClosingIfDone();
+}
+
+bool IpcServer::send(const QString &topic, const QVariant &message, const QString &clientId)
+{
+    using State = IpcServerPrivate::State;
+    if (d->state == State::Closing || d->state == State::Closed) {
+        d->setError(IpcError::SendAfterCloseError,
+                    QStringLiteral("cannot send \"%1\": the server is closed").arg(topic), clientId);
+        return false;
+    }
+    IpcConnection *connection = d->openConnection(clientId);
+    if (!connection) {
+        d->setError(IpcError::BadClientError,
+                    QStringLiteral("cannot send \"%1\": no client with id \"%2\"").arg(topic, clientId),
+                    clientId);
+        return false;
+    }
+    QByteArray frame;
+    QString why;
+    if (!IpcFrame::encode(frame, topic, message, &why)) {
+        d->setError(IpcError::EncodeError, why, clientId);
+        return false;
+    }
+    connection->write(frame);
+    return true;
+}
+
+void IpcServer::broadcast(const QString &topic, const QVariant &message)
+{
+    using State = IpcServerPrivate::State;
+    if (d->state == State::Closing || d->state == State::Closed) {
+        d->setError(IpcError::SendAfterCloseError,
+                    QStringLiteral("cannot broadcast \"%1\": the server is closed").arg(topic));
+        return;
+    }
+    if (d->connections.isEmpty())
+        return;
+    QByteArray frame;
+    QString why;
+    if (!IpcFrame::encode(frame, topic, message, &why)) {
+        d->setError(IpcError::EncodeError, why);
+        return;
+    }
+    // Encoded once; every socket shares the same bytes. A write may fail and drop its
+    // connection, so walk a copy.
+    const QList<IpcConnection *> connections = d->connections;
+    const QPointer<IpcServer> guard(this);
+    for (IpcConnection *connection : connections) {
+        connection->write(frame);
+        if (!guard)
+            return;
+    }
+}
+
+void IpcServer::disconnectClient(const QString &clientId)
+{
+    IpcConnection *connection = d->openConnection(clientId);
+    if (!connection) {
+        d->setError(IpcError::BadClientError,
+                    QStringLiteral("cannot disconnect: no client with id \"%1\"").arg(clientId),
+                    clientId);
+        return;
+    }
+    connection->close();
+}
+
+void IpcServerPrivate::acceptConnections()
+{
+    const QPointer<IpcServer> guard(q);
+    while (server && server->hasPendingConnections()) {
+        QLocalSocket *socket = server->nextPendingConnection();
+        auto *connection = new IpcConnection(socket, maxFrameSize, this, q);
+        const QString id = QUuid::createUuid().toString(QUuid::WithoutBraces);
+        connection->setId(id);
+        connections.append(connection);
+        connectionsById.insert(id, connection);
+        emit q->clientCountChanged();
+        if (!guard)
+            return;
+        emit q->clientConnected(id);
+        if (!guard)
+            return;
+    }
+}
+
+void IpcServerPrivate::finishClosingIfDone()
+{
+    if (state != State::Closing || !connections.isEmpty())
+        return;
+    state = State::Closed;
+    emit q->closed();
+}
+
+void IpcServerPrivate::setError(IpcError::Error code, const QString &description,
+                                const QString &clientId)
+{
+    error = code;
+    errorString = description;
+    emit q->errorOccurred(code, description, clientId);
+}
+
+IpcConnection *IpcServerPrivate::openConnection(const QString &clientId) const
+{
+    IpcConnection *connection = connectionsById.value(clientId);
+    return connection && connection->isOpen() ? connection : nullptr;
+}
+
+void IpcServerPrivate::connectionMessage(IpcConnection *connection, const QString &topic,
+                                         const QVariant &message)
+{
+    const QPointer<IpcServer> guard(q);
+    const QString id = connection->id();
+    emit q->messageReceived(topic, message, id);
+    if (guard)
+        topics.deliver(topic, message, id);
+}
+
+void IpcServerPrivate::connectionError(IpcConnection *connection, IpcError::Error code,
+                                       const QString &description)
+{
+    setError(code, QStringLiteral("client %1: %2").arg(connection->id(), description),
+             connection->id());
+}
+
+void IpcServerPrivate::connectionClosed(IpcConnection *connection)
+{
+    const QString id = connection->id();
+    connections.removeOne(connection);
+    connectionsById.remove(id);
+    connection->deleteLater();
+
+    const QPointer<IpcServer> guard(q);
+    emit q->clientCountChanged();
+    if (guard)
+        emit q->clientDisconnected(id);
+    if (guard)
+        finishClosingIfDone();
+}

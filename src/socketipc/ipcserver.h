@@ -1,0 +1,105 @@
+#ifndef IPCSERVER_H
+#define IPCSERVER_H
+
+#include "ipcerror.h"
+#include "ipcpeercredentials.h"
+#include "ipctopic.h"
+#include "socketipcglobal.h"
+
+#include <QtCore/qobject.h>
+#include <QtCore/qstringlist.h>
+#include <QtCore/qvariant.h>
+
+#include <memory>
+
+class IpcServerPrivate;
+
+// Listens on a local (Unix domain) socket and exchanges {topic, message} frames with any
+// number of clients, each known by a UUID client id. Wire-compatible with the servers and
+// clients of the Node library @crussell52/socket-ipc.
+class SOCKETIPC_EXPORT IpcServer : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(IpcServer)
+    Q_PROPERTY(QString socketPath READ socketPath WRITE setSocketPath NOTIFY socketPathChanged)
+    Q_PROPERTY(bool listening READ isListening NOTIFY listeningChanged)
+    Q_PROPERTY(int clientCount READ clientCount NOTIFY clientCountChanged)
+    Q_PROPERTY(QStringList clientIds READ clientIds NOTIFY clientCountChanged)
+    Q_PROPERTY(qint64 maxFrameSize READ maxFrameSize WRITE setMaxFrameSize NOTIFY maxFrameSizeChanged)
+    Q_PROPERTY(SocketAccess socketAccess READ socketAccess WRITE setSocketAccess NOTIFY socketAccessChanged)
+    Q_PROPERTY(IpcError::Error error READ error NOTIFY errorOccurred)
+    Q_PROPERTY(QString errorString READ errorString NOTIFY errorOccurred)
+public:
+    // Who may connect, as file permissions on the socket file.
+    enum class SocketAccess {
+        OwnerOnly,      // 0700: the owner of the server process (the default)
+        OwnerAndGroup,  // 0770: and its group
+        Everyone,       // 0777: every local user
+    };
+    Q_ENUM(SocketAccess)
+
+    static constexpr qint64 DefaultMaxFrameSize = 64 * 1024 * 1024;
+
+    explicit IpcServer(QObject *parent = nullptr);
+    ~IpcServer() override;
+
+    QString socketPath() const;
+    void setSocketPath(const QString &path);   // takes effect at the next listen()
+    bool isListening() const;
+    int clientCount() const;
+    QStringList clientIds() const;
+    qint64 maxFrameSize() const;
+    void setMaxFrameSize(qint64 bytes);
+    SocketAccess socketAccess() const;
+    void setSocketAccess(SocketAccess access);  // takes effect at the next listen()
+
+    IpcError::Error error() const;
+    QString errorString() const;
+
+    // The kernel's view of the client's process; invalid for an unknown id.
+    Q_INVOKABLE IpcPeerCredentials peerCredentials(const QString &clientId) const;
+
+    // The server-owned subscription to one topic: the same object for the same name, until
+    // deleted. Use its messageReceived(message, clientId) signal, or on() below.
+    IpcTopic *topic(const QString &name);
+
+    // Calls functor(message[, clientId]) for each message on topic while context lives.
+    // QObject::disconnect() on the returned connection unsubscribes.
+    template <typename Functor>
+    QMetaObject::Connection on(const QString &topicName, const QObject *context, Functor &&functor)
+    {
+        return QObject::connect(topic(topicName), &IpcTopic::messageReceived, context,
+                                std::forward<Functor>(functor));
+    }
+
+public Q_SLOTS:
+    // Starts listening on path (or socketPath()). A dead socket file left by a crashed server
+    // is removed; a live server there is an AddressInUseError. Returns false on error.
+    bool listen(const QString &socketPath = {});
+    // Stops listening and ends every connection once its pending output is written;
+    // closed() follows when all of them have ended.
+    void close();
+    bool send(const QString &topic, const QVariant &message, const QString &clientId);
+    void broadcast(const QString &topic, const QVariant &message);
+    void disconnectClient(const QString &clientId);
+
+Q_SIGNALS:
+    void socketPathChanged();
+    void listeningChanged(bool listening);
+    void clientCountChanged();
+    void maxFrameSizeChanged();
+    void socketAccessChanged();
+    void clientConnected(const QString &clientId);
+    void clientDisconnected(const QString &clientId);
+    void messageReceived(const QString &topic, const QVariant &message, const QString &clientId);
+    // clientId names the connection concerned, empty when the error is the server's own.
+    void errorOccurred(IpcError::Error error, const QString &description, const QString &clientId);
+    void closed();
+
+private:
+    friend class IpcServerPrivate;
+    friend class IpcTopicRegistry;
+    std::unique_ptr<IpcServerPrivate> d;
+};
+
+#endif // IPCSERVER_H

@@ -1,0 +1,51 @@
+#ifndef IPCSERVER_P_H
+#define IPCSERVER_P_H
+
+//
+//  W A R N I N G
+//  -------------
+// This file is not part of the SocketIpc API. It may change without notice.
+//
+
+#include "ipcserver.h"
+#include "ipctopic_p.h"
+#include "transport/ipcconnection_p.h"
+
+#include <QtCore/qhash.h>
+#include <QtCore/qlist.h>
+
+class QLocalServer;
+
+class IpcServerPrivate final : public IpcConnection::Handler
+{
+public:
+    enum class State { Idle, Listening, Closing, Closed };
+
+    explicit IpcServerPrivate(IpcServer *q) : q(q) { }
+
+    void acceptConnections();
+    void finishClosingIfDone();
+    void setError(IpcError::Error error, const QString &description, const QString &clientId = {});
+    IpcConnection *openConnection(const QString &clientId) const;
+
+    void connectionMessage(IpcConnection *connection, const QString &topic,
+                           const QVariant &message) override;
+    void connectionError(IpcConnection *connection, IpcError::Error error,
+                         const QString &description) override;
+    void connectionClosed(IpcConnection *connection) override;
+
+    IpcServer *const q;
+    QLocalServer *server = nullptr;
+    State state = State::Idle;
+    QString socketPath;
+    qint64 maxFrameSize = IpcServer::DefaultMaxFrameSize;
+    IpcServer::SocketAccess socketAccess = IpcServer::SocketAccess::OwnerOnly;
+    // In connection order, and by id.
+    QList<IpcConnection *> connections;
+    QHash<QString, IpcConnection *> connectionsById;
+    IpcError::Error error = IpcError::NoError;
+    QString errorString;
+    IpcTopicRegistry topics;
+};
+
+#endif // IPCSERVER_P_H

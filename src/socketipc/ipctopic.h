@@ -1,0 +1,52 @@
+#ifndef IPCTOPIC_H
+#define IPCTOPIC_H
+
+#include "socketipcglobal.h"
+
+#include <QtCore/qobject.h>
+#include <QtCore/qvariant.h>
+
+#include <memory>
+
+class IpcTopicPrivate;
+
+// One topic's messages from an IpcServer or an IpcClient (the source). Only messages whose
+// topic equals name() reach it; delivery costs a hash look-up, whatever the number of
+// topics. Deleting the object, or clearing source or name, unsubscribes.
+class SOCKETIPC_EXPORT IpcTopic : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(IpcTopic)
+    Q_PROPERTY(QObject *source READ source WRITE setSource NOTIFY sourceChanged)
+    Q_PROPERTY(QString name READ name WRITE setName NOTIFY nameChanged)
+    Q_PROPERTY(QVariant lastMessage READ lastMessage NOTIFY lastMessageChanged)
+    Q_PROPERTY(QString lastClientId READ lastClientId NOTIFY lastMessageChanged)
+    Q_PROPERTY(int count READ count NOTIFY countChanged)
+public:
+    explicit IpcTopic(QObject *parent = nullptr);
+    // Subscribes to name on source (an IpcServer or IpcClient); parented to parent.
+    IpcTopic(const QString &name, QObject *source, QObject *parent = nullptr);
+    ~IpcTopic() override;
+
+    QObject *source() const;
+    void setSource(QObject *source);
+    QString name() const;
+    void setName(const QString &name);
+
+    QVariant lastMessage() const;
+    QString lastClientId() const;   // the sender, when the source is a server
+    int count() const;              // messages received since the subscription started
+
+Q_SIGNALS:
+    void messageReceived(const QVariant &message, const QString &clientId);
+    void sourceChanged();
+    void nameChanged();
+    void lastMessageChanged();
+    void countChanged();
+
+private:
+    friend class IpcTopicRegistry;
+    std::unique_ptr<IpcTopicPrivate> d;
+};
+
+#endif // IPCTOPIC_H

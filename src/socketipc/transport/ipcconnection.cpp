@@ -1,0 +1,145 @@
+#include "ipcconnection_p.h"
+
+#include <QtCore/qpointer.h>
+
+#include <sys/socket.h>
+#include <sys/types.h>
+
+IpcConnection::IpcConnection(QLocalSocket *socket, qint64 maxFrameSize, Handler *handler,
+                             QObject *parent)
+    : QObject(parent), m_socket(socket), m_handler(handler), m_decoder(maxFrameSize)
+{
+    m_socket->setParent(this);
+    connect(m_socket, &QLocalSocket::readyRead, this, &IpcConnection::readFrames);
+    connect(m_socket, &QLocalSocket::errorOccurred, this, &IpcConnection::onSocketError);
+    connect(m_socket, &QLocalSocket::disconnected, this, &IpcConnection::onDisconnected);
+    // Bytes may have arrived with the connection itself.
+    if (m_socket->bytesAvailable() > 0)
+        QMetaObject::invokeMethod(this, &IpcConnection::readFrames, Qt::QueuedConnection);
+}
+
+IpcConnection::~IpcConnection()
+{
+    // No callbacks from a connection being destroyed.
+    m_socket->disconnect(this);
+}
+
+IpcPeerCredentials IpcConnection::peerCredentials() const
+{
+#if defined(SO_PEERCRED)
+    struct ucred cred = {};
+    socklen_t length = sizeof cred;
+    const qintptr fd = m_socket->socketDescriptor();
+    if (fd >= 0 && ::getsockopt(int(fd), SOL_SOCKET, SO_PEERCRED, &cred, &length) == 0)
+        return IpcPeerCredentials(cred.pid, cred.uid, cred.gid);
+#endif
+    return {};
+}
+
+void IpcConnection::write(const QByteArray &frame)
+{
+    if (m_state != State::Open)
+        return;
+    if (m_socket->write(frame) != frame.size())
+        fail(IpcError::SocketError, m_socket->errorString());
+}
+
+void IpcConnection::close()
+{
+    if (m_state != State::Open)
+        return;
+    m_state = State::Closing;
+    // Returns at once; disconnected() follows when the output buffer is empty, which
+    // may be right now.
+    m_socket->disconnectFromServer();
+    if (m_socket->state() == QLocalSocket::UnconnectedState)
+        onDisconnected();
+}
+
+void IpcConnection::abort()
+{
+    if (m_state == State::Closed)
+        return;
+    m_socket->disconnect(this);
+    m_socket->abort();
+    finish();
+}
+
+void IpcConnection::readFrames()
+{
+    if (m_state == State::Closed)
+        return;
+    m_decoder.append(m_socket->readAll());
+
+    const QPointer<IpcConnection> guard(this);
+    QByteArrayView json;
+    QString topic;
+    QVariant message;
+    QString error;
+    for (;;) {
+        switch (m_decoder.next(&json)) {
+        case IpcFrame::Decoder::Status::NeedMore:
+            return;
+        case IpcFrame::Decoder::Status::TooLarge:
+            fail(IpcError::FrameTooLargeError,
+                 QStringLiteral("a frame exceeds the maximum frame size of %1 bytes")
+                         .arg(m_decoder.maxFrameSize()));
+            return;
+        case IpcFrame::Decoder::Status::Frame:
+            if (!IpcFrame::decode(json, &topic, &message, &error)) {
+                fail(IpcError::DecodeError, QStringLiteral("malformed frame: %1").arg(error));
+                return;
+            }
+            m_handler->connectionMessage(this, topic, message);
+            // The handler may have closed or even deleted this connection.
+            if (!guard || m_state == State::Closed)
+                return;
+            break;
+        }
+    }
+}
+
+void IpcConnection::onSocketError(QLocalSocket::LocalSocketError error)
+{
+    if (m_state == State::Closed)
+        return;
+    // A peer closing is an ordinary end, not an error.
+    if (error != QLocalSocket::PeerClosedError && m_state == State::Open)
+        m_handler->connectionError(this, IpcError::SocketError, m_socket->errorString());
+    // Some errors end the socket without a disconnected() signal.
+    if (m_state != State::Closed && m_socket->state() == QLocalSocket::UnconnectedState)
+        onDisconnected();
+}
+
+void IpcConnection::onDisconnected()
+{
+    if (m_state == State::Closed)
+        return;
+    // Whole frames that arrived before the end are still delivered; a trailing partial
+    // frame from a dead peer is dropped.
+    if (m_socket->bytesAvailable() > 0) {
+        const QPointer<IpcConnection> guard(this);
+        readFrames();
+        if (!guard || m_state == State::Closed)
+            return;
+    }
+    m_socket->disconnect(this);
+    finish();
+}
+
+void IpcConnection::fail(IpcError::Error error, const QString &description)
+{
+    if (m_state == State::Closed)
+        return;
+    const QPointer<IpcConnection> guard(this);
+    m_handler->connectionError(this, error, description);
+    if (guard)
+        abort();
+}
+
+void IpcConnection::finish()
+{
+    m_state = State::Closed;
+    m_decoder.clear();
+    m_handler->connectionClosed(this);
+}

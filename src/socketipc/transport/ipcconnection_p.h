@@ -1,0 +1,73 @@
+#ifndef IPCCONNECTION_P_H
+#define IPCCONNECTION_P_H
+
+//
+//  W A R N I N G
+//  -------------
+// This file is not part of the SocketIpc API. It may change without notice.
+//
+
+#include "../codec/ipcframe_p.h"
+#include "../ipcerror.h"
+#include "../ipcpeercredentials.h"
+
+#include <QtCore/qobject.h>
+#include <QtNetwork/qlocalsocket.h>
+
+// One established connection, server side or client side: the single read and write path.
+// It decodes incoming frames and reports them, one call per event, to its Handler.
+class IpcConnection : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(IpcConnection)
+public:
+    class Handler
+    {
+    public:
+        virtual void connectionMessage(IpcConnection *connection, const QString &topic,
+                                       const QVariant &message) = 0;
+        // The connection is dropped right after a Decode or FrameTooLarge error.
+        virtual void connectionError(IpcConnection *connection, IpcError::Error error,
+                                     const QString &description) = 0;
+        // Called once, whatever ended the connection; the handler deletes it later.
+        virtual void connectionClosed(IpcConnection *connection) = 0;
+
+    protected:
+        ~Handler() = default;
+    };
+
+    // Takes ownership of a connected socket.
+    IpcConnection(QLocalSocket *socket, qint64 maxFrameSize, Handler *handler,
+                  QObject *parent = nullptr);
+    ~IpcConnection() override;
+
+    void setId(const QString &id) { m_id = id; }
+    QString id() const { return m_id; }
+    IpcPeerCredentials peerCredentials() const;
+
+    // Open: neither closing nor closed; only an open connection accepts writes.
+    bool isOpen() const { return m_state == State::Open; }
+    void setMaxFrameSize(qint64 bytes) { m_decoder.setMaxFrameSize(bytes); }
+    void write(const QByteArray &frame);
+    // Ends the connection once pending output is written.
+    void close();
+    // Ends the connection now, discarding pending output.
+    void abort();
+
+private:
+    enum class State { Open, Closing, Closed };
+
+    void readFrames();
+    void onSocketError(QLocalSocket::LocalSocketError error);
+    void onDisconnected();
+    void fail(IpcError::Error error, const QString &description);
+    void finish();
+
+    QLocalSocket *m_socket;
+    Handler *m_handler;
+    IpcFrame::Decoder m_decoder;
+    QString m_id;
+    State m_state = State::Open;
+};
+
+#endif // IPCCONNECTION_P_H

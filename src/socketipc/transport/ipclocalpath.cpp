@@ -1,0 +1,74 @@
+#include "ipclocalpath_p.h"
+
+#include <QtCore/qdir.h>
+#include <QtCore/qfile.h>
+#include <QtCore/qfileinfo.h>
+
+#include <cerrno>
+#include <cstring>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+namespace IpcLocalPath {
+
+QString resolve(const QString &path)
+{
+    if (path.isEmpty())
+        return path;
+    return QDir::cleanPath(QDir::current().absoluteFilePath(path));
+}
+
+QString invalidReason(const QString &resolvedPath)
+{
+    if (resolvedPath.isEmpty())
+        return QStringLiteral("no socket path is set");
+    constexpr qsizetype maxLength = sizeof(sockaddr_un::sun_path) - 1;
+    const qsizetype length = QFile::encodeName(resolvedPath).size();
+    if (length > maxLength)
+        return QStringLiteral("the socket path %1 is %2 bytes long; the limit is %3")
+                .arg(resolvedPath)
+                .arg(length)
+                .arg(maxLength);
+    return {};
+}
+
+Probe probe(const QString &resolvedPath, QString *error)
+{
+    const QByteArray encoded = QFile::encodeName(resolvedPath);
+    struct stat status;
+    if (::lstat(encoded.constData(), &status) != 0) {
+        if (errno == ENOENT)
+            return Probe::Absent;
+        *error = QString::fromLocal8Bit(std::strerror(errno));
+        return Probe::Failed;
+    }
+    if (!S_ISSOCK(status.st_mode))
+        return Probe::NotASocket;
+
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        *error = QString::fromLocal8Bit(std::strerror(errno));
+        return Probe::Failed;
+    }
+    sockaddr_un address = {};
+    address.sun_family = AF_UNIX;
+    std::memcpy(address.sun_path, encoded.constData(),
+                qMin<size_t>(encoded.size(), sizeof address.sun_path - 1));
+    const int result = ::connect(fd, reinterpret_cast<sockaddr *>(&address), sizeof address);
+    const int connectErrno = errno;
+    ::close(fd);
+
+    // A full backlog (EAGAIN) still means someone is listening.
+    if (result == 0 || connectErrno == EAGAIN || connectErrno == EINPROGRESS)
+        return Probe::Live;
+    if (connectErrno == ECONNREFUSED)
+        return Probe::Stale;
+    if (connectErrno == ENOENT)
+        return Probe::Absent;
+    *error = QString::fromLocal8Bit(std::strerror(connectErrno));
+    return Probe::Failed;
+}
+
+} // namespace IpcLocalPath
