@@ -1,0 +1,480 @@
+#include "testpeer.h"
+
+#include <SocketIpc/IpcClient>
+#include <SocketIpc/IpcServer>
+
+#include <QtCore/qelapsedtimer.h>
+#include <QtCore/qfile.h>
+#include <QtNetwork/qlocalserver.h>
+#include <QtNetwork/qlocalsocket.h>
+#include <QtTest/qsignalspy.h>
+#include <QtTest/qtest.h>
+
+#include <cmath>
+#include <memory>
+
+class tst_IpcClient : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void init();
+
+    void defaults();
+    void delaysAreFixedOrRanges();
+    void retriesUntilServerAppears();
+    void retryWaitsAtLeastRetryDelay();
+    void statesFollowTheConnection();
+    void reconnectsAfterServerProcessIsKilled();
+    void reconnectsAfterServerRestartsInProcess();
+    void connectToServerTwiceIsRefused();
+
+    void sendsAndReceivesThroughARealServer();
+    void topicAndFunctorSubscriptions();
+    void sendWhileNotConnectedIsNoServerError();
+    void sendAfterCloseIsSendAfterCloseError();
+    void unencodableMessageIsEncodeError();
+
+    void closeWhileUnconnectedEmitsClosedAtOnce();
+    void closeStopsRetrying();
+    void messageSentRightBeforeCloseIsDelivered();
+    void noReconnectAfterClose();
+    void canConnectAgainAfterClose();
+
+    void malformedFrameFromServerIsDecodeErrorThenReconnect();
+    void oversizedFrameFromServerIsFrameTooLargeError();
+
+private:
+    QString socketPath() const { return m_dir->filePath(QStringLiteral("s.sock")); }
+    // A client with quick retries, connected to server.
+    std::unique_ptr<IpcClient> connectedClient(IpcServer &server);
+    std::unique_ptr<QTemporaryDir> m_dir;
+};
+
+void tst_IpcClient::init()
+{
+    m_dir = std::make_unique<QTemporaryDir>();
+    QVERIFY(m_dir->isValid());
+}
+
+std::unique_ptr<IpcClient> tst_IpcClient::connectedClient(IpcServer &server)
+{
+    auto client = std::make_unique<IpcClient>();
+    client->setRetryDelay(20);
+    client->setReconnectDelay(20);
+    QSignalSpy serverSpy(&server, &IpcServer::clientConnected);
+    QSignalSpy clientSpy(client.get(), &IpcClient::connected);
+    client->connectToServer(socketPath());
+    [&] {
+        QTRY_COMPARE(clientSpy.count(), 1);
+        QTRY_COMPARE(serverSpy.count(), 1);
+    }();
+    return client;
+}
+
+void tst_IpcClient::defaults()
+{
+    IpcClient client;
+    QCOMPARE(client.state(), IpcClient::State::Unconnected);
+    QCOMPARE(client.retryDelay(), 1000);      // as in the Node library
+    QCOMPARE(client.reconnectDelay(), 100);
+    QCOMPARE(client.retryDelayMax(), -1);
+    QCOMPARE(client.maxFrameSize(), 64 * 1024 * 1024);
+    QCOMPARE(client.error(), IpcError::NoError);
+}
+
+void tst_IpcClient::delaysAreFixedOrRanges()
+{
+    IpcClient client;
+    QSignalSpy retrySpy(&client, &IpcClient::retryDelayChanged);
+    client.setRetryDelay(200, 500);
+    QCOMPARE(client.retryDelay(), 200);
+    QCOMPARE(client.retryDelayMax(), 500);
+    client.setRetryDelay(300);
+    QCOMPARE(client.retryDelay(), 300);
+    QCOMPARE(client.retryDelayMax(), -1);
+    // Order-independent, as QML assigns properties in no fixed order.
+    client.setRetryDelayMax(900);
+    client.setRetryDelay(100, client.retryDelayMax());
+    QCOMPARE(client.retryDelay(), 100);
+    QCOMPARE(client.retryDelayMax(), 900);
+    QCOMPARE(retrySpy.count(), 4);
+
+    QSignalSpy reconnectSpy(&client, &IpcClient::reconnectDelayChanged);
+    client.setReconnectDelay(10, 20);
+    QCOMPARE(client.reconnectDelay(), 10);
+    QCOMPARE(client.reconnectDelayMax(), 20);
+    client.setReconnectDelayMax(-1);
+    QCOMPARE(client.reconnectDelayMax(), -1);
+    QCOMPARE(reconnectSpy.count(), 2);
+}
+
+void tst_IpcClient::retriesUntilServerAppears()
+{
+    IpcClient client;
+    client.setRetryDelay(20, 40);
+    QSignalSpy connectErrorSpy(&client, &IpcClient::connectError);
+    QSignalSpy connectedSpy(&client, &IpcClient::connected);
+    QSignalSpy reconnectedSpy(&client, &IpcClient::reconnected);
+    client.connectToServer(socketPath());
+    QCOMPARE(client.state(), IpcClient::State::Connecting);
+    QTRY_VERIFY(connectErrorSpy.count() >= 3);
+    QVERIFY(connectErrorSpy.at(0).at(0).toString().contains(socketPath()));
+    QCOMPARE(client.state(), IpcClient::State::Connecting);
+    QCOMPARE(connectedSpy.count(), 0);
+
+    IpcServer server;
+    QSignalSpy serverSpy(&server, &IpcServer::clientConnected);
+    QVERIFY(server.listen(socketPath()));
+    QTRY_COMPARE(connectedSpy.count(), 1);
+    QCOMPARE(client.state(), IpcClient::State::Connected);
+    QCOMPARE(reconnectedSpy.count(), 0);   // a first connection is not a reconnect
+    QTRY_COMPARE(serverSpy.count(), 1);
+}
+
+void tst_IpcClient::retryWaitsAtLeastRetryDelay()
+{
+    IpcClient client;
+    client.setRetryDelay(150);
+    QList<qint64> at;
+    QElapsedTimer clock;
+    clock.start();
+    connect(&client, &IpcClient::connectError, this, [&] { at.append(clock.elapsed()); });
+    client.connectToServer(socketPath());
+    QTRY_VERIFY_WITH_TIMEOUT(at.size() >= 3, 5000);
+    client.close();
+    // Timers may fire a little early (coarse timers: up to 5 %), never much.
+    for (int i = 1; i < at.size(); ++i)
+        QVERIFY2(at[i] - at[i - 1] >= 140, qPrintable(QString::number(at[i] - at[i - 1])));
+}
+
+void tst_IpcClient::statesFollowTheConnection()
+{
+    IpcServer server;
+    QVERIFY(server.listen(socketPath()));
+    IpcClient client;
+    client.setReconnectDelay(20);
+    client.setRetryDelay(20);
+    QSignalSpy stateSpy(&client, &IpcClient::stateChanged);
+    QSignalSpy serverSpy(&server, &IpcServer::clientConnected);
+    client.connectToServer(socketPath());
+    QTRY_COMPARE(client.state(), IpcClient::State::Connected);
+    QTRY_COMPARE(serverSpy.count(), 1);
+
+    server.disconnectClient(serverSpy.at(0).at(0).toString());
+    QTRY_COMPARE(serverSpy.count(), 2);   // it came back
+    QTRY_COMPARE(client.state(), IpcClient::State::Connected);
+    QSignalSpy closedSpy(&client, &IpcClient::closed);
+    client.close();
+    QCOMPARE(client.state(), IpcClient::State::Closed);
+    QTRY_COMPARE(closedSpy.count(), 1);
+
+    QList<IpcClient::State> states;
+    for (const QList<QVariant> &args : stateSpy)
+        states.append(args.at(0).value<IpcClient::State>());
+    using S = IpcClient::State;
+    QCOMPARE(states, (QList<S>{S::Connecting, S::Connected, S::Connecting, S::Connected, S::Closed}));
+}
+
+void tst_IpcClient::reconnectsAfterServerProcessIsKilled()
+{
+    auto server = std::make_unique<TestPeer>();
+    server->startTestPeer({QStringLiteral("server"), socketPath()});
+    QTRY_VERIFY(server->has("listening"));
+
+    IpcClient client;
+    client.setRetryDelay(50);
+    client.setReconnectDelay(50);
+    QSignalSpy connectedSpy(&client, &IpcClient::connected);
+    QSignalSpy disconnectedSpy(&client, &IpcClient::disconnected);
+    QSignalSpy reconnectedSpy(&client, &IpcClient::reconnected);
+    QSignalSpy messageSpy(&client, &IpcClient::messageReceived);
+    client.connectToServer(socketPath());
+    QTRY_COMPARE(connectedSpy.count(), 1);
+    QTRY_COMPARE(server->count("clientConnected"), 1);
+
+    // SIGKILL: the server leaves its socket file behind.
+    server->kill();
+    QTRY_COMPARE(disconnectedSpy.count(), 1);
+    QCOMPARE(client.state(), IpcClient::State::Connecting);
+    QVERIFY(QFile::exists(socketPath()));
+
+    server = std::make_unique<TestPeer>();
+    server->startTestPeer({QStringLiteral("server"), socketPath()});
+    QTRY_VERIFY(server->has("listening"));   // it took over the stale socket file
+    QTRY_COMPARE_WITH_TIMEOUT(connectedSpy.count(), 2, 10000);
+    QCOMPARE(reconnectedSpy.count(), 1);
+    QTRY_COMPARE(server->count("clientConnected"), 1);
+
+    QVERIFY(client.send(QStringLiteral("back"), QVariantMap{{"again", true}}));
+    QTRY_COMPARE(server->count("message", "back"), 1);
+    server->command({{"broadcast", "welcome"}, {"message", "back"}});
+    QTRY_COMPARE(messageSpy.count(), 1);
+    QCOMPARE(messageSpy.at(0).at(0).toString(), QStringLiteral("welcome"));
+}
+
+void tst_IpcClient::reconnectsAfterServerRestartsInProcess()
+{
+    IpcServer server;
+    QVERIFY(server.listen(socketPath()));
+    std::unique_ptr<IpcClient> client = connectedClient(server);
+    QSignalSpy disconnectedSpy(client.get(), &IpcClient::disconnected);
+    QSignalSpy reconnectedSpy(client.get(), &IpcClient::reconnected);
+    QSignalSpy connectErrorSpy(client.get(), &IpcClient::connectError);
+
+    QSignalSpy closedSpy(&server, &IpcServer::closed);
+    server.close();
+    QTRY_COMPARE(closedSpy.count(), 1);
+    QTRY_COMPARE(disconnectedSpy.count(), 1);
+    QTRY_VERIFY(connectErrorSpy.count() >= 1);   // nobody listens for a while
+    QCOMPARE(client->state(), IpcClient::State::Connecting);
+
+    QSignalSpy serverSpy(&server, &IpcServer::clientConnected);
+    QVERIFY(server.listen());
+    QTRY_COMPARE(reconnectedSpy.count(), 1);
+    QTRY_COMPARE(serverSpy.count(), 1);
+    QCOMPARE(server.clientCount(), 1);
+}
+
+void tst_IpcClient::connectToServerTwiceIsRefused()
+{
+    IpcClient client;
+    client.setRetryDelay(1000);
+    client.connectToServer(socketPath());
+    QTest::ignoreMessage(QtWarningMsg, QRegularExpression(QStringLiteral("already connecting")));
+    client.connectToServer(socketPath());
+    QCOMPARE(client.state(), IpcClient::State::Connecting);
+}
+
+void tst_IpcClient::sendsAndReceivesThroughARealServer()
+{
+    IpcServer server;
+    QVERIFY(server.listen(socketPath()));
+    std::unique_ptr<IpcClient> client = connectedClient(server);
+    QSignalSpy serverMessages(&server, &IpcServer::messageReceived);
+    QSignalSpy clientMessages(client.get(), &IpcClient::messageReceived);
+
+    const QVariantMap message{{"text", "héllo ✓ 🎉"},
+                              {"nested", QVariantMap{{"list", QVariantList{1, 2.5, "x", true}}}},
+                              {"nothing", QVariant::fromValue(nullptr)}};
+    QVERIFY(client->send(QStringLiteral("up"), message));
+    QVERIFY(client->send(QString(), 1));   // an empty topic travels as "none"
+    QTRY_COMPARE(serverMessages.count(), 2);
+    QCOMPARE(serverMessages.at(0).at(0).toString(), QStringLiteral("up"));
+    QCOMPARE(serverMessages.at(0).at(1), QVariant(message));
+    QCOMPARE(serverMessages.at(1).at(0).toString(), QStringLiteral("none"));
+    const QString id = serverMessages.at(0).at(2).toString();
+
+    QVERIFY(server.send(QStringLiteral("down"), QVariantList{"a", QVariantMap{{"b", 2}}}, id));
+    QTRY_COMPARE(clientMessages.count(), 1);
+    QCOMPARE(clientMessages.at(0).at(0).toString(), QStringLiteral("down"));
+    QCOMPARE(clientMessages.at(0).at(1), QVariant(QVariantList{"a", QVariantMap{{"b", 2}}}));
+}
+
+void tst_IpcClient::topicAndFunctorSubscriptions()
+{
+    IpcServer server;
+    QVERIFY(server.listen(socketPath()));
+    std::unique_ptr<IpcClient> client = connectedClient(server);
+    const QString id = server.clientIds().first();
+
+    IpcTopic *weather = client->topic(QStringLiteral("weather"));
+    QCOMPARE(client->topic(QStringLiteral("weather")), weather);
+    QSignalSpy weatherSpy(weather, &IpcTopic::messageReceived);
+    QVariantList news;
+    const auto connection = client->on(QStringLiteral("news"), this,
+                                       [&](const QVariant &message) { news.append(message); });
+    QSignalSpy allSpy(client.get(), &IpcClient::messageReceived);
+
+    server.send(QStringLiteral("weather"), QVariantMap{{"temperature", 21}}, id);
+    server.broadcast(QStringLiteral("news"), "first");
+    server.broadcast(QStringLiteral("sports"), "ignored");
+    QTRY_COMPARE(allSpy.count(), 3);
+    QCOMPARE(weatherSpy.count(), 1);
+    QCOMPARE(weather->lastMessage().toMap().value("temperature").toInt(), 21);
+    QVERIFY(weather->lastClientId().isEmpty());   // clients have one peer: the server
+    QCOMPARE(news, QVariantList{"first"});
+
+    QObject::disconnect(connection);
+    server.broadcast(QStringLiteral("news"), "second");
+    QTRY_COMPARE(allSpy.count(), 4);
+    QCOMPARE(news.size(), 1);
+}
+
+void tst_IpcClient::sendWhileNotConnectedIsNoServerError()
+{
+    IpcClient client;
+    QSignalSpy errorSpy(&client, &IpcClient::errorOccurred);
+    QVERIFY(!client.send(QStringLiteral("t"), 1));
+    client.setRetryDelay(1000);
+    client.connectToServer(socketPath());   // nobody there
+    QVERIFY(!client.send(QStringLiteral("t"), 1));
+    QCOMPARE(errorSpy.count(), 2);
+    QCOMPARE(errorSpy.at(0).at(0).value<IpcError::Error>(), IpcError::NoServerError);
+    QCOMPARE(errorSpy.at(1).at(0).value<IpcError::Error>(), IpcError::NoServerError);
+    QCOMPARE(client.error(), IpcError::NoServerError);
+    QVERIFY(!client.errorString().isEmpty());
+}
+
+void tst_IpcClient::sendAfterCloseIsSendAfterCloseError()
+{
+    IpcServer server;
+    QVERIFY(server.listen(socketPath()));
+    std::unique_ptr<IpcClient> client = connectedClient(server);
+    client->close();
+    QSignalSpy errorSpy(client.get(), &IpcClient::errorOccurred);
+    QVERIFY(!client->send(QStringLiteral("t"), 1));
+    QCOMPARE(errorSpy.count(), 1);
+    QCOMPARE(errorSpy.at(0).at(0).value<IpcError::Error>(), IpcError::SendAfterCloseError);
+}
+
+void tst_IpcClient::unencodableMessageIsEncodeError()
+{
+    IpcServer server;
+    QVERIFY(server.listen(socketPath()));
+    std::unique_ptr<IpcClient> client = connectedClient(server);
+    QSignalSpy errorSpy(client.get(), &IpcClient::errorOccurred);
+    QSignalSpy serverMessages(&server, &IpcServer::messageReceived);
+    QVERIFY(!client->send(QStringLiteral("bad"), std::numeric_limits<double>::infinity()));
+    QVERIFY(!client->send(QStringLiteral("bad"), QByteArray("raw bytes")));
+    QCOMPARE(errorSpy.count(), 2);
+    QCOMPARE(errorSpy.at(0).at(0).value<IpcError::Error>(), IpcError::EncodeError);
+    QCOMPARE(errorSpy.at(1).at(0).value<IpcError::Error>(), IpcError::EncodeError);
+    QVERIFY(client->send(QStringLiteral("good"), 1));
+    QTRY_COMPARE(serverMessages.count(), 1);
+    QCOMPARE(serverMessages.at(0).at(0).toString(), QStringLiteral("good"));
+    QCOMPARE(client->state(), IpcClient::State::Connected);
+}
+
+void tst_IpcClient::closeWhileUnconnectedEmitsClosedAtOnce()
+{
+    IpcClient client;
+    QSignalSpy closedSpy(&client, &IpcClient::closed);
+    client.close();
+    QCOMPARE(closedSpy.count(), 1);
+    QCOMPARE(client.state(), IpcClient::State::Closed);
+    client.close();
+    QCOMPARE(closedSpy.count(), 1);
+}
+
+void tst_IpcClient::closeStopsRetrying()
+{
+    IpcClient client;
+    client.setRetryDelay(20);
+    QSignalSpy connectErrorSpy(&client, &IpcClient::connectError);
+    QSignalSpy closedSpy(&client, &IpcClient::closed);
+    client.connectToServer(socketPath());
+    QTRY_VERIFY(connectErrorSpy.count() >= 2);
+    client.close();
+    QCOMPARE(closedSpy.count(), 1);
+    const int errors = connectErrorSpy.count();
+
+    // A server appears: a closed client must not connect to it.
+    IpcServer server;
+    QSignalSpy serverSpy(&server, &IpcServer::clientConnected);
+    QVERIFY(server.listen(socketPath()));
+    QTest::qWait(200);
+    QCOMPARE(connectErrorSpy.count(), errors);
+    QCOMPARE(serverSpy.count(), 0);
+}
+
+void tst_IpcClient::messageSentRightBeforeCloseIsDelivered()
+{
+    IpcServer server;
+    QVERIFY(server.listen(socketPath()));
+    std::unique_ptr<IpcClient> client = connectedClient(server);
+    QSignalSpy serverMessages(&server, &IpcServer::messageReceived);
+    QSignalSpy serverDisconnects(&server, &IpcServer::clientDisconnected);
+    QSignalSpy closedSpy(client.get(), &IpcClient::closed);
+
+    const QString big(8 * 1024 * 1024, QLatin1Char('q'));   // more than one socket buffer
+    QVERIFY(client->send(QStringLiteral("small"), 1));
+    QVERIFY(client->send(QStringLiteral("big"), big));
+    client->close();
+    QCOMPARE(client->state(), IpcClient::State::Closed);
+    QTRY_COMPARE(closedSpy.count(), 1);
+    QTRY_COMPARE(serverDisconnects.count(), 1);
+    QCOMPARE(serverMessages.count(), 2);
+    QCOMPARE(serverMessages.at(1).at(1).toString().size(), big.size());
+}
+
+void tst_IpcClient::noReconnectAfterClose()
+{
+    IpcServer server;
+    QVERIFY(server.listen(socketPath()));
+    std::unique_ptr<IpcClient> client = connectedClient(server);
+    QSignalSpy serverConnects(&server, &IpcServer::clientConnected);
+    QSignalSpy serverDisconnects(&server, &IpcServer::clientDisconnected);
+    QSignalSpy disconnectedSpy(client.get(), &IpcClient::disconnected);
+    client->close();
+    QTRY_COMPARE(serverDisconnects.count(), 1);
+    QTest::qWait(200);   // several reconnect delays
+    QCOMPARE(serverConnects.count(), 0);
+    QCOMPARE(disconnectedSpy.count(), 0);   // closing is not an unexpected disconnect
+    QCOMPARE(server.clientCount(), 0);
+}
+
+void tst_IpcClient::canConnectAgainAfterClose()
+{
+    IpcServer server;
+    QVERIFY(server.listen(socketPath()));
+    std::unique_ptr<IpcClient> client = connectedClient(server);
+    QSignalSpy closedSpy(client.get(), &IpcClient::closed);
+    client->close();
+    QTRY_COMPARE(closedSpy.count(), 1);
+
+    QSignalSpy connectedSpy(client.get(), &IpcClient::connected);
+    QSignalSpy reconnectedSpy(client.get(), &IpcClient::reconnected);
+    client->connectToServer();
+    QTRY_COMPARE(connectedSpy.count(), 1);
+    QCOMPARE(reconnectedSpy.count(), 0);
+    QTRY_COMPARE(server.clientCount(), 1);
+}
+
+void tst_IpcClient::malformedFrameFromServerIsDecodeErrorThenReconnect()
+{
+    // A raw server that answers each connection with garbage.
+    QLocalServer raw;
+    QVERIFY(raw.listen(socketPath()));
+    QList<QLocalSocket *> accepted;
+    connect(&raw, &QLocalServer::newConnection, this, [&] {
+        QLocalSocket *socket = raw.nextPendingConnection();
+        accepted.append(socket);
+        if (accepted.size() == 1)
+            socket->write(QByteArray("{\"topic\":\"ok\",\"message\":1}") + QByteArray(2, '\0')
+                          + QByteArray("{not json") + QByteArray(2, '\0'));
+    });
+
+    IpcClient client;
+    client.setReconnectDelay(20);
+    QSignalSpy errorSpy(&client, &IpcClient::errorOccurred);
+    QSignalSpy messageSpy(&client, &IpcClient::messageReceived);
+    QSignalSpy disconnectedSpy(&client, &IpcClient::disconnected);
+    QSignalSpy reconnectedSpy(&client, &IpcClient::reconnected);
+    client.connectToServer(socketPath());
+    QTRY_COMPARE(errorSpy.count(), 1);
+    QCOMPARE(errorSpy.at(0).at(0).value<IpcError::Error>(), IpcError::DecodeError);
+    QCOMPARE(messageSpy.count(), 1);   // the good frame before it was delivered
+    QTRY_COMPARE(disconnectedSpy.count(), 1);
+    QTRY_COMPARE(reconnectedSpy.count(), 1);
+    QCOMPARE(accepted.size(), 2);
+}
+
+void tst_IpcClient::oversizedFrameFromServerIsFrameTooLargeError()
+{
+    IpcServer server;
+    QVERIFY(server.listen(socketPath()));
+    std::unique_ptr<IpcClient> client = connectedClient(server);
+    client->setMaxFrameSize(1024);
+    QSignalSpy errorSpy(client.get(), &IpcClient::errorOccurred);
+    QSignalSpy messageSpy(client.get(), &IpcClient::messageReceived);
+    server.broadcast(QStringLiteral("small"), QString(100, QLatin1Char('s')));
+    server.broadcast(QStringLiteral("large"), QString(4096, QLatin1Char('l')));
+    QTRY_COMPARE(errorSpy.count(), 1);
+    QCOMPARE(errorSpy.at(0).at(0).value<IpcError::Error>(), IpcError::FrameTooLargeError);
+    QCOMPARE(messageSpy.count(), 1);
+    QCOMPARE(messageSpy.at(0).at(0).toString(), QStringLiteral("small"));
+}
+
+QTEST_GUILESS_MAIN(tst_IpcClient)
+#include "tst_ipcclient.moc"

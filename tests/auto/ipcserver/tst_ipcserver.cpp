@@ -1,0 +1,730 @@
+#include "testpeer.h"
+
+#include <SocketIpc/IpcServer>
+
+#include <QtCore/qfile.h>
+#include <QtCore/quuid.h>
+#include <QtNetwork/qlocalsocket.h>
+#include <QtTest/qsignalspy.h>
+#include <QtTest/qtest.h>
+
+#include <cmath>
+#include <memory>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+// The JSON text of a frame followed by its two-NUL delimiter.
+static QByteArray frameBytes(const QByteArray &json)
+{
+    return json + QByteArray(2, '\0');
+}
+
+class tst_IpcServer : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void init();
+
+    void listenCreatesSocketWithRequestedAccess_data();
+    void listenCreatesSocketWithRequestedAccess();
+    void listenTwiceIsRefused();
+    void liveServerIsAddressInUse();
+    void staleSocketFileIsTakenOver();
+    void otherFileIsNeverRemoved();
+    void tooLongPathIsSocketError();
+    void relativePathResolvesAgainstWorkingDirectory();
+
+    void clientIdsAreDistinctUuidV4();
+    void peerCredentialsNameTheClientProcess();
+    void messagesCarryTheSendersClientId();
+    void sendReachesOnlyThatClient_data();
+    void sendReachesOnlyThatClient();
+    void broadcastReachesEveryClient_data();
+    void broadcastReachesEveryClient();
+    void broadcastWithoutClientsDoesNothing();
+    void topicReceivesOnlyItsMessages();
+    void functorSubscriptionCanBeDisconnected();
+
+    void unknownClientIsBadClientError();
+    void unencodableMessageIsEncodeError();
+    void sendAfterCloseIsError();
+    void closeDeliversPendingOutputThenEmitsClosed();
+    void closeWithoutClientsEmitsClosed();
+    void disconnectClientEndsOnlyThatConnection();
+    void serverCanListenAgainAfterClose();
+
+    void malformedFrameDropsOnlyThatClient_data();
+    void malformedFrameDropsOnlyThatClient();
+    void oversizedFrameDropsOnlyThatClient_data();
+    void oversizedFrameDropsOnlyThatClient();
+    void frameSplitAcrossWritesArrivesWhole();
+    void partialFrameFromDeadPeerIsDiscarded();
+
+private:
+    QString socketPath() const { return m_dir->filePath(QStringLiteral("s.sock")); }
+    // Starts n ipctestpeer clients and waits until the server has seen them all.
+    QList<TestPeer *> startClients(IpcServer &server, int n, QStringList *ids = nullptr);
+    std::unique_ptr<QTemporaryDir> m_dir;
+};
+
+void tst_IpcServer::init()
+{
+    m_dir = std::make_unique<QTemporaryDir>();
+    QVERIFY(m_dir->isValid());
+}
+
+QList<TestPeer *> tst_IpcServer::startClients(IpcServer &server, int n, QStringList *ids)
+{
+    QSignalSpy connectedSpy(&server, &IpcServer::clientConnected);
+    QList<TestPeer *> peers;
+    for (int i = 0; i < n; ++i) {
+        auto *peer = new TestPeer(this);
+        peer->startTestPeer({QStringLiteral("client"), socketPath(), QStringLiteral("--retry"),
+                             QStringLiteral("50")});
+        peers.append(peer);
+    }
+    for (TestPeer *peer : peers)
+        [&] { QTRY_VERIFY_WITH_TIMEOUT(peer->has(QStringLiteral("connected")), 10000); }();
+    [&] { QTRY_COMPARE_WITH_TIMEOUT(connectedSpy.count(), n, 10000); }();
+    if (ids) {
+        for (const QList<QVariant> &args : connectedSpy)
+            ids->append(args.at(0).toString());
+    }
+    return peers;
+}
+
+void tst_IpcServer::listenCreatesSocketWithRequestedAccess_data()
+{
+    QTest::addColumn<IpcServer::SocketAccess>("access");
+    QTest::addColumn<int>("expectedMode");
+    QTest::newRow("owner only (default)") << IpcServer::SocketAccess::OwnerOnly << 0700;
+    QTest::newRow("owner and group") << IpcServer::SocketAccess::OwnerAndGroup << 0770;
+    QTest::newRow("everyone") << IpcServer::SocketAccess::Everyone << 0777;
+}
+
+void tst_IpcServer::listenCreatesSocketWithRequestedAccess()
+{
+    QFETCH(IpcServer::SocketAccess, access);
+    QFETCH(int, expectedMode);
+
+    IpcServer server;
+    QCOMPARE(server.socketAccess(), IpcServer::SocketAccess::OwnerOnly);
+    server.setSocketAccess(access);
+    QSignalSpy listeningSpy(&server, &IpcServer::listeningChanged);
+    QVERIFY(server.listen(socketPath()));
+    QVERIFY(server.isListening());
+    QCOMPARE(listeningSpy.count(), 1);
+    QCOMPARE(server.socketPath(), socketPath());
+
+    struct stat status;
+    QCOMPARE(::stat(QFile::encodeName(socketPath()).constData(), &status), 0);
+    QVERIFY(S_ISSOCK(status.st_mode));
+    QCOMPARE(int(status.st_mode & 0777), expectedMode);
+}
+
+void tst_IpcServer::listenTwiceIsRefused()
+{
+    IpcServer server;
+    QVERIFY(server.listen(socketPath()));
+    QTest::ignoreMessage(QtWarningMsg, QRegularExpression(QStringLiteral("already listening")));
+    QVERIFY(!server.listen(socketPath()));
+    QVERIFY(server.isListening());
+}
+
+void tst_IpcServer::liveServerIsAddressInUse()
+{
+    IpcServer first;
+    QVERIFY(first.listen(socketPath()));
+    QSignalSpy probeConnected(&first, &IpcServer::clientConnected);
+    QSignalSpy probeDisconnected(&first, &IpcServer::clientDisconnected);
+
+    IpcServer second;
+    QSignalSpy errorSpy(&second, &IpcServer::errorOccurred);
+    QVERIFY(!second.listen(socketPath()));
+    QVERIFY(!second.isListening());
+    QCOMPARE(errorSpy.count(), 1);
+    QCOMPARE(errorSpy.at(0).at(0).value<IpcError::Error>(), IpcError::AddressInUseError);
+    QCOMPARE(second.error(), IpcError::AddressInUseError);
+    QVERIFY(second.errorString().contains(socketPath()));
+
+    // The probe that found the live server was a connection the first server saw come and
+    // go (the Node library probes the same way); nothing else disturbed it.
+    QTRY_COMPARE(probeDisconnected.count(), 1);
+    QCOMPARE(probeConnected.count(), 1);
+    QCOMPARE(first.clientCount(), 0);
+    QStringList ids;
+    const QList<TestPeer *> peers = startClients(first, 1, &ids);
+    QCOMPARE(ids.size(), 1);
+    qDeleteAll(peers);
+}
+
+void tst_IpcServer::staleSocketFileIsTakenOver()
+{
+    // A socket file whose server died without removing it.
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+    QVERIFY(fd >= 0);
+    sockaddr_un address = {};
+    address.sun_family = AF_UNIX;
+    const QByteArray encoded = QFile::encodeName(socketPath());
+    std::memcpy(address.sun_path, encoded.constData(), size_t(encoded.size()));
+    QCOMPARE(::bind(fd, reinterpret_cast<sockaddr *>(&address), sizeof address), 0);
+    ::close(fd);
+    QVERIFY(QFile::exists(socketPath()));
+
+    IpcServer server;
+    QVERIFY2(server.listen(socketPath()), qPrintable(server.errorString()));
+    const QList<TestPeer *> peers = startClients(server, 1);
+    QCOMPARE(server.clientCount(), 1);
+    qDeleteAll(peers);
+}
+
+void tst_IpcServer::otherFileIsNeverRemoved()
+{
+    QFile file(socketPath());
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.write("precious");
+    file.close();
+
+    IpcServer server;
+    QSignalSpy errorSpy(&server, &IpcServer::errorOccurred);
+    QVERIFY(!server.listen(socketPath()));
+    QCOMPARE(errorSpy.count(), 1);
+    QVERIFY(server.errorString().contains(QLatin1String("not a socket")));
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    QCOMPARE(file.readAll(), QByteArray("precious"));
+}
+
+void tst_IpcServer::tooLongPathIsSocketError()
+{
+    IpcServer server;
+    QSignalSpy errorSpy(&server, &IpcServer::errorOccurred);
+    const QString path = m_dir->filePath(QString(120, QLatin1Char('x')));
+    QVERIFY(!server.listen(path));
+    QCOMPARE(errorSpy.count(), 1);
+    QCOMPARE(server.error(), IpcError::SocketError);
+    QVERIFY(server.errorString().contains(QLatin1String("limit")));
+}
+
+void tst_IpcServer::relativePathResolvesAgainstWorkingDirectory()
+{
+    const QString previous = QDir::currentPath();
+    QVERIFY(QDir::setCurrent(m_dir->path()));
+    IpcServer server;
+    const bool listening = server.listen(QStringLiteral("relative.sock"));
+    QDir::setCurrent(previous);
+    QVERIFY(listening);
+    QVERIFY(QFile::exists(m_dir->filePath(QStringLiteral("relative.sock"))));
+}
+
+void tst_IpcServer::clientIdsAreDistinctUuidV4()
+{
+    IpcServer server;
+    QSignalSpy countSpy(&server, &IpcServer::clientCountChanged);
+    QVERIFY(server.listen(socketPath()));
+    QStringList ids;
+    const QList<TestPeer *> peers = startClients(server, 4, &ids);
+    QCOMPARE(server.clientCount(), 4);
+    QCOMPARE(countSpy.count(), 4);
+    for (const QString &id : ids) {
+        const QUuid uuid(id);
+        QVERIFY2(!uuid.isNull(), qPrintable(id));
+        QCOMPARE(uuid.version(), QUuid::Random);
+        QCOMPARE(uuid.variant(), QUuid::DCE);
+        QCOMPARE(id.size(), 36);   // no braces, as in the Node library
+    }
+    QCOMPARE(QSet<QString>(ids.begin(), ids.end()).size(), 4);
+    QStringList reported = server.clientIds();
+    QCOMPARE(reported, ids);   // in connection order
+    qDeleteAll(peers);
+}
+
+void tst_IpcServer::peerCredentialsNameTheClientProcess()
+{
+    IpcServer server;
+    QVERIFY(server.listen(socketPath()));
+    QStringList ids;
+    const QList<TestPeer *> peers = startClients(server, 1, &ids);
+    const IpcPeerCredentials credentials = server.peerCredentials(ids.first());
+    QVERIFY(credentials.isValid());
+    QCOMPARE(credentials.pid(), peers.first()->process().processId());
+    QCOMPARE(credentials.uid(), qint64(::getuid()));
+    QCOMPARE(credentials.gid(), qint64(::getgid()));
+    QVERIFY(!server.peerCredentials(QStringLiteral("no-such-client")).isValid());
+    qDeleteAll(peers);
+}
+
+void tst_IpcServer::messagesCarryTheSendersClientId()
+{
+    IpcServer server;
+    QVERIFY(server.listen(socketPath()));
+    QStringList ids;
+    const QList<TestPeer *> peers = startClients(server, 3, &ids);
+    QSignalSpy messageSpy(&server, &IpcServer::messageReceived);
+    for (int i = 0; i < peers.size(); ++i)
+        peers[i]->command({{"send", "hello"}, {"message", QJsonObject{{"peer", i}}}});
+    QTRY_COMPARE(messageSpy.count(), 3);
+
+    QHash<QString, int> peerOfClient;
+    for (const QList<QVariant> &args : messageSpy) {
+        QCOMPARE(args.at(0).toString(), QStringLiteral("hello"));
+        peerOfClient.insert(args.at(2).toString(), args.at(1).toMap().value("peer").toInt());
+    }
+    QCOMPARE(peerOfClient.size(), 3);
+    // Each id is the one that connection was given, and the pids agree.
+    for (auto it = peerOfClient.cbegin(); it != peerOfClient.cend(); ++it) {
+        QVERIFY(ids.contains(it.key()));
+        QCOMPARE(server.peerCredentials(it.key()).pid(), peers[it.value()]->process().processId());
+    }
+    qDeleteAll(peers);
+}
+
+void tst_IpcServer::sendReachesOnlyThatClient_data()
+{
+    QTest::addColumn<int>("clients");
+    QTest::newRow("one") << 1;
+    QTest::newRow("many") << 8;
+}
+
+void tst_IpcServer::sendReachesOnlyThatClient()
+{
+    QFETCH(int, clients);
+    IpcServer server;
+    QVERIFY(server.listen(socketPath()));
+    const QList<TestPeer *> peers = startClients(server, clients);
+
+    // Learn which id belongs to which peer from what each one sends.
+    QSignalSpy messageSpy(&server, &IpcServer::messageReceived);
+    for (int i = 0; i < clients; ++i)
+        peers[i]->command({{"send", "whoami"}, {"message", i}});
+    QTRY_COMPARE(messageSpy.count(), clients);
+    QHash<int, QString> idOf;
+    for (const QList<QVariant> &args : messageSpy)
+        idOf.insert(args.at(1).toInt(), args.at(2).toString());
+
+    const int target = clients - 1;
+    const QVariantMap message{{"to", target}, {"list", QVariantList{1, "two", 3.5, true}}};
+    QVERIFY(server.send(QStringLiteral("direct"), message, idOf.value(target)));
+    QTRY_COMPARE(peers[target]->count("message", "direct"), 1);
+    QCOMPARE(peers[target]->eventsNamed("message", "direct").first().value("message").toVariant(),
+             QVariant(message));
+    // Give a stray delivery the chance to show up, then check nobody else got it.
+    QVERIFY(server.send(QStringLiteral("sync"), 0, idOf.value(target)));
+    QTRY_COMPARE(peers[target]->count("message", "sync"), 1);
+    for (int i = 0; i < clients - 1; ++i)
+        QCOMPARE(peers[i]->count("message", "direct"), 0);
+    qDeleteAll(peers);
+}
+
+void tst_IpcServer::broadcastReachesEveryClient_data()
+{
+    QTest::addColumn<int>("clients");
+    QTest::newRow("one") << 1;
+    QTest::newRow("many") << 16;
+}
+
+void tst_IpcServer::broadcastReachesEveryClient()
+{
+    QFETCH(int, clients);
+    IpcServer server;
+    QVERIFY(server.listen(socketPath()));
+    const QList<TestPeer *> peers = startClients(server, clients);
+    QSignalSpy errorSpy(&server, &IpcServer::errorOccurred);
+
+    for (int i = 0; i < 10; ++i)
+        server.broadcast(QStringLiteral("news"), QVariantMap{{"seq", i}, {"text", "ünïcødé ✓"}});
+    for (TestPeer *peer : peers) {
+        QTRY_COMPARE(peer->count("message", "news"), 10);
+        const QList<QJsonObject> got = peer->eventsNamed("message", "news");
+        for (int i = 0; i < 10; ++i) {
+            QCOMPARE(got[i].value("message").toObject().value("seq").toInt(), i);   // in order
+            QCOMPARE(got[i].value("message").toObject().value("text").toString(),
+                     QStringLiteral("ünïcødé ✓"));
+        }
+    }
+    QCOMPARE(errorSpy.count(), 0);
+    qDeleteAll(peers);
+}
+
+void tst_IpcServer::broadcastWithoutClientsDoesNothing()
+{
+    IpcServer server;
+    QVERIFY(server.listen(socketPath()));
+    QSignalSpy errorSpy(&server, &IpcServer::errorOccurred);
+    server.broadcast(QStringLiteral("nobody"), 1);
+    QCOMPARE(errorSpy.count(), 0);
+}
+
+void tst_IpcServer::topicReceivesOnlyItsMessages()
+{
+    IpcServer server;
+    QVERIFY(server.listen(socketPath()));
+    QStringList ids;
+    const QList<TestPeer *> peers = startClients(server, 1, &ids);
+
+    IpcTopic *alpha = server.topic(QStringLiteral("alpha"));
+    QCOMPARE(server.topic(QStringLiteral("alpha")), alpha);   // one per name
+    QCOMPARE(alpha->name(), QStringLiteral("alpha"));
+    QCOMPARE(alpha->source(), &server);
+    QSignalSpy alphaSpy(alpha, &IpcTopic::messageReceived);
+    QSignalSpy allSpy(&server, &IpcServer::messageReceived);
+
+    peers[0]->command({{"send", "beta"}, {"message", 1}});
+    peers[0]->command({{"send", "alpha"}, {"message", 2}});
+    peers[0]->command({{"send", "alphabet"}, {"message", 3}});
+    peers[0]->command({{"send", "alpha"}, {"message", 4}});
+    QTRY_COMPARE(allSpy.count(), 4);
+    QCOMPARE(alphaSpy.count(), 2);
+    QCOMPARE(alphaSpy.at(0).at(0).toInt(), 2);
+    QCOMPARE(alphaSpy.at(1).at(0).toInt(), 4);
+    QCOMPARE(alphaSpy.at(1).at(1).toString(), ids.first());
+    QCOMPARE(alpha->lastMessage().toInt(), 4);
+    QCOMPARE(alpha->lastClientId(), ids.first());
+    QCOMPARE(alpha->count(), 2);
+
+    // Deleting the topic unsubscribes; topic() makes a fresh one afterwards.
+    delete alpha;
+    peers[0]->command({{"send", "alpha"}, {"message", 5}});
+    QTRY_COMPARE(allSpy.count(), 5);
+    IpcTopic *again = server.topic(QStringLiteral("alpha"));
+    QCOMPARE(again->count(), 0);
+    qDeleteAll(peers);
+}
+
+void tst_IpcServer::functorSubscriptionCanBeDisconnected()
+{
+    IpcServer server;
+    QVERIFY(server.listen(socketPath()));
+    QStringList ids;
+    const QList<TestPeer *> peers = startClients(server, 1, &ids);
+
+    QVariantList seen;
+    QStringList senders;
+    const QMetaObject::Connection connection =
+            server.on(QStringLiteral("sum"), this, [&](const QVariant &message, const QString &id) {
+                seen.append(message);
+                senders.append(id);
+            });
+    int otherCalls = 0;
+    server.on(QStringLiteral("other"), this, [&](const QVariant &) { ++otherCalls; });
+    QSignalSpy allSpy(&server, &IpcServer::messageReceived);
+
+    peers[0]->command({{"send", "sum"}, {"message", QJsonArray{1, 2}}});
+    peers[0]->command({{"send", "other"}, {"message", "x"}});
+    QTRY_COMPARE(allSpy.count(), 2);
+    QCOMPARE(seen, QVariantList{QVariant(QVariantList{1, 2})});
+    QCOMPARE(senders, ids);
+    QCOMPARE(otherCalls, 1);
+
+    QVERIFY(QObject::disconnect(connection));
+    peers[0]->command({{"send", "sum"}, {"message", 3}});
+    peers[0]->command({{"send", "other"}, {"message", "y"}});
+    QTRY_COMPARE(allSpy.count(), 4);
+    QCOMPARE(seen.size(), 1);
+    QCOMPARE(otherCalls, 2);
+    qDeleteAll(peers);
+}
+
+void tst_IpcServer::unknownClientIsBadClientError()
+{
+    IpcServer server;
+    QVERIFY(server.listen(socketPath()));
+    QSignalSpy errorSpy(&server, &IpcServer::errorOccurred);
+    QVERIFY(!server.send(QStringLiteral("t"), 1, QStringLiteral("no-such-client")));
+    QCOMPARE(errorSpy.count(), 1);
+    QCOMPARE(errorSpy.at(0).at(0).value<IpcError::Error>(), IpcError::BadClientError);
+    QCOMPARE(errorSpy.at(0).at(2).toString(), QStringLiteral("no-such-client"));
+    QVERIFY(!errorSpy.at(0).at(1).toString().isEmpty());
+
+    server.disconnectClient(QStringLiteral("no-such-client"));
+    QCOMPARE(errorSpy.count(), 2);
+    QCOMPARE(errorSpy.at(1).at(0).value<IpcError::Error>(), IpcError::BadClientError);
+}
+
+void tst_IpcServer::unencodableMessageIsEncodeError()
+{
+    IpcServer server;
+    QVERIFY(server.listen(socketPath()));
+    QStringList ids;
+    const QList<TestPeer *> peers = startClients(server, 1, &ids);
+    QSignalSpy errorSpy(&server, &IpcServer::errorOccurred);
+
+    QVERIFY(!server.send(QStringLiteral("bad"), std::nan(""), ids.first()));
+    QCOMPARE(errorSpy.count(), 1);
+    QCOMPARE(errorSpy.at(0).at(0).value<IpcError::Error>(), IpcError::EncodeError);
+    server.broadcast(QStringLiteral("bad"), QVariant::fromValue<QObject *>(this));
+    QCOMPARE(errorSpy.count(), 2);
+    QCOMPARE(server.error(), IpcError::EncodeError);
+
+    // Nothing was sent, and the connection is fine.
+    QVERIFY(server.send(QStringLiteral("good"), 1, ids.first()));
+    QTRY_COMPARE(peers[0]->count("message", "good"), 1);
+    QCOMPARE(peers[0]->count("message", "bad"), 0);
+    qDeleteAll(peers);
+}
+
+void tst_IpcServer::sendAfterCloseIsError()
+{
+    IpcServer server;
+    QVERIFY(server.listen(socketPath()));
+    QStringList ids;
+    const QList<TestPeer *> peers = startClients(server, 1, &ids);
+    QSignalSpy closedSpy(&server, &IpcServer::closed);
+    server.close();
+    QTRY_COMPARE(closedSpy.count(), 1);
+
+    QSignalSpy errorSpy(&server, &IpcServer::errorOccurred);
+    QVERIFY(!server.send(QStringLiteral("t"), 1, ids.first()));
+    server.broadcast(QStringLiteral("t"), 1);
+    QCOMPARE(errorSpy.count(), 2);
+    QCOMPARE(errorSpy.at(0).at(0).value<IpcError::Error>(), IpcError::SendAfterCloseError);
+    QCOMPARE(errorSpy.at(1).at(0).value<IpcError::Error>(), IpcError::SendAfterCloseError);
+    qDeleteAll(peers);
+}
+
+void tst_IpcServer::closeDeliversPendingOutputThenEmitsClosed()
+{
+    IpcServer server;
+    QVERIFY(server.listen(socketPath()));
+    QStringList ids;
+    const QList<TestPeer *> peers = startClients(server, 2, &ids);
+    QSignalSpy disconnectedSpy(&server, &IpcServer::clientDisconnected);
+    QSignalSpy closedSpy(&server, &IpcServer::closed);
+    QSignalSpy listeningSpy(&server, &IpcServer::listeningChanged);
+
+    // A large message right before close() still arrives whole.
+    const QString big(4 * 1024 * 1024, QLatin1Char('z'));
+    server.broadcast(QStringLiteral("last"), big);
+    server.close();
+    QVERIFY(!server.isListening());
+    QCOMPARE(listeningSpy.count(), 1);
+    QVERIFY(!QFile::exists(socketPath()));
+
+    QTRY_COMPARE(closedSpy.count(), 1);
+    QCOMPARE(disconnectedSpy.count(), 2);
+    QCOMPARE(server.clientCount(), 0);
+    for (TestPeer *peer : peers) {
+        QTRY_COMPARE(peer->count("message", "last"), 1);
+        QCOMPARE(peer->eventsNamed("message", "last").first().value("message").toString().size(),
+                 big.size());
+        // The clients see an unexpected disconnect and start reconnecting.
+        QTRY_VERIFY(peer->has("disconnected"));
+    }
+    QTest::qWait(50);
+    QCOMPARE(closedSpy.count(), 1);
+    qDeleteAll(peers);
+}
+
+void tst_IpcServer::closeWithoutClientsEmitsClosed()
+{
+    IpcServer server;
+    QVERIFY(server.listen(socketPath()));
+    QSignalSpy closedSpy(&server, &IpcServer::closed);
+    server.close();
+    QCOMPARE(closedSpy.count(), 1);
+    server.close();
+    QCOMPARE(closedSpy.count(), 1);
+}
+
+void tst_IpcServer::disconnectClientEndsOnlyThatConnection()
+{
+    IpcServer server;
+    QVERIFY(server.listen(socketPath()));
+    QStringList ids;
+    const QList<TestPeer *> peers = startClients(server, 2, &ids);
+    QSignalSpy messageSpy(&server, &IpcServer::messageReceived);
+    peers[0]->command({{"send", "me"}, {"message", 0}});
+    QTRY_COMPARE(messageSpy.count(), 1);
+    const QString first = messageSpy.at(0).at(2).toString();
+    const QString second = ids.at(0) == first ? ids.at(1) : ids.at(0);
+
+    QSignalSpy disconnectedSpy(&server, &IpcServer::clientDisconnected);
+    QVERIFY(server.send(QStringLiteral("goodbye"), "you", first));
+    server.disconnectClient(first);
+    QTRY_COMPARE(disconnectedSpy.count(), 1);
+    QCOMPARE(disconnectedSpy.at(0).at(0).toString(), first);
+    QTRY_VERIFY(peers[0]->has("disconnected"));
+    QCOMPARE(peers[0]->count("message", "goodbye"), 1);   // flushed before the end
+    QVERIFY(!server.clientIds().contains(first));
+
+    // The other client is untouched.
+    QVERIFY(server.send(QStringLiteral("still"), "here", second));
+    QTRY_COMPARE(peers[1]->count("message", "still"), 1);
+    QVERIFY(!peers[1]->has("disconnected"));
+    qDeleteAll(peers);
+}
+
+void tst_IpcServer::serverCanListenAgainAfterClose()
+{
+    IpcServer server;
+    QVERIFY(server.listen(socketPath()));
+    const QList<TestPeer *> peers = startClients(server, 1);
+    QSignalSpy closedSpy(&server, &IpcServer::closed);
+    server.close();
+    QTRY_COMPARE(closedSpy.count(), 1);
+
+    QSignalSpy connectedSpy(&server, &IpcServer::clientConnected);
+    QVERIFY(server.listen());
+    QTRY_COMPARE_WITH_TIMEOUT(connectedSpy.count(), 1, 10000);   // the client reconnects
+    QTRY_VERIFY(peers[0]->has("reconnected"));
+    server.broadcast(QStringLiteral("again"), true);
+    QTRY_COMPARE(peers[0]->count("message", "again"), 1);
+    qDeleteAll(peers);
+}
+
+void tst_IpcServer::malformedFrameDropsOnlyThatClient_data()
+{
+    QTest::addColumn<QByteArray>("frame");
+    QTest::newRow("not JSON") << QByteArray("this is not json");
+    QTest::newRow("truncated JSON") << QByteArray("{\"topic\":\"t\",\"message\":");
+    QTest::newRow("array") << QByteArray("[1,2,3]");
+    QTest::newRow("string") << QByteArray("\"topic\"");
+    QTest::newRow("missing topic") << QByteArray("{\"message\":1}");
+    QTest::newRow("number topic") << QByteArray("{\"topic\":5,\"message\":1}");
+    QTest::newRow("missing message") << QByteArray("{\"topic\":\"t\"}");
+    QTest::newRow("invalid UTF-8") << QByteArray("{\"topic\":\"\xff\xfe\",\"message\":1}");
+    QTest::newRow("empty") << QByteArray();
+    QTest::newRow("deep nesting") << QByteArray(100000, '[');
+}
+
+void tst_IpcServer::malformedFrameDropsOnlyThatClient()
+{
+    QFETCH(QByteArray, frame);
+    IpcServer server;
+    QVERIFY(server.listen(socketPath()));
+    QStringList goodIds;
+    const QList<TestPeer *> good = startClients(server, 1, &goodIds);
+    QSignalSpy messageSpy(&server, &IpcServer::messageReceived);
+    QSignalSpy errorSpy(&server, &IpcServer::errorOccurred);
+    QSignalSpy disconnectedSpy(&server, &IpcServer::clientDisconnected);
+    QSignalSpy connectedSpy(&server, &IpcServer::clientConnected);
+
+    QLocalSocket raw;
+    raw.connectToServer(socketPath());
+    QVERIFY(raw.waitForConnected(5000));
+    QTRY_COMPARE(connectedSpy.count(), 1);
+    const QString rawId = connectedSpy.at(0).at(0).toString();
+
+    good[0]->command({{"send", "before"}, {"message", 1}});
+    QTRY_COMPARE(messageSpy.count(), 1);
+    // A valid frame first (delivered), then the bad one, then one that must never count.
+    raw.write(frameBytes("{\"topic\":\"valid\",\"message\":true}"));
+    raw.write(frameBytes(frame));
+    raw.write(frameBytes("{\"topic\":\"after\",\"message\":true}"));
+    QTRY_COMPARE(errorSpy.count(), 1);
+    QCOMPARE(errorSpy.at(0).at(0).value<IpcError::Error>(), IpcError::DecodeError);
+    QCOMPARE(errorSpy.at(0).at(2).toString(), rawId);
+    QTRY_COMPARE(disconnectedSpy.count(), 1);
+    QCOMPARE(disconnectedSpy.at(0).at(0).toString(), rawId);
+    QTRY_COMPARE(raw.state(), QLocalSocket::UnconnectedState);
+
+    good[0]->command({{"send", "after-good"}, {"message", 2}});
+    QTRY_COMPARE(messageSpy.count(), 3);
+    QStringList topics;
+    for (const QList<QVariant> &args : messageSpy)
+        topics.append(args.at(0).toString());
+    QCOMPARE(topics, (QStringList{"before", "valid", "after-good"}));
+    QCOMPARE(server.clientIds(), goodIds);
+    server.broadcast(QStringLiteral("still"), 1);
+    QTRY_COMPARE(good[0]->count("message", "still"), 1);
+    QCOMPARE(errorSpy.count(), 1);
+    qDeleteAll(good);
+}
+
+void tst_IpcServer::oversizedFrameDropsOnlyThatClient_data()
+{
+    QTest::addColumn<bool>("delimited");
+    QTest::newRow("whole frame too large") << true;
+    QTest::newRow("no delimiter ever") << false;
+}
+
+void tst_IpcServer::oversizedFrameDropsOnlyThatClient()
+{
+    QFETCH(bool, delimited);
+    IpcServer server;
+    server.setMaxFrameSize(64 * 1024);
+    QCOMPARE(server.maxFrameSize(), 64 * 1024);
+    QVERIFY(server.listen(socketPath()));
+    const QList<TestPeer *> good = startClients(server, 1);
+    QSignalSpy errorSpy(&server, &IpcServer::errorOccurred);
+    QSignalSpy connectedSpy(&server, &IpcServer::clientConnected);
+    QSignalSpy messageSpy(&server, &IpcServer::messageReceived);
+
+    QLocalSocket raw;
+    raw.connectToServer(socketPath());
+    QVERIFY(raw.waitForConnected(5000));
+    QTRY_COMPARE(connectedSpy.count(), 1);
+
+    // A frame just under the limit is fine.
+    QByteArray fits = "{\"topic\":\"fits\",\"message\":\"" + QByteArray(60 * 1024, 'a') + "\"}";
+    raw.write(frameBytes(fits));
+    QTRY_COMPARE(messageSpy.count(), 1);
+
+    QByteArray huge = "{\"topic\":\"huge\",\"message\":\"" + QByteArray(1024 * 1024, 'a');
+    if (delimited)
+        huge = frameBytes(huge + "\"}");
+    raw.write(huge);
+    QTRY_COMPARE(errorSpy.count(), 1);
+    QCOMPARE(errorSpy.at(0).at(0).value<IpcError::Error>(), IpcError::FrameTooLargeError);
+    QCOMPARE(errorSpy.at(0).at(2).toString(), connectedSpy.at(0).at(0).toString());
+    QTRY_COMPARE(raw.state(), QLocalSocket::UnconnectedState);
+    QCOMPARE(server.clientCount(), 1);
+
+    good[0]->command({{"send", "fine"}, {"message", 1}});
+    QTRY_COMPARE(messageSpy.count(), 2);
+    QCOMPARE(messageSpy.at(1).at(0).toString(), QStringLiteral("fine"));
+    qDeleteAll(good);
+}
+
+void tst_IpcServer::frameSplitAcrossWritesArrivesWhole()
+{
+    IpcServer server;
+    QVERIFY(server.listen(socketPath()));
+    QSignalSpy connectedSpy(&server, &IpcServer::clientConnected);
+    QSignalSpy messageSpy(&server, &IpcServer::messageReceived);
+    QLocalSocket raw;
+    raw.connectToServer(socketPath());
+    QVERIFY(raw.waitForConnected(5000));
+    QTRY_COMPARE(connectedSpy.count(), 1);
+
+    const QByteArray frames = frameBytes(QStringLiteral("{\"topic\":\"ünï\",\"message\":\"日本🎉\"}").toUtf8())
+            + frameBytes("{\"topic\":\"b\",\"message\":[1]}");
+    for (char byte : frames) {
+        raw.write(&byte, 1);
+        QVERIFY(raw.waitForBytesWritten(1000));
+        QCoreApplication::processEvents();
+    }
+    QTRY_COMPARE(messageSpy.count(), 2);
+    QCOMPARE(messageSpy.at(0).at(0).toString(), QStringLiteral("ünï"));
+    QCOMPARE(messageSpy.at(0).at(1).toString(), QStringLiteral("日本🎉"));
+    QCOMPARE(messageSpy.at(1).at(1).toList(), QVariantList{1});
+}
+
+void tst_IpcServer::partialFrameFromDeadPeerIsDiscarded()
+{
+    IpcServer server;
+    QVERIFY(server.listen(socketPath()));
+    QSignalSpy connectedSpy(&server, &IpcServer::clientConnected);
+    QSignalSpy disconnectedSpy(&server, &IpcServer::clientDisconnected);
+    QSignalSpy messageSpy(&server, &IpcServer::messageReceived);
+    QSignalSpy errorSpy(&server, &IpcServer::errorOccurred);
+    {
+        QLocalSocket raw;
+        raw.connectToServer(socketPath());
+        QVERIFY(raw.waitForConnected(5000));
+        QTRY_COMPARE(connectedSpy.count(), 1);
+        raw.write(frameBytes("{\"topic\":\"whole\",\"message\":1}") + "{\"topic\":\"half\",\"mess");
+        QVERIFY(raw.waitForBytesWritten(1000));
+        raw.abort();
+    }
+    QTRY_COMPARE(disconnectedSpy.count(), 1);
+    QCOMPARE(messageSpy.count(), 1);
+    QCOMPARE(messageSpy.at(0).at(0).toString(), QStringLiteral("whole"));
+    QCOMPARE(errorSpy.count(), 0);
+    QCOMPARE(server.clientCount(), 0);
+}
+
+QTEST_GUILESS_MAIN(tst_IpcServer)
+#include "tst_ipcserver.moc"
