@@ -1,0 +1,48 @@
+// A program outside the SocketIpc tree: a server and a client exchange one message.
+// Usage: consumer SOCKET_PATH INSTALL_PREFIX
+
+#include <SocketIpc/IpcClient>
+#include <SocketIpc/IpcServer>
+
+#include <QtCore/qcoreapplication.h>
+#include <QtCore/qtimer.h>
+
+#include <cstdio>
+#include <dlfcn.h>
+#include <link.h>
+
+int main(int argc, char *argv[])
+{
+    QCoreApplication app(argc, argv);
+    if (argc < 3)
+        return 64;
+    const QString path = QString::fromLocal8Bit(argv[1]);
+    const QByteArray prefix = argv[2];
+
+    // Prove the installed library is the one loaded.
+    Dl_info info = {};
+    if (!dladdr(static_cast<const void *>(&IpcServer::staticMetaObject), &info) || !info.dli_fname
+        || !QByteArray(info.dli_fname).startsWith(prefix)) {
+        std::fprintf(stderr, "SocketIpc was loaded from %s, not from %s\n",
+                     info.dli_fname ? info.dli_fname : "?", prefix.constData());
+        return 1;
+    }
+
+    IpcServer server;
+    IpcClient client;
+    QObject::connect(&server, &IpcServer::messageReceived, &app,
+                     [](const QString &topic, const QVariant &message) {
+                         std::printf("server got %s: %s\n", qPrintable(topic),
+                                     qPrintable(message.toString()));
+                         QCoreApplication::exit(topic == QLatin1String("hello") ? 0 : 2);
+                     });
+    QObject::connect(&client, &IpcClient::connected, &client,
+                     [&client] { client.send(QStringLiteral("hello"), QStringLiteral("world")); });
+    if (!server.listen(path)) {
+        std::fprintf(stderr, "listen failed: %s\n", qPrintable(server.errorString()));
+        return 1;
+    }
+    client.connectToServer(path);
+    QTimer::singleShot(10000, &app, [] { QCoreApplication::exit(3); });
+    return app.exec();
+}
