@@ -2,12 +2,13 @@
 
 #include <QtCore/qassociativeiterable.h>
 #include <QtCore/qjsonarray.h>
-#include <QtCore/qjsondocument.h>
 #include <QtCore/qjsonobject.h>
 #include <QtCore/qjsonvalue.h>
 #include <QtCore/qsequentialiterable.h>
 #include <QtCore/qstringlist.h>
 
+#include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstring>
 
@@ -78,8 +79,55 @@ public:
     {
         if (!std::isfinite(d))
             return fail(QStringLiteral("%1 is not a JSON number").arg(d));
-        m_out.append(QByteArray::number(d, 'g', QLocale::FloatingPointShortest));
+        writeJsNumber(d);
         return true;
+    }
+
+    // ECMAScript's Number::toString, which JSON.stringify uses: the shortest digits that
+    // round-trip, in fixed notation from 1e-6 up to 1e21, else as 1.5e+21 / 1e-7.
+    void writeJsNumber(double d)
+    {
+        if (d == 0) {
+            m_out.append('0');   // -0 too, as in JavaScript
+            return;
+        }
+        char buffer[32];
+        const auto result = std::to_chars(buffer, buffer + sizeof buffer, d,
+                                          std::chars_format::scientific);
+        const char *p = buffer;
+        if (*p == '-') {
+            m_out.append('-');
+            ++p;
+        }
+        char digits[24];
+        int k = 0;
+        for (; p < result.ptr && *p != 'e'; ++p) {
+            if (*p != '.')
+                digits[k++] = *p;
+        }
+        int exponent = 0;
+        std::from_chars(p + 1 + (p[1] == '+'), result.ptr, exponent);
+        const int n = exponent + 1;   // the decimal point's position in digits
+        if (k <= n && n <= 21) {
+            m_out.append(digits, k);
+            m_out.append(QByteArray(n - k, '0'));
+        } else if (0 < n && n <= 21) {
+            m_out.append(digits, n);
+            m_out.append('.');
+            m_out.append(digits + n, k - n);
+        } else if (-6 < n && n <= 0) {
+            m_out.append("0.");
+            m_out.append(QByteArray(-n, '0'));
+            m_out.append(digits, k);
+        } else {
+            m_out.append(digits[0]);
+            if (k > 1) {
+                m_out.append('.');
+                m_out.append(digits + 1, k - 1);
+            }
+            m_out.append(n - 1 >= 0 ? "e+" : "e-");
+            m_out.append(QByteArray::number(std::abs(n - 1)));
+        }
     }
 
     bool writeValue(const QVariant &v, int depth)
@@ -241,35 +289,352 @@ bool encode(QByteArray &out, QStringView topic, const QVariant &message, QString
     return true;
 }
 
+namespace {
+
+// A strict JSON reader (RFC 8259, as JSON.parse accepts it) that builds QVariants directly:
+// objects become QVariantMap, arrays QVariantList, integers that fit qlonglong, other
+// numbers double, null a std::nullptr_t QVariant. Strings must be valid UTF-8.
+class JsonReader
+{
+public:
+    JsonReader(const char *begin, const char *end) : m_begin(begin), m_p(begin), m_end(end) { }
+
+    QString error;
+
+    bool readFrame(QString *topic, QVariant *message)
+    {
+        skipSpace();
+        if (!consume('{'))
+            return fail("a frame must be a JSON object");
+        bool haveTopic = false;
+        bool haveMessage = false;
+        QString key;
+        QVariant value;
+        skipSpace();
+        if (!consume('}')) {
+            do {
+                skipSpace();
+                if (!readString(key))
+                    return false;
+                skipSpace();
+                if (!consume(':'))
+                    return fail("expected ':'");
+                skipSpace();
+                if (key == QLatin1StringView("topic")) {
+                    if (peek() != '"')
+                        return fail("a frame's \"topic\" must be a string");
+                    if (!readString(*topic))
+                        return false;
+                    haveTopic = true;
+                } else if (key == QLatin1StringView("message")) {
+                    if (!readValue(*message, 1))
+                        return false;
+                    haveMessage = true;
+                } else if (!readValue(value, 1)) {   // other keys are extensions: skipped
+                    return false;
+                }
+                skipSpace();
+            } while (consume(','));
+            if (!consume('}'))
+                return fail("expected ',' or '}'");
+        }
+        skipSpace();
+        if (m_p != m_end)
+            return fail("unexpected data after the frame's object");
+        if (!haveTopic)
+            return fail("a frame's \"topic\" must be a string");
+        if (!haveMessage)
+            return fail("a frame must have a \"message\"");
+        return true;
+    }
+
+private:
+    bool readValue(QVariant &out, int depth)
+    {
+        if (depth > MaxDepth)
+            return fail("nested deeper than the limit");
+        switch (peek()) {
+        case '{': {
+            ++m_p;
+            QVariantMap map;
+            QString key;
+            skipSpace();
+            if (!consume('}')) {
+                do {
+                    skipSpace();
+                    if (!readString(key))
+                        return false;
+                    skipSpace();
+                    if (!consume(':'))
+                        return fail("expected ':'");
+                    skipSpace();
+                    QVariant &slot = map[key];   // a repeated key: the last one wins
+                    if (!readValue(slot, depth + 1))
+                        return false;
+                    skipSpace();
+                } while (consume(','));
+                if (!consume('}'))
+                    return fail("expected ',' or '}'");
+            }
+            out = std::move(map);
+            return true;
+        }
+        case '[': {
+            ++m_p;
+            QVariantList list;
+            skipSpace();
+            if (!consume(']')) {
+                do {
+                    skipSpace();
+                    list.append(QVariant());
+                    if (!readValue(list.last(), depth + 1))
+                        return false;
+                    skipSpace();
+                } while (consume(','));
+                if (!consume(']'))
+                    return fail("expected ',' or ']'");
+            }
+            out = std::move(list);
+            return true;
+        }
+        case '"': {
+            QString string;
+            if (!readString(string))
+                return false;
+            out = std::move(string);
+            return true;
+        }
+        case 't':
+            return readLiteral("true", QVariant(true), out);
+        case 'f':
+            return readLiteral("false", QVariant(false), out);
+        case 'n':
+            return readLiteral("null", QVariant::fromValue(nullptr), out);
+        default:
+            return readNumber(out);
+        }
+    }
+
+    bool readLiteral(const char *word, QVariant value, QVariant &out)
+    {
+        const size_t length = std::strlen(word);
+        if (size_t(m_end - m_p) < length || std::memcmp(m_p, word, length) != 0)
+            return fail("invalid literal");
+        m_p += length;
+        out = std::move(value);
+        return true;
+    }
+
+    bool readNumber(QVariant &out)
+    {
+        const char *start = m_p;
+        auto digits = [this] {
+            const char *from = m_p;
+            while (m_p < m_end && *m_p >= '0' && *m_p <= '9')
+                ++m_p;
+            return m_p - from;
+        };
+        consume('-');
+        if (peek() == '0')
+            ++m_p;
+        else if (digits() == 0)
+            return fail("invalid value");
+        bool integral = true;
+        if (consume('.')) {
+            integral = false;
+            if (digits() == 0)
+                return fail("invalid number");
+        }
+        if (peek() == 'e' || peek() == 'E') {
+            ++m_p;
+            integral = false;
+            if (!consume('+'))
+                consume('-');
+            if (digits() == 0)
+                return fail("invalid number");
+        }
+        if (integral) {
+            qlonglong value = 0;
+            const auto result = std::from_chars(start, m_p, value);
+            if (result.ec == std::errc() && result.ptr == m_p) {
+                out = value;
+                return true;
+            }
+            // Too large for qlonglong: a double, as in JavaScript.
+        }
+        double value = 0;
+        const auto result = std::from_chars(start, m_p, value);
+        if (result.ec == std::errc::result_out_of_range) {
+            // Underflow is zero, as in JSON.parse; overflow would be Infinity, not JSON.
+            const char *e = std::find_if(start, m_p, [](char c) { return c == 'e' || c == 'E'; });
+            if (e + 1 < m_p && e[1] == '-') {
+                out = *start == '-' ? -0.0 : 0.0;
+                return true;
+            }
+            return fail("number out of range");
+        }
+        if (result.ec != std::errc() || result.ptr != m_p)
+            return fail("invalid number");
+        out = value;
+        return true;
+    }
+
+    bool readString(QString &out)
+    {
+        if (!consume('"'))
+            return fail("expected a string");
+        // Fast path: plain ASCII with no escapes.
+        const char *start = m_p;
+        while (m_p < m_end) {
+            const uchar c = uchar(*m_p);
+            if (c == '"') {
+                out = QString::fromLatin1(start, m_p - start);
+                ++m_p;
+                return true;
+            }
+            if (c == '\\' || c < 0x20 || c >= 0x80)
+                break;
+            ++m_p;
+        }
+        QString result;
+        result.reserve(m_p - start + 16);
+        result.append(QLatin1StringView(start, m_p - start));
+        while (m_p < m_end) {
+            const uchar c = uchar(*m_p);
+            if (c == '"') {
+                ++m_p;
+                out = std::move(result);
+                return true;
+            }
+            if (c < 0x20)
+                return fail("a control character inside a string");
+            if (c == '\\') {
+                if (!readEscape(result))
+                    return false;
+                continue;
+            }
+            if (c < 0x80) {
+                result.append(QLatin1Char(char(c)));
+                ++m_p;
+                continue;
+            }
+            if (!readUtf8(result))
+                return false;
+        }
+        return fail("unterminated string");
+    }
+
+    bool readEscape(QString &result)
+    {
+        ++m_p;   // the backslash
+        if (m_p >= m_end)
+            return fail("unterminated string");
+        const char c = *m_p++;
+        switch (c) {
+        case '"': result.append(u'"'); return true;
+        case '\\': result.append(u'\\'); return true;
+        case '/': result.append(u'/'); return true;
+        case 'b': result.append(u'\b'); return true;
+        case 'f': result.append(u'\f'); return true;
+        case 'n': result.append(u'\n'); return true;
+        case 'r': result.append(u'\r'); return true;
+        case 't': result.append(u'\t'); return true;
+        case 'u': {
+            if (m_end - m_p < 4)
+                return fail("invalid \\u escape");
+            char16_t unit = 0;
+            for (int i = 0; i < 4; ++i) {
+                const char h = m_p[i];
+                const int digit = h >= '0' && h <= '9' ? h - '0'
+                        : h >= 'a' && h <= 'f'         ? h - 'a' + 10
+                        : h >= 'A' && h <= 'F'         ? h - 'A' + 10
+                                                       : -1;
+                if (digit < 0)
+                    return fail("invalid \\u escape");
+                unit = char16_t(unit << 4 | digit);
+            }
+            m_p += 4;
+            // Surrogates pass through as UTF-16 units, paired or not, as in JavaScript.
+            result.append(QChar(unit));
+            return true;
+        }
+        default:
+            return fail("invalid escape in a string");
+        }
+    }
+
+    bool readUtf8(QString &result)
+    {
+        const uchar *p = reinterpret_cast<const uchar *>(m_p);
+        const uchar *end = reinterpret_cast<const uchar *>(m_end);
+        const uchar lead = *p;
+        int length;
+        char32_t cp;
+        char32_t min;
+        if (lead >= 0xc2 && lead <= 0xdf) {
+            length = 2; cp = lead & 0x1f; min = 0x80;
+        } else if (lead >= 0xe0 && lead <= 0xef) {
+            length = 3; cp = lead & 0x0f; min = 0x800;
+        } else if (lead >= 0xf0 && lead <= 0xf4) {
+            length = 4; cp = lead & 0x07; min = 0x10000;
+        } else {
+            return fail("invalid UTF-8 in a string");
+        }
+        if (end - p < length)
+            return fail("invalid UTF-8 in a string");
+        for (int i = 1; i < length; ++i) {
+            if ((p[i] & 0xc0) != 0x80)
+                return fail("invalid UTF-8 in a string");
+            cp = cp << 6 | (p[i] & 0x3f);
+        }
+        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+            return fail("invalid UTF-8 in a string");
+        m_p += length;
+        if (QChar::requiresSurrogates(cp)) {
+            result.append(QChar(QChar::highSurrogate(cp)));
+            result.append(QChar(QChar::lowSurrogate(cp)));
+        } else {
+            result.append(QChar(char16_t(cp)));
+        }
+        return true;
+    }
+
+    void skipSpace()
+    {
+        while (m_p < m_end && (*m_p == ' ' || *m_p == '\n' || *m_p == '\r' || *m_p == '\t'))
+            ++m_p;
+    }
+    char peek() const { return m_p < m_end ? *m_p : '\0'; }
+    bool consume(char c)
+    {
+        if (m_p < m_end && *m_p == c) {
+            ++m_p;
+            return true;
+        }
+        return false;
+    }
+    bool fail(const char *why)
+    {
+        if (error.isEmpty())
+            error = QStringLiteral("%1 at byte %2").arg(QLatin1StringView(why)).arg(m_p - m_begin);
+        return false;
+    }
+
+    const char *const m_begin;
+    const char *m_p;
+    const char *const m_end;
+};
+
+} // namespace
+
 bool decode(QByteArrayView json, QString *topic, QVariant *message, QString *error)
 {
-    auto fail = [error](const QString &why) {
-        if (error)
-            *error = why;
-        return false;
-    };
-
-    QJsonParseError parseError;
-    const QJsonDocument doc = QJsonDocument::fromJson(
-            QByteArray::fromRawData(json.data(), json.size()), &parseError);
-    if (parseError.error != QJsonParseError::NoError)
-        return fail(QStringLiteral("invalid JSON at byte %1: %2")
-                            .arg(parseError.offset)
-                            .arg(parseError.errorString()));
-    if (!doc.isObject())
-        return fail(QStringLiteral("a frame must be a JSON object"));
-
-    const QJsonObject object = doc.object();
-    const auto topicIt = object.constFind(QLatin1StringView("topic"));
-    if (topicIt == object.constEnd() || !topicIt->isString())
-        return fail(QStringLiteral("a frame's \"topic\" must be a string"));
-    const auto messageIt = object.constFind(QLatin1StringView("message"));
-    if (messageIt == object.constEnd())
-        return fail(QStringLiteral("a frame must have a \"message\""));
-
-    *topic = topicIt->toString();
-    *message = messageIt->toVariant();
-    return true;
+    JsonReader reader(json.data(), json.data() + json.size());
+    if (reader.readFrame(topic, message))
+        return true;
+    if (error)
+        *error = reader.error;
+    return false;
 }
 
 void Decoder::append(const QByteArray &bytes)
@@ -304,9 +669,10 @@ Decoder::Status Decoder::next(QByteArrayView *frame)
         }
         ++i;
     }
-    // No delimiter yet: the last byte may be the first half of one.
+    // No delimiter yet: a trailing NUL may be the first half of one.
     m_scan = qMax(m_start, size - 1);
-    if (size - m_start > m_maxFrameSize + 1)
+    const bool halfDelimiter = size > m_start && data[size - 1] == '\0';
+    if (size - m_start > m_maxFrameSize + (halfDelimiter ? 1 : 0))
         return Status::TooLarge;
     if (m_start > 0) {
         m_buffer.remove(0, m_start);
