@@ -8,10 +8,10 @@
 #include <QtCore/qrandom.h>
 #include <QtNetwork/qlocalsocket.h>
 
-IpcClientPrivate::IpcClientPrivate(IpcClient *q) : q(q)
+IpcClientPrivate::IpcClientPrivate(IpcClient *q) : q(q), attemptTimer(new QTimer(q))
 {
-    attemptTimer.setSingleShot(true);
-    QObject::connect(&attemptTimer, &QTimer::timeout, q, [this] { attempt(); });
+    attemptTimer->setSingleShot(true);
+    QObject::connect(attemptTimer, &QTimer::timeout, q, [this] { attempt(); });
 }
 
 int IpcClientPrivate::Delay::pick() const
@@ -28,7 +28,7 @@ IpcClient::IpcClient(QObject *parent) : QObject(parent), d(std::make_unique<IpcC
 IpcClient::~IpcClient()
 {
     // Silently: no signal may reach a half-destroyed object.
-    d->attemptTimer.stop();
+    d->attemptTimer->stop();
     delete d->attemptSocket;
     delete d->connection;
     delete d->closingConnection;
@@ -159,7 +159,7 @@ void IpcClient::close()
 {
     if (d->state == State::Closed)
         return;
-    d->attemptTimer.stop();
+    d->attemptTimer->stop();
     d->dropSocketAttempt();
     d->setState(State::Closed);
     if (d->connection) {
@@ -215,7 +215,7 @@ void IpcClientPrivate::attempt()
 
 void IpcClientPrivate::scheduleAttempt(const Delay &delay)
 {
-    attemptTimer.start(delay.pick());
+    attemptTimer->start(delay.pick());
 }
 
 void IpcClientPrivate::onSocketConnected(QLocalSocket *socket)
@@ -298,6 +298,6 @@ void IpcClientPrivate::connectionClosed(IpcConnection *closedConnection)
     setState(IpcClient::State::Connecting);
     if (guard)
         emit q->disconnected();
-    if (guard && state == IpcClient::State::Connecting && !attemptTimer.isActive() && !attemptSocket)
+    if (guard && state == IpcClient::State::Connecting && !attemptTimer->isActive() && !attemptSocket)
         scheduleAttempt(reconnectDelay);
 }

@@ -5,6 +5,7 @@
 
 #include <QtCore/qelapsedtimer.h>
 #include <QtCore/qfile.h>
+#include <QtCore/qthread.h>
 #include <QtNetwork/qlocalserver.h>
 #include <QtNetwork/qlocalsocket.h>
 #include <QtTest/qsignalspy.h>
@@ -43,6 +44,7 @@ private Q_SLOTS:
 
     void malformedFrameFromServerIsDecodeErrorThenReconnect();
     void oversizedFrameFromServerIsFrameTooLargeError();
+    void worksInAWorkerThread();
 
 private:
     QString socketPath() const { return m_dir->filePath(QStringLiteral("s.sock")); }
@@ -474,6 +476,43 @@ void tst_IpcClient::oversizedFrameFromServerIsFrameTooLargeError()
     QCOMPARE(errorSpy.at(0).at(0).value<IpcError::Error>(), IpcError::FrameTooLargeError);
     QCOMPARE(messageSpy.count(), 1);
     QCOMPARE(messageSpy.at(0).at(0).toString(), QStringLiteral("small"));
+}
+
+void tst_IpcClient::worksInAWorkerThread()
+{
+    IpcServer server;
+    QSignalSpy serverMessages(&server, &IpcServer::messageReceived);
+
+    QThread thread;
+    auto *client = new IpcClient;
+    client->setRetryDelay(20);
+    client->moveToThread(&thread);
+    connect(&thread, &QThread::finished, client, &QObject::deleteLater);
+    // Echo every message back, from the worker thread.
+    connect(client, &IpcClient::messageReceived, client,
+            [client](const QString &topic, const QVariant &message) {
+                QVERIFY(QThread::currentThread() != QCoreApplication::instance()->thread());
+                client->send(topic + QLatin1String("-echo"), message);
+            });
+    QSignalSpy connectedSpy(client, &IpcClient::connected);
+    QSignalSpy connectErrorSpy(client, &IpcClient::connectError);
+    thread.start();
+    QMetaObject::invokeMethod(client, [client, path = socketPath()] { client->connectToServer(path); });
+    // Retries run on the worker thread's timers.
+    QTRY_VERIFY(connectErrorSpy.count() >= 2);
+    QVERIFY(server.listen(socketPath()));
+    QTRY_COMPARE(connectedSpy.count(), 1);
+    QTRY_COMPARE(server.clientCount(), 1);
+
+    server.broadcast(QStringLiteral("work"), QVariantMap{{"n", 7}});
+    QTRY_COMPARE(serverMessages.count(), 1);
+    QCOMPARE(serverMessages.at(0).at(0).toString(), QStringLiteral("work-echo"));
+    QCOMPARE(serverMessages.at(0).at(1).toMap().value("n").toInt(), 7);
+
+    QMetaObject::invokeMethod(client, &IpcClient::close);
+    QTRY_COMPARE(server.clientCount(), 0);
+    thread.quit();
+    QVERIFY(thread.wait(5000));
 }
 
 QTEST_GUILESS_MAIN(tst_IpcClient)
