@@ -22,8 +22,7 @@ int IpcClientPrivate::Delay::pick() const
 }
 
 IpcClient::IpcClient(QObject *parent) : QObject(parent), d(std::make_unique<IpcClientPrivate>(this))
-{
-}
+{ }
 
 IpcClient::~IpcClient()
 {
@@ -207,8 +206,10 @@ void IpcClientPrivate::attempt()
     const QString path = IpcLocalPath::resolve(socketPath);
     auto *socket = new QLocalSocket(q);
     attemptSocket = socket;
-    QObject::connect(socket, &QLocalSocket::connected, q, [this, socket] { onSocketConnected(socket); });
-    QObject::connect(socket, &QLocalSocket::errorOccurred, q, [this, socket] { onConnectFailed(socket); });
+    QObject::connect(socket, &QLocalSocket::connected, q,
+                     [this, socket] { onSocketConnected(socket); });
+    QObject::connect(socket, &QLocalSocket::errorOccurred, q,
+                     [this, socket] { onConnectFailed(socket); });
     // May report success or failure before it returns.
     socket->connectToServer(path);
 }
@@ -239,8 +240,9 @@ void IpcClientPrivate::onConnectFailed(QLocalSocket *socket)
 {
     if (socket != attemptSocket)
         return;
-    const QString description = QStringLiteral("cannot connect to %1: %2")
-                                        .arg(IpcLocalPath::resolve(socketPath), socket->errorString());
+    const QString description =
+            QStringLiteral("cannot connect to %1: %2")
+                    .arg(IpcLocalPath::resolve(socketPath), socket->errorString());
     dropSocketAttempt();
 
     const QPointer<IpcClient> guard(q);
@@ -298,6 +300,7 @@ void IpcClientPrivate::connectionClosed(IpcConnection *closedConnection)
     setState(IpcClient::State::Connecting);
     if (guard)
         emit q->disconnected();
-    if (guard && state == IpcClient::State::Connecting && !attemptTimer->isActive() && !attemptSocket)
+    if (guard && state == IpcClient::State::Connecting && !attemptTimer->isActive()
+        && !attemptSocket)
         scheduleAttempt(reconnectDelay);
 }

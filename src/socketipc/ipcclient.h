@@ -24,9 +24,12 @@ class SOCKETIPC_EXPORT IpcClient : public QObject
     // A delay is fixed, or random in [delay, delayMax] when delayMax is greater; -1 = fixed.
     Q_PROPERTY(int retryDelay READ retryDelay WRITE setRetryDelay NOTIFY retryDelayChanged)
     Q_PROPERTY(int retryDelayMax READ retryDelayMax WRITE setRetryDelayMax NOTIFY retryDelayChanged)
-    Q_PROPERTY(int reconnectDelay READ reconnectDelay WRITE setReconnectDelay NOTIFY reconnectDelayChanged)
-    Q_PROPERTY(int reconnectDelayMax READ reconnectDelayMax WRITE setReconnectDelayMax NOTIFY reconnectDelayChanged)
-    Q_PROPERTY(qint64 maxFrameSize READ maxFrameSize WRITE setMaxFrameSize NOTIFY maxFrameSizeChanged)
+    Q_PROPERTY(int reconnectDelay READ reconnectDelay WRITE setReconnectDelay NOTIFY
+                       reconnectDelayChanged)
+    Q_PROPERTY(int reconnectDelayMax READ reconnectDelayMax WRITE setReconnectDelayMax NOTIFY
+                       reconnectDelayChanged)
+    Q_PROPERTY(
+            qint64 maxFrameSize READ maxFrameSize WRITE setMaxFrameSize NOTIFY maxFrameSizeChanged)
     Q_PROPERTY(IpcError::Error error READ error NOTIFY errorOccurred)
     Q_PROPERTY(QString errorString READ errorString NOTIFY errorOccurred)
 public:
@@ -34,7 +37,7 @@ public:
         Unconnected,  // connectToServer() not called yet
         Connecting,   // trying, or waiting to retry or reconnect
         Connected,
-        Closed,       // close() was called; connectToServer() starts over
+        Closed,  // close() was called; connectToServer() starts over
     };
     Q_ENUM(State)
 
@@ -46,7 +49,7 @@ public:
     ~IpcClient() override;
 
     QString socketPath() const;
-    void setSocketPath(const QString &path);   // takes effect at the next connect attempt
+    void setSocketPath(const QString &path);  // takes effect at the next connect attempt
     State state() const;
     bool isConnected() const { return state() == State::Connected; }
 
@@ -71,7 +74,7 @@ public:
     IpcTopic *topic(const QString &name);
 
     // Calls functor(message) for each message on topic while context lives.
-    template <typename Functor>
+    template<typename Functor>
     QMetaObject::Connection on(const QString &topicName, const QObject *context, Functor &&functor)
     {
         return QObject::connect(topic(topicName), &IpcTopic::messageReceived, context,
@@ -91,9 +94,9 @@ Q_SIGNALS:
     void reconnectDelayChanged();
     void maxFrameSizeChanged();
     void connected();
-    void reconnected();            // after connected(), when it follows a disconnect
-    void disconnected();           // unexpected: a reconnect is scheduled
-    void connectError(const QString &description);   // an attempt failed: a retry is scheduled
+    void reconnected();   // after connected(), when it follows a disconnect
+    void disconnected();  // unexpected: a reconnect is scheduled
+    void connectError(const QString &description);  // an attempt failed: a retry is scheduled
     void messageReceived(const QString &topic, const QVariant &message);
     void errorOccurred(IpcError::Error error, const QString &description);
     void closed();
@@ -104,4 +107,4 @@ private:
     std::unique_ptr<IpcClientPrivate> d;
 };
 
-#endif // IPCCLIENT_H
+#endif  // IPCCLIENT_H

@@ -23,7 +23,7 @@ public:
     struct Delay
     {
         int min;
-        int max = -1;   // -1: fixed at min
+        int max = -1;  // -1: fixed at min
         int pick() const;
     };
 
@@ -47,14 +47,14 @@ public:
     Delay retryDelay{IpcClient::DefaultRetryDelay};
     Delay reconnectDelay{IpcClient::DefaultReconnectDelay};
     qint64 maxFrameSize = IpcClient::DefaultMaxFrameSize;
-    QTimer *attemptTimer;   // a child of q, so that moveToThread() moves it too
-    QLocalSocket *attemptSocket = nullptr;      // a connect attempt under way
-    IpcConnection *connection = nullptr;        // the established connection
-    IpcConnection *closingConnection = nullptr; // flushing after close()
-    bool wasConnected = false;                  // the next connect is a reconnect
+    QTimer *attemptTimer;                   // a child of q, so that moveToThread() moves it too
+    QLocalSocket *attemptSocket = nullptr;  // a connect attempt under way
+    IpcConnection *connection = nullptr;    // the established connection
+    IpcConnection *closingConnection = nullptr;  // flushing after close()
+    bool wasConnected = false;                   // the next connect is a reconnect
     IpcError::Error error = IpcError::NoError;
     QString errorString;
     IpcTopicRegistry topics;
 };
 
-#endif // IPCCLIENT_P_H
+#endif  // IPCCLIENT_P_H

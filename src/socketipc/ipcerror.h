@@ -23,6 +23,6 @@ enum Error {
 };
 Q_ENUM_NS(Error)
 
-} // namespace IpcError
+}  // namespace IpcError
 
-#endif // IPCERROR_H
+#endif  // IPCERROR_H

@@ -40,4 +40,4 @@ private:
 
 Q_DECLARE_METATYPE(IpcPeerCredentials)
 
-#endif // IPCPEERCREDENTIALS_H
+#endif  // IPCPEERCREDENTIALS_H

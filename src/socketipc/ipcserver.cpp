@@ -10,8 +10,7 @@
 #include <QtNetwork/qlocalserver.h>
 
 IpcServer::IpcServer(QObject *parent) : QObject(parent), d(std::make_unique<IpcServerPrivate>(this))
-{
-}
+{ }
 
 IpcServer::~IpcServer()
 {
@@ -19,7 +18,7 @@ IpcServer::~IpcServer()
     const QList<IpcConnection *> connections = std::exchange(d->connections, {});
     d->connectionsById.clear();
     qDeleteAll(connections);
-    delete d->server;   // closes, and removes the socket file
+    delete d->server;  // closes, and removes the socket file
 }
 
 QString IpcServer::socketPath() const
@@ -121,8 +120,7 @@ bool IpcServer::listen(const QString &socketPath)
 
     QString why;
     switch (IpcLocalPath::probe(path, &why)) {
-    case IpcLocalPath::Probe::Absent:
-        break;
+    case IpcLocalPath::Probe::Absent: break;
     case IpcLocalPath::Probe::Live:
         d->setError(IpcError::AddressInUseError,
                     QStringLiteral("cannot listen: a server is already listening on %1").arg(path));
@@ -147,15 +145,11 @@ bool IpcServer::listen(const QString &socketPath)
 
     auto *server = new QLocalServer(this);
     switch (d->socketAccess) {
-    case SocketAccess::OwnerOnly:
-        server->setSocketOptions(QLocalServer::UserAccessOption);
-        break;
+    case SocketAccess::OwnerOnly: server->setSocketOptions(QLocalServer::UserAccessOption); break;
     case SocketAccess::OwnerAndGroup:
         server->setSocketOptions(QLocalServer::UserAccessOption | QLocalServer::GroupAccessOption);
         break;
-    case SocketAccess::Everyone:
-        server->setSocketOptions(QLocalServer::WorldAccessOption);
-        break;
+    case SocketAccess::Everyone: server->setSocketOptions(QLocalServer::WorldAccessOption); break;
     }
     server->setListenBacklogSize(128);
     if (!server->listen(path)) {
@@ -165,7 +159,8 @@ bool IpcServer::listen(const QString &socketPath)
         delete server;
         return false;
     }
-    QObject::connect(server, &QLocalServer::newConnection, this, [this] { d->acceptConnections(); });
+    QObject::connect(server, &QLocalServer::newConnection, this,
+                     [this] { d->acceptConnections(); });
     d->server = server;
     d->state = IpcServerPrivate::State::Listening;
     emit listeningChanged(true);
@@ -203,14 +198,16 @@ bool IpcServer::send(const QString &topic, const QVariant &message, const QStrin
     using State = IpcServerPrivate::State;
     if (d->state == State::Closing || d->state == State::Closed) {
         d->setError(IpcError::SendAfterCloseError,
-                    QStringLiteral("cannot send \"%1\": the server is closed").arg(topic), clientId);
+                    QStringLiteral("cannot send \"%1\": the server is closed").arg(topic),
+                    clientId);
         return false;
     }
     IpcConnection *connection = d->openConnection(clientId);
     if (!connection) {
-        d->setError(IpcError::BadClientError,
-                    QStringLiteral("cannot send \"%1\": no client with id \"%2\"").arg(topic, clientId),
-                    clientId);
+        d->setError(
+                IpcError::BadClientError,
+                QStringLiteral("cannot send \"%1\": no client with id \"%2\"").arg(topic, clientId),
+                clientId);
         return false;
     }
     QByteArray frame;

@@ -25,8 +25,10 @@ class SOCKETIPC_EXPORT IpcServer : public QObject
     Q_PROPERTY(bool listening READ isListening NOTIFY listeningChanged)
     Q_PROPERTY(int clientCount READ clientCount NOTIFY clientCountChanged)
     Q_PROPERTY(QStringList clientIds READ clientIds NOTIFY clientCountChanged)
-    Q_PROPERTY(qint64 maxFrameSize READ maxFrameSize WRITE setMaxFrameSize NOTIFY maxFrameSizeChanged)
-    Q_PROPERTY(SocketAccess socketAccess READ socketAccess WRITE setSocketAccess NOTIFY socketAccessChanged)
+    Q_PROPERTY(
+            qint64 maxFrameSize READ maxFrameSize WRITE setMaxFrameSize NOTIFY maxFrameSizeChanged)
+    Q_PROPERTY(SocketAccess socketAccess READ socketAccess WRITE setSocketAccess NOTIFY
+                       socketAccessChanged)
     Q_PROPERTY(IpcError::Error error READ error NOTIFY errorOccurred)
     Q_PROPERTY(QString errorString READ errorString NOTIFY errorOccurred)
 public:
@@ -44,7 +46,7 @@ public:
     ~IpcServer() override;
 
     QString socketPath() const;
-    void setSocketPath(const QString &path);   // takes effect at the next listen()
+    void setSocketPath(const QString &path);  // takes effect at the next listen()
     bool isListening() const;
     int clientCount() const;
     QStringList clientIds() const;
@@ -65,7 +67,7 @@ public:
 
     // Calls functor(message[, clientId]) for each message on topic while context lives.
     // QObject::disconnect() on the returned connection unsubscribes.
-    template <typename Functor>
+    template<typename Functor>
     QMetaObject::Connection on(const QString &topicName, const QObject *context, Functor &&functor)
     {
         return QObject::connect(topic(topicName), &IpcTopic::messageReceived, context,
@@ -102,4 +104,4 @@ private:
     std::unique_ptr<IpcServerPrivate> d;
 };
 
-#endif // IPCSERVER_H
+#endif  // IPCSERVER_H

@@ -48,4 +48,4 @@ public:
     IpcTopicRegistry topics;
 };
 
-#endif // IPCSERVER_P_H
+#endif  // IPCSERVER_P_H

@@ -34,8 +34,8 @@ public:
     void setName(const QString &name);
 
     QVariant lastMessage() const;
-    QString lastClientId() const;   // the sender, when the source is a server
-    int count() const;              // messages received since the subscription started
+    QString lastClientId() const;  // the sender, when the source is a server
+    int count() const;             // messages received since the subscription started
 
 Q_SIGNALS:
     void messageReceived(const QVariant &message, const QString &clientId);
@@ -49,4 +49,4 @@ private:
     std::unique_ptr<IpcTopicPrivate> d;
 };
 
-#endif // IPCTOPIC_H
+#endif  // IPCTOPIC_H

@@ -47,4 +47,4 @@ private:
     QHash<QString, IpcTopic *> m_owned;
 };
 
-#endif // IPCTOPIC_P_H
+#endif  // IPCTOPIC_P_H

@@ -4,9 +4,9 @@
 #include <QtCore/qglobal.h>
 
 #if defined(SOCKETIPC_LIBRARY)
-#  define SOCKETIPC_EXPORT Q_DECL_EXPORT
+#    define SOCKETIPC_EXPORT Q_DECL_EXPORT
 #else
-#  define SOCKETIPC_EXPORT Q_DECL_IMPORT
+#    define SOCKETIPC_EXPORT Q_DECL_IMPORT
 #endif
 
-#endif // SOCKETIPCGLOBAL_H
+#endif  // SOCKETIPCGLOBAL_H

@@ -63,8 +63,9 @@ public:
                 m_out.append(u, sizeof u);
             } else if (QChar::isSurrogate(c)) {
                 // A lone surrogate has no UTF-8 form: escape it, as JSON.stringify does.
-                const char esc[] = {'\\', 'u', hex[c >> 12], hex[(c >> 8) & 0xf],
-                                    hex[(c >> 4) & 0xf], hex[c & 0xf]};
+                const char esc[] = {
+                        '\\',        'u', hex[c >> 12], hex[(c >> 8) & 0xf], hex[(c >> 4) & 0xf],
+                        hex[c & 0xf]};
                 m_out.append(esc, sizeof esc);
             } else {
                 const char u[] = {char(0xe0 | (c >> 12)), char(0x80 | ((c >> 6) & 0x3f)),
@@ -88,12 +89,12 @@ public:
     void writeJsNumber(double d)
     {
         if (d == 0) {
-            m_out.append('0');   // -0 too, as in JavaScript
+            m_out.append('0');  // -0 too, as in JavaScript
             return;
         }
         char buffer[32];
-        const auto result = std::to_chars(buffer, buffer + sizeof buffer, d,
-                                          std::chars_format::scientific);
+        const auto result =
+                std::to_chars(buffer, buffer + sizeof buffer, d, std::chars_format::scientific);
         const char *p = buffer;
         if (*p == '-') {
             m_out.append('-');
@@ -107,7 +108,7 @@ public:
         }
         int exponent = 0;
         std::from_chars(p + 1 + (p[1] == '+'), result.ptr, exponent);
-        const int n = exponent + 1;   // the decimal point's position in digits
+        const int n = exponent + 1;  // the decimal point's position in digits
         if (k <= n && n <= 21) {
             m_out.append(digits, k);
             m_out.append(QByteArray(n - k, '0'));
@@ -137,29 +138,20 @@ public:
 
         switch (v.metaType().id()) {
         case QMetaType::UnknownType:
-        case QMetaType::Nullptr:
-            m_out.append("null");
-            return true;
-        case QMetaType::Bool:
-            m_out.append(v.toBool() ? "true" : "false");
-            return true;
+        case QMetaType::Nullptr: m_out.append("null"); return true;
+        case QMetaType::Bool: m_out.append(v.toBool() ? "true" : "false"); return true;
         case QMetaType::Int:
         case QMetaType::Short:
         case QMetaType::Long:
         case QMetaType::LongLong:
-        case QMetaType::SChar:
-            m_out.append(QByteArray::number(v.toLongLong()));
-            return true;
+        case QMetaType::SChar: m_out.append(QByteArray::number(v.toLongLong())); return true;
         case QMetaType::UInt:
         case QMetaType::UShort:
         case QMetaType::ULong:
         case QMetaType::ULongLong:
-        case QMetaType::UChar:
-            m_out.append(QByteArray::number(v.toULongLong()));
-            return true;
+        case QMetaType::UChar: m_out.append(QByteArray::number(v.toULongLong())); return true;
         case QMetaType::Double:
-        case QMetaType::Float:
-            return writeDouble(v.toDouble());
+        case QMetaType::Float: return writeDouble(v.toDouble());
         case QMetaType::QString:
             writeString(*static_cast<const QString *>(v.constData()));
             return true;
@@ -189,8 +181,7 @@ public:
         case QMetaType::QByteArray:
             return fail(QStringLiteral("a QByteArray is not a JSON value; send a QString "
                                        "(base64 or UTF-8 text) instead"));
-        default:
-            break;
+        default: break;
         }
 
         // Other containers (QList<int>, QMap<QString, int>...) through Qt's iterable views.
@@ -227,7 +218,7 @@ public:
     }
 
 private:
-    template <typename List>
+    template<typename List>
     bool writeList(const List &list, int depth)
     {
         m_out.append('[');
@@ -242,7 +233,7 @@ private:
         return true;
     }
 
-    template <typename Map>
+    template<typename Map>
     bool writeMap(const Map &map, int depth)
     {
         m_out.append('{');
@@ -268,7 +259,7 @@ private:
     QByteArray &m_out;
 };
 
-} // namespace
+}  // namespace
 
 bool encode(QByteArray &out, QStringView topic, const QVariant &message, QString *error)
 {
@@ -330,7 +321,7 @@ public:
                     if (!readValue(*message, 1))
                         return false;
                     haveMessage = true;
-                } else if (!readValue(value, 1)) {   // other keys are extensions: skipped
+                } else if (!readValue(value, 1)) {  // other keys are extensions: skipped
                     return false;
                 }
                 skipSpace();
@@ -368,7 +359,7 @@ private:
                     if (!consume(':'))
                         return fail("expected ':'");
                     skipSpace();
-                    QVariant &slot = map[key];   // a repeated key: the last one wins
+                    QVariant &slot = map[key];  // a repeated key: the last one wins
                     if (!readValue(slot, depth + 1))
                         return false;
                     skipSpace();
@@ -404,14 +395,10 @@ private:
             out = std::move(string);
             return true;
         }
-        case 't':
-            return readLiteral("true", QVariant(true), out);
-        case 'f':
-            return readLiteral("false", QVariant(false), out);
-        case 'n':
-            return readLiteral("null", QVariant::fromValue(nullptr), out);
-        default:
-            return readNumber(out);
+        case 't': return readLiteral("true", QVariant(true), out);
+        case 'f': return readLiteral("false", QVariant(false), out);
+        case 'n': return readLiteral("null", QVariant::fromValue(nullptr), out);
+        default: return readNumber(out);
         }
     }
 
@@ -526,7 +513,7 @@ private:
 
     bool readEscape(QString &result)
     {
-        ++m_p;   // the backslash
+        ++m_p;  // the backslash
         if (m_p >= m_end)
             return fail("unterminated string");
         const char c = *m_p++;
@@ -558,8 +545,7 @@ private:
             result.append(QChar(unit));
             return true;
         }
-        default:
-            return fail("invalid escape in a string");
+        default: return fail("invalid escape in a string");
         }
     }
 
@@ -572,11 +558,17 @@ private:
         char32_t cp;
         char32_t min;
         if (lead >= 0xc2 && lead <= 0xdf) {
-            length = 2; cp = lead & 0x1f; min = 0x80;
+            length = 2;
+            cp = lead & 0x1f;
+            min = 0x80;
         } else if (lead >= 0xe0 && lead <= 0xef) {
-            length = 3; cp = lead & 0x0f; min = 0x800;
+            length = 3;
+            cp = lead & 0x0f;
+            min = 0x800;
         } else if (lead >= 0xf0 && lead <= 0xf4) {
-            length = 4; cp = lead & 0x07; min = 0x10000;
+            length = 4;
+            cp = lead & 0x07;
+            min = 0x10000;
         } else {
             return fail("invalid UTF-8 in a string");
         }
@@ -625,7 +617,7 @@ private:
     const char *const m_end;
 };
 
-} // namespace
+}  // namespace
 
 bool decode(QByteArrayView json, QString *topic, QVariant *message, QString *error)
 {
@@ -644,7 +636,7 @@ void Decoder::append(const QByteArray &bytes)
         m_start = m_scan = 0;
     }
     if (m_buffer.isEmpty())
-        m_buffer = bytes;   // implicitly shared: no copy in the common case
+        m_buffer = bytes;  // implicitly shared: no copy in the common case
     else
         m_buffer.append(bytes);
 }
@@ -688,4 +680,4 @@ void Decoder::clear()
     m_start = m_scan = 0;
 }
 
-} // namespace IpcFrame
+}  // namespace IpcFrame

@@ -47,11 +47,11 @@ public:
 
 private:
     QByteArray m_buffer;
-    qsizetype m_start = 0;   // first byte not yet handed out
-    qsizetype m_scan = 0;    // where the delimiter search resumes
+    qsizetype m_start = 0;  // first byte not yet handed out
+    qsizetype m_scan = 0;   // where the delimiter search resumes
     qint64 m_maxFrameSize;
 };
 
-} // namespace IpcFrame
+}  // namespace IpcFrame
 
-#endif // IPCFRAME_P_H
+#endif  // IPCFRAME_P_H

@@ -70,4 +70,4 @@ private:
     State m_state = State::Open;
 };
 
-#endif // IPCCONNECTION_P_H
+#endif  // IPCCONNECTION_P_H

@@ -71,4 +71,4 @@ Probe probe(const QString &resolvedPath, QString *error)
     return Probe::Failed;
 }
 
-} // namespace IpcLocalPath
+}  // namespace IpcLocalPath

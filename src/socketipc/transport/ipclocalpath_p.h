@@ -29,6 +29,6 @@ enum class Probe {
 
 Probe probe(const QString &resolvedPath, QString *error);
 
-} // namespace IpcLocalPath
+}  // namespace IpcLocalPath
 
-#endif // IPCLOCALPATH_P_H
+#endif  // IPCLOCALPATH_P_H

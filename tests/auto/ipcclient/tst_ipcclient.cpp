@@ -78,7 +78,7 @@ void tst_IpcClient::defaults()
 {
     IpcClient client;
     QCOMPARE(client.state(), IpcClient::State::Unconnected);
-    QCOMPARE(client.retryDelay(), 1000);      // as in the Node library
+    QCOMPARE(client.retryDelay(), 1000);  // as in the Node library
     QCOMPARE(client.reconnectDelay(), 100);
     QCOMPARE(client.retryDelayMax(), -1);
     QCOMPARE(client.maxFrameSize(), 64 * 1024 * 1024);
@@ -130,7 +130,7 @@ void tst_IpcClient::retriesUntilServerAppears()
     QVERIFY(server.listen(socketPath()));
     QTRY_COMPARE(connectedSpy.count(), 1);
     QCOMPARE(client.state(), IpcClient::State::Connected);
-    QCOMPARE(reconnectedSpy.count(), 0);   // a first connection is not a reconnect
+    QCOMPARE(reconnectedSpy.count(), 0);  // a first connection is not a reconnect
     QTRY_COMPARE(serverSpy.count(), 1);
 }
 
@@ -164,7 +164,7 @@ void tst_IpcClient::statesFollowTheConnection()
     QTRY_COMPARE(serverSpy.count(), 1);
 
     server.disconnectClient(serverSpy.at(0).at(0).toString());
-    QTRY_COMPARE(serverSpy.count(), 2);   // it came back
+    QTRY_COMPARE(serverSpy.count(), 2);  // it came back
     QTRY_COMPARE(client.state(), IpcClient::State::Connected);
     QSignalSpy closedSpy(&client, &IpcClient::closed);
     client.close();
@@ -175,7 +175,8 @@ void tst_IpcClient::statesFollowTheConnection()
     for (const QList<QVariant> &args : stateSpy)
         states.append(args.at(0).value<IpcClient::State>());
     using S = IpcClient::State;
-    QCOMPARE(states, (QList<S>{S::Connecting, S::Connected, S::Connecting, S::Connected, S::Closed}));
+    QCOMPARE(states,
+             (QList<S>{S::Connecting, S::Connected, S::Connecting, S::Connected, S::Closed}));
 }
 
 void tst_IpcClient::reconnectsAfterServerProcessIsKilled()
@@ -203,7 +204,7 @@ void tst_IpcClient::reconnectsAfterServerProcessIsKilled()
 
     server = std::make_unique<TestPeer>();
     server->startTestPeer({QStringLiteral("server"), socketPath()});
-    QTRY_VERIFY(server->has("listening"));   // it took over the stale socket file
+    QTRY_VERIFY(server->has("listening"));  // it took over the stale socket file
     QTRY_COMPARE_WITH_TIMEOUT(connectedSpy.count(), 2, 10000);
     QCOMPARE(reconnectedSpy.count(), 1);
     QTRY_COMPARE(server->count("clientConnected"), 1);
@@ -228,7 +229,7 @@ void tst_IpcClient::reconnectsAfterServerRestartsInProcess()
     server.close();
     QTRY_COMPARE(closedSpy.count(), 1);
     QTRY_COMPARE(disconnectedSpy.count(), 1);
-    QTRY_VERIFY(connectErrorSpy.count() >= 1);   // nobody listens for a while
+    QTRY_VERIFY(connectErrorSpy.count() >= 1);  // nobody listens for a while
     QCOMPARE(client->state(), IpcClient::State::Connecting);
 
     QSignalSpy serverSpy(&server, &IpcServer::clientConnected);
@@ -260,7 +261,7 @@ void tst_IpcClient::sendsAndReceivesThroughARealServer()
                               {"nested", QVariantMap{{"list", QVariantList{1, 2.5, "x", true}}}},
                               {"nothing", QVariant::fromValue(nullptr)}};
     QVERIFY(client->send(QStringLiteral("up"), message));
-    QVERIFY(client->send(QString(), 1));   // an empty topic travels as "none"
+    QVERIFY(client->send(QString(), 1));  // an empty topic travels as "none"
     QTRY_COMPARE(serverMessages.count(), 2);
     QCOMPARE(serverMessages.at(0).at(0).toString(), QStringLiteral("up"));
     QCOMPARE(serverMessages.at(0).at(1), QVariant(message));
@@ -294,7 +295,7 @@ void tst_IpcClient::topicAndFunctorSubscriptions()
     QTRY_COMPARE(allSpy.count(), 3);
     QCOMPARE(weatherSpy.count(), 1);
     QCOMPARE(weather->lastMessage().toMap().value("temperature").toInt(), 21);
-    QVERIFY(weather->lastClientId().isEmpty());   // clients have one peer: the server
+    QVERIFY(weather->lastClientId().isEmpty());  // clients have one peer: the server
     QCOMPARE(news, QVariantList{"first"});
 
     QObject::disconnect(connection);
@@ -309,7 +310,7 @@ void tst_IpcClient::sendWhileNotConnectedIsNoServerError()
     QSignalSpy errorSpy(&client, &IpcClient::errorOccurred);
     QVERIFY(!client.send(QStringLiteral("t"), 1));
     client.setRetryDelay(1000);
-    client.connectToServer(socketPath());   // nobody there
+    client.connectToServer(socketPath());  // nobody there
     QVERIFY(!client.send(QStringLiteral("t"), 1));
     QCOMPARE(errorSpy.count(), 2);
     QCOMPARE(errorSpy.at(0).at(0).value<IpcError::Error>(), IpcError::NoServerError);
@@ -389,7 +390,7 @@ void tst_IpcClient::messageSentRightBeforeCloseIsDelivered()
     QSignalSpy serverDisconnects(&server, &IpcServer::clientDisconnected);
     QSignalSpy closedSpy(client.get(), &IpcClient::closed);
 
-    const QString big(8 * 1024 * 1024, QLatin1Char('q'));   // more than one socket buffer
+    const QString big(8 * 1024 * 1024, QLatin1Char('q'));  // more than one socket buffer
     QVERIFY(client->send(QStringLiteral("small"), 1));
     QVERIFY(client->send(QStringLiteral("big"), big));
     client->close();
@@ -410,9 +411,9 @@ void tst_IpcClient::noReconnectAfterClose()
     QSignalSpy disconnectedSpy(client.get(), &IpcClient::disconnected);
     client->close();
     QTRY_COMPARE(serverDisconnects.count(), 1);
-    QTest::qWait(200);   // several reconnect delays
+    QTest::qWait(200);  // several reconnect delays
     QCOMPARE(serverConnects.count(), 0);
-    QCOMPARE(disconnectedSpy.count(), 0);   // closing is not an unexpected disconnect
+    QCOMPARE(disconnectedSpy.count(), 0);  // closing is not an unexpected disconnect
     QCOMPARE(server.clientCount(), 0);
 }
 
@@ -456,7 +457,7 @@ void tst_IpcClient::malformedFrameFromServerIsDecodeErrorThenReconnect()
     client.connectToServer(socketPath());
     QTRY_COMPARE(errorSpy.count(), 1);
     QCOMPARE(errorSpy.at(0).at(0).value<IpcError::Error>(), IpcError::DecodeError);
-    QCOMPARE(messageSpy.count(), 1);   // the good frame before it was delivered
+    QCOMPARE(messageSpy.count(), 1);  // the good frame before it was delivered
     QTRY_COMPARE(disconnectedSpy.count(), 1);
     QTRY_COMPARE(reconnectedSpy.count(), 1);
     QCOMPARE(accepted.size(), 2);
@@ -497,7 +498,8 @@ void tst_IpcClient::worksInAWorkerThread()
     QSignalSpy connectedSpy(client, &IpcClient::connected);
     QSignalSpy connectErrorSpy(client, &IpcClient::connectError);
     thread.start();
-    QMetaObject::invokeMethod(client, [client, path = socketPath()] { client->connectToServer(path); });
+    QMetaObject::invokeMethod(client,
+                              [client, path = socketPath()] { client->connectToServer(path); });
     // Retries run on the worker thread's timers.
     QTRY_VERIFY(connectErrorSpy.count() >= 2);
     QVERIFY(server.listen(socketPath()));

@@ -19,16 +19,13 @@ namespace IpcFrame {
 char *toString(Decoder::Status status)
 {
     switch (status) {
-    case Decoder::Status::NeedMore:
-        return qstrdup("NeedMore");
-    case Decoder::Status::Frame:
-        return qstrdup("Frame");
-    case Decoder::Status::TooLarge:
-        return qstrdup("TooLarge");
+    case Decoder::Status::NeedMore: return qstrdup("NeedMore");
+    case Decoder::Status::Frame: return qstrdup("Frame");
+    case Decoder::Status::TooLarge: return qstrdup("TooLarge");
     }
     return qstrdup("?");
 }
-} // namespace IpcFrame
+}  // namespace IpcFrame
 
 namespace {
 
@@ -40,7 +37,7 @@ struct Opaque
 const QByteArray delimiter(IpcFrame::Delimiter, IpcFrame::DelimiterSize);
 
 // A byte array from a literal, embedded NULs included.
-template <std::size_t N>
+template<std::size_t N>
 QByteArray bytes(const char (&s)[N])
 {
     return QByteArray(s, qsizetype(N - 1));
@@ -93,12 +90,12 @@ struct Sample
 QList<Sample> samples()
 {
     return {
-        {u"hello"_s, u"world"_s},
-        {u"é€😀 topic"_s, u"ünïcødé 😀 a\0b \"q\" \\ 中"_s},
-        {QString(), QVariantMap{{u"n"_s, 1}, {u"l"_s, QVariantList{true, null()}}}},
-        {u"t"_s, QString()},
-        {u"x"_s, 1.5},
-        {u"😀"_s, u"😀"_s},
+            {u"hello"_s, u"world"_s},
+            {u"é€😀 topic"_s, u"ünïcødé 😀 a\0b \"q\" \\ 中"_s},
+            {QString(), QVariantMap{{u"n"_s, 1}, {u"l"_s, QVariantList{true, null()}}}},
+            {u"t"_s, QString()},
+            {u"x"_s, 1.5},
+            {u"😀"_s, u"😀"_s},
     };
 }
 
@@ -123,7 +120,7 @@ QList<QByteArray> withoutDelimiters(const QList<QByteArray> &frames)
     return result;
 }
 
-} // namespace
+}  // namespace
 
 class tst_IpcFrame : public QObject
 {
@@ -180,19 +177,19 @@ void tst_IpcFrame::encodeMatchesJsonStringify_data()
 
     QTest::newRow("hello world") << u"hello"_s << QVariant(u"world"_s)
                                  << bytes("{\"topic\":\"hello\",\"message\":\"world\"}");
-    QTest::newRow("empty topic is none") << QString() << QVariant(u"x"_s)
-                                         << bytes("{\"topic\":\"none\",\"message\":\"x\"}");
-    QTest::newRow("empty non-null topic is none") << u""_s << QVariant(u"x"_s)
-                                                  << bytes("{\"topic\":\"none\",\"message\":\"x\"}");
-    QTest::newRow("topic escaped") << u"a\"b"_s << QVariant(u"x"_s)
-                                   << bytes("{\"topic\":\"a\\\"b\",\"message\":\"x\"}");
-    QTest::newRow("topic unicode") << u"тема/😀"_s << QVariant(1)
-                                   << bytes("{\"topic\":\"тема/😀\",\"message\":1}");
+    QTest::newRow("empty topic is none")
+            << QString() << QVariant(u"x"_s) << bytes("{\"topic\":\"none\",\"message\":\"x\"}");
+    QTest::newRow("empty non-null topic is none")
+            << u""_s << QVariant(u"x"_s) << bytes("{\"topic\":\"none\",\"message\":\"x\"}");
+    QTest::newRow("topic escaped")
+            << u"a\"b"_s << QVariant(u"x"_s) << bytes("{\"topic\":\"a\\\"b\",\"message\":\"x\"}");
+    QTest::newRow("topic unicode")
+            << u"тема/😀"_s << QVariant(1) << bytes("{\"topic\":\"тема/😀\",\"message\":1}");
     QTest::newRow("topic with NULs") << u"a\0\0b"_s << QVariant(1)
                                      << bytes("{\"topic\":\"a\\u0000\\u0000b\",\"message\":1}");
 
-    QTest::newRow("invalid QVariant") << u"t"_s << QVariant()
-                                      << bytes("{\"topic\":\"t\",\"message\":null}");
+    QTest::newRow("invalid QVariant")
+            << u"t"_s << QVariant() << bytes("{\"topic\":\"t\",\"message\":null}");
     QTest::newRow("nullptr") << u"t"_s << null() << bytes("{\"topic\":\"t\",\"message\":null}");
     QTest::newRow("true") << u"t"_s << QVariant(true)
                           << bytes("{\"topic\":\"t\",\"message\":true}");
@@ -203,18 +200,14 @@ void tst_IpcFrame::encodeMatchesJsonStringify_data()
     QTest::newRow("-7") << u"t"_s << QVariant(-7) << bytes("{\"topic\":\"t\",\"message\":-7}");
     QTest::newRow("uint max") << u"t"_s << QVariant(std::numeric_limits<uint>::max())
                               << bytes("{\"topic\":\"t\",\"message\":4294967295}");
-    QTest::newRow("0.1") << u"t"_s << QVariant(0.1)
-                         << bytes("{\"topic\":\"t\",\"message\":0.1}");
-    QTest::newRow("1.5") << u"t"_s << QVariant(1.5)
-                         << bytes("{\"topic\":\"t\",\"message\":1.5}");
+    QTest::newRow("0.1") << u"t"_s << QVariant(0.1) << bytes("{\"topic\":\"t\",\"message\":0.1}");
+    QTest::newRow("1.5") << u"t"_s << QVariant(1.5) << bytes("{\"topic\":\"t\",\"message\":1.5}");
     QTest::newRow("-1.25") << u"t"_s << QVariant(-1.25)
                            << bytes("{\"topic\":\"t\",\"message\":-1.25}");
     QTest::newRow("float 0.5") << u"t"_s << QVariant(0.5f)
                                << bytes("{\"topic\":\"t\",\"message\":0.5}");
-    QTest::newRow("2.0") << u"t"_s << QVariant(2.0)
-                         << bytes("{\"topic\":\"t\",\"message\":2}");
-    QTest::newRow("-0.0") << u"t"_s << QVariant(-0.0)
-                          << bytes("{\"topic\":\"t\",\"message\":0}");
+    QTest::newRow("2.0") << u"t"_s << QVariant(2.0) << bytes("{\"topic\":\"t\",\"message\":2}");
+    QTest::newRow("-0.0") << u"t"_s << QVariant(-0.0) << bytes("{\"topic\":\"t\",\"message\":0}");
     QTest::newRow("1/3") << u"t"_s << QVariant(1.0 / 3)
                          << bytes("{\"topic\":\"t\",\"message\":0.3333333333333333}");
     QTest::newRow("1e300") << u"t"_s << QVariant(1e300)
@@ -252,8 +245,8 @@ void tst_IpcFrame::encodeMatchesJsonStringify_data()
     QTest::newRow("delimiter inside a string")
             << u"t"_s << QVariant(u"\0\0"_s)
             << bytes("{\"topic\":\"t\",\"message\":\"\\u0000\\u0000\"}");
-    QTest::newRow("unicode and emoji") << u"t"_s << QVariant(u"é€中😀"_s)
-                                       << bytes("{\"topic\":\"t\",\"message\":\"é€中😀\"}");
+    QTest::newRow("unicode and emoji")
+            << u"t"_s << QVariant(u"é€中😀"_s) << bytes("{\"topic\":\"t\",\"message\":\"é€中😀\"}");
     QTest::newRow("U+2028 U+2029 U+FFFF")
             << u"t"_s << QVariant(u"\u2028\u2029\uffff"_s)
             << bytes("{\"topic\":\"t\",\"message\":\"\u2028\u2029\uffff\"}");
@@ -281,11 +274,10 @@ void tst_IpcFrame::encodeMatchesJsonStringify_data()
                                  << bytes("{\"topic\":\"t\",\"message\":[\"a\",\"b\"]}");
     QTest::newRow("QList<int>") << u"t"_s << QVariant::fromValue(QList<int>{1, 2, 3})
                                 << bytes("{\"topic\":\"t\",\"message\":[1,2,3]}");
-    QTest::newRow("QMap<QString,int>") << u"t"_s
-                                       << QVariant::fromValue(QMap<QString, int>{{u"x"_s, 1}})
-                                       << bytes("{\"topic\":\"t\",\"message\":{\"x\":1}}");
-    QTest::newRow("QJsonObject") << u"t"_s
-                                 << QVariant(QJsonObject{{u"k"_s, QJsonArray{1, 2}}})
+    QTest::newRow("QMap<QString,int>")
+            << u"t"_s << QVariant::fromValue(QMap<QString, int>{{u"x"_s, 1}})
+            << bytes("{\"topic\":\"t\",\"message\":{\"x\":1}}");
+    QTest::newRow("QJsonObject") << u"t"_s << QVariant(QJsonObject{{u"k"_s, QJsonArray{1, 2}}})
                                  << bytes("{\"topic\":\"t\",\"message\":{\"k\":[1,2]}}");
 }
 
@@ -307,15 +299,16 @@ void tst_IpcFrame::encodeAppendsToExistingBytes()
     QString error;
     QVERIFY2(IpcFrame::encode(out, u"a", 1, &error), qPrintable(error));
     QVERIFY2(IpcFrame::encode(out, u"b", u"2"_s, &error), qPrintable(error));
-    QCOMPARE(out, bytes("earlier\0\0"
-                        "{\"topic\":\"a\",\"message\":1}\0\0"
-                        "{\"topic\":\"b\",\"message\":\"2\"}\0\0"));
+    QCOMPARE(out,
+             bytes("earlier\0\0"
+                   "{\"topic\":\"a\",\"message\":1}\0\0"
+                   "{\"topic\":\"b\",\"message\":\"2\"}\0\0"));
 }
 
 void tst_IpcFrame::encodeErrorLeavesBufferUntouched_data()
 {
     QTest::addColumn<QVariant>("message");
-    QTest::addColumn<QString>("why");   // a word the error must contain
+    QTest::addColumn<QString>("why");  // a word the error must contain
 
     constexpr double inf = std::numeric_limits<double>::infinity();
     QTest::newRow("NaN") << QVariant(qQNaN()) << u"nan"_s;
@@ -324,19 +317,17 @@ void tst_IpcFrame::encodeErrorLeavesBufferUntouched_data()
     QTest::newRow("float NaN") << QVariant(std::numeric_limits<float>::quiet_NaN()) << u"nan"_s;
     QTest::newRow("float Inf") << QVariant(std::numeric_limits<float>::infinity()) << u"inf"_s;
     QTest::newRow("QByteArray") << QVariant(QByteArray("abc")) << u"QByteArray"_s;
-    QTest::newRow("QObject*") << QVariant::fromValue(static_cast<QObject *>(this))
-                              << u"QObject"_s;
+    QTest::newRow("QObject*") << QVariant::fromValue(static_cast<QObject *>(this)) << u"QObject"_s;
     QTest::newRow("QPoint") << QVariant(QPoint(1, 2)) << u"QPoint"_s;
     QTest::newRow("custom type") << QVariant::fromValue(Opaque{7}) << u"Opaque"_s;
 
     // Errors found after some of the value was written.
     QTest::newRow("Inf last in a list") << QVariant(QVariantList{1, u"two"_s, inf}) << u"inf"_s;
     QTest::newRow("QByteArray deep in a map")
-            << QVariant(QVariantMap{{u"a"_s, 1},
-                                    {u"b"_s, QVariantMap{{u"c"_s, QByteArray("x")}}}})
+            << QVariant(QVariantMap{{u"a"_s, 1}, {u"b"_s, QVariantMap{{u"c"_s, QByteArray("x")}}}})
             << u"QByteArray"_s;
-    QTest::newRow("NaN in QList<double>") << QVariant::fromValue(QList<double>{1.0, qQNaN()})
-                                          << u"nan"_s;
+    QTest::newRow("NaN in QList<double>")
+            << QVariant::fromValue(QList<double>{1.0, qQNaN()}) << u"nan"_s;
     QTest::newRow("QPoint in a QVariantHash")
             << QVariant(QVariantHash{{u"p"_s, QPoint()}}) << u"QPoint"_s;
 
@@ -374,7 +365,7 @@ void tst_IpcFrame::roundTrip_data()
 {
     QTest::addColumn<QString>("topic");
     QTest::addColumn<QVariant>("message");
-    QTest::addColumn<QVariant>("expected");   // what decode gives back
+    QTest::addColumn<QVariant>("expected");  // what decode gives back
 
     auto same = [](const char *name, const QVariant &v) {
         QTest::newRow(name) << u"t"_s << v << v;
@@ -433,38 +424,37 @@ void tst_IpcFrame::roundTrip_data()
     QTest::newRow("empty topic is none") << QString() << QVariant(1) << QVariant(1);
 
     same("nested",
-         QVariantMap{{u"list"_s, QVariantList{1, 2.5, u"s"_s, false, QVariantList{}, QVariantMap{}}},
-                     {u"map"_s, QVariantMap{{u"x"_s, QVariantMap{{u"y"_s, u"z"_s}}}}},
-                     {u""_s, u"empty key"_s},
-                     {u"ключ 😀"_s, u"\0"_s}});
+         QVariantMap{
+                 {u"list"_s, QVariantList{1, 2.5, u"s"_s, false, QVariantList{}, QVariantMap{}}},
+                 {u"map"_s, QVariantMap{{u"x"_s, QVariantMap{{u"y"_s, u"z"_s}}}}},
+                 {u""_s, u"empty key"_s},
+                 {u"ключ 😀"_s, u"\0"_s}});
     QTest::newRow("null inside containers")
-            << u"t"_s << QVariant(QVariantList{QVariant(), null(), QVariantMap{{u"n"_s, QVariant()}}})
+            << u"t"_s
+            << QVariant(QVariantList{QVariant(), null(), QVariantMap{{u"n"_s, QVariant()}}})
             << QVariant(QVariantList{null(), null(), QVariantMap{{u"n"_s, null()}}});
     same("list nested 100 deep", nestedList(100, u"leaf"_s));
     same("map nested 100 deep", nestedMap(100, 1));
 
     QTest::newRow("QStringList") << u"t"_s << QVariant(QStringList{u"a"_s, u""_s, u"😀"_s})
                                  << QVariant(QVariantList{u"a"_s, u""_s, u"😀"_s});
-    QTest::newRow("QVariantHash") << u"t"_s
-                                  << QVariant(QVariantHash{{u"a"_s, 1}, {u"b"_s, u"c"_s}})
+    QTest::newRow("QVariantHash") << u"t"_s << QVariant(QVariantHash{{u"a"_s, 1}, {u"b"_s, u"c"_s}})
                                   << QVariant(QVariantMap{{u"a"_s, 1}, {u"b"_s, u"c"_s}});
     QTest::newRow("QJsonObject")
             << u"t"_s << QVariant(QJsonObject{{u"a"_s, 1}, {u"b"_s, QJsonArray{true, u"x"_s}}})
             << QVariant(QVariantMap{{u"a"_s, 1}, {u"b"_s, QVariantList{true, u"x"_s}}});
-    QTest::newRow("QJsonArray") << u"t"_s
-                                << QVariant(QJsonArray{1, u"two"_s, QJsonValue(), 3.5})
+    QTest::newRow("QJsonArray") << u"t"_s << QVariant(QJsonArray{1, u"two"_s, QJsonValue(), 3.5})
                                 << QVariant(QVariantList{1, u"two"_s, null(), 3.5});
     QTest::newRow("QJsonValue") << u"t"_s << QVariant(QJsonValue(u"v"_s)) << QVariant(u"v"_s);
-    QTest::newRow("QJsonDocument")
-            << u"t"_s << QVariant(QJsonDocument(QJsonObject{{u"d"_s, 1}}))
-            << QVariant(QVariantMap{{u"d"_s, 1}});
+    QTest::newRow("QJsonDocument") << u"t"_s << QVariant(QJsonDocument(QJsonObject{{u"d"_s, 1}}))
+                                   << QVariant(QVariantMap{{u"d"_s, 1}});
     QTest::newRow("QList<int>") << u"t"_s << QVariant::fromValue(QList<int>{1, -2, 3})
                                 << QVariant(QVariantList{1, -2, 3});
     QTest::newRow("QList<double>") << u"t"_s << QVariant::fromValue(QList<double>{0.5, 1e300})
                                    << QVariant(QVariantList{0.5, 1e300});
-    QTest::newRow("QMap<QString,int>") << u"t"_s
-                                       << QVariant::fromValue(QMap<QString, int>{{u"x"_s, 1}})
-                                       << QVariant(QVariantMap{{u"x"_s, 1}});
+    QTest::newRow("QMap<QString,int>")
+            << u"t"_s << QVariant::fromValue(QMap<QString, int>{{u"x"_s, 1}})
+            << QVariant(QVariantMap{{u"x"_s, 1}});
 }
 
 void tst_IpcFrame::roundTrip()
@@ -497,11 +487,8 @@ void tst_IpcFrame::roundTrip()
     case QMetaType::Bool:
     case QMetaType::QString:
     case QMetaType::QVariantList:
-    case QMetaType::QVariantMap:
-        QCOMPARE(decoded.typeId(), expected.typeId());
-        break;
-    default:
-        break;
+    case QMetaType::QVariantMap: QCOMPARE(decoded.typeId(), expected.typeId()); break;
+    default: break;
     }
 
     QCOMPARE(decoder.next(&json), Decoder::Status::NeedMore);
@@ -556,16 +543,16 @@ void tst_IpcFrame::decodeAcceptsFrames_data()
 
     QTest::newRow("plain") << bytes("{\"topic\":\"hello\",\"message\":\"world\"}") << u"hello"_s
                            << QVariant(u"world"_s);
-    QTest::newRow("extra key ignored") << bytes("{\"topic\":\"t\",\"message\":1,\"id\":5}")
-                                       << u"t"_s << QVariant(1);
+    QTest::newRow("extra key ignored")
+            << bytes("{\"topic\":\"t\",\"message\":1,\"id\":5}") << u"t"_s << QVariant(1);
     QTest::newRow("extra keys first")
             << bytes("{\"id\":{\"x\":[1]},\"reply\":null,\"topic\":\"t\",\"message\":\"m\"}")
             << u"t"_s << QVariant(u"m"_s);
-    QTest::newRow("message before topic") << bytes("{\"message\":true,\"topic\":\"t\"}")
-                                          << u"t"_s << QVariant(true);
-    QTest::newRow("whitespace")
-            << bytes(" \t\r\n{ \"topic\" : \"t\" ,\n \"message\" : [ 1 , 2 ] }\n ") << u"t"_s
-            << QVariant(QVariantList{1, 2});
+    QTest::newRow("message before topic")
+            << bytes("{\"message\":true,\"topic\":\"t\"}") << u"t"_s << QVariant(true);
+    QTest::newRow("whitespace") << bytes(
+            " \t\r\n{ \"topic\" : \"t\" ,\n \"message\" : [ 1 , 2 ] }\n ")
+                                << u"t"_s << QVariant(QVariantList{1, 2});
     QTest::newRow("null message") << bytes("{\"topic\":\"t\",\"message\":null}") << u"t"_s
                                   << null();
     QTest::newRow("escaped NULs") << bytes("{\"topic\":\"a\\u0000b\",\"message\":\"\\u0000\"}")
@@ -573,22 +560,22 @@ void tst_IpcFrame::decodeAcceptsFrames_data()
     QTest::newRow("escaped surrogate pair")
             << bytes("{\"topic\":\"t\",\"message\":\"\\ud83d\\ude00\"}") << u"t"_s
             << QVariant(u"😀"_s);
-    QTest::newRow("uppercase escapes") << bytes("{\"topic\":\"t\",\"message\":\"\\u00E9\\uD83D\\uDE00\"}")
-                                       << u"t"_s << QVariant(u"é😀"_s);
+    QTest::newRow("uppercase escapes")
+            << bytes("{\"topic\":\"t\",\"message\":\"\\u00E9\\uD83D\\uDE00\"}") << u"t"_s
+            << QVariant(u"é😀"_s);
     QTest::newRow("escaped lone surrogate")
             << bytes("{\"topic\":\"t\",\"message\":\"\\ud800x\\udc00\"}") << u"t"_s
             << QVariant(units({0xd800, u'x', 0xdc00}));
-    QTest::newRow("raw UTF-8") << bytes("{\"topic\":\"тема\",\"message\":\"é€😀\"}")
-                               << u"тема"_s << QVariant(u"é€😀"_s);
-    QTest::newRow("escaped solidus") << bytes("{\"topic\":\"a\\/b\",\"message\":0}") << u"a/b"_s
-                                     << QVariant(0);
-    QTest::newRow("numbers") << bytes("{\"topic\":\"t\",\"message\":[1E+2,-0,1e-7,5e-324,9007199254740993]}")
-                             << u"t"_s
-                             << QVariant(QVariantList{100.0, 0, 1e-7, 5e-324,
-                                                      qint64(9007199254740993LL)});
+    QTest::newRow("raw UTF-8") << bytes("{\"topic\":\"тема\",\"message\":\"é€😀\"}") << u"тема"_s
+                               << QVariant(u"é€😀"_s);
+    QTest::newRow("escaped solidus")
+            << bytes("{\"topic\":\"a\\/b\",\"message\":0}") << u"a/b"_s << QVariant(0);
+    QTest::newRow("numbers")
+            << bytes("{\"topic\":\"t\",\"message\":[1E+2,-0,1e-7,5e-324,9007199254740993]}")
+            << u"t"_s << QVariant(QVariantList{100.0, 0, 1e-7, 5e-324, qint64(9007199254740993LL)});
     // JSON.parse keeps the last of duplicate keys.
-    QTest::newRow("duplicate topic") << bytes("{\"topic\":\"a\",\"topic\":\"b\",\"message\":1}")
-                                     << u"b"_s << QVariant(1);
+    QTest::newRow("duplicate topic")
+            << bytes("{\"topic\":\"a\",\"topic\":\"b\",\"message\":1}") << u"b"_s << QVariant(1);
 
     QByteArray deep = "{\"topic\":\"t\",\"message\":" + QByteArray(500, '[') + "1"
             + QByteArray(500, ']') + "}";
@@ -624,7 +611,8 @@ void tst_IpcFrame::decodeRejectsBadFrames_data()
     QTest::newRow("missing value") << bytes("{\"topic\":\"t\",\"message\":}");
     QTest::newRow("trailing comma") << bytes("{\"topic\":\"t\",\"message\":1,}");
     QTest::newRow("trailing garbage") << bytes("{\"topic\":\"t\",\"message\":1}x");
-    QTest::newRow("two objects") << bytes("{\"topic\":\"t\",\"message\":1}{\"topic\":\"t\",\"message\":1}");
+    QTest::newRow("two objects") << bytes(
+            "{\"topic\":\"t\",\"message\":1}{\"topic\":\"t\",\"message\":1}");
     QTest::newRow("trailing raw NUL") << bytes("{\"topic\":\"t\",\"message\":1}\0");
     QTest::newRow("leading raw NUL") << bytes("\0{\"topic\":\"t\",\"message\":1}");
     QTest::newRow("single quotes") << bytes("{'topic':'t','message':1}");
@@ -662,9 +650,8 @@ void tst_IpcFrame::decodeRejectsBadFrames_data()
     QTest::newRow("100000 [") << QByteArray(deep, '[');
     QTest::newRow("100000 [ as message")
             << QByteArray("{\"topic\":\"t\",\"message\":" + QByteArray(deep, '['));
-    QTest::newRow("100000 balanced [ ]")
-            << QByteArray("{\"topic\":\"t\",\"message\":" + QByteArray(deep, '[')
-                          + QByteArray(deep, ']') + "}");
+    QTest::newRow("100000 balanced [ ]") << QByteArray(
+            "{\"topic\":\"t\",\"message\":" + QByteArray(deep, '[') + QByteArray(deep, ']') + "}");
     QByteArray objects = "{\"topic\":\"t\",\"message\":";
     for (int i = 0; i < deep; ++i)
         objects += "{\"a\":";
@@ -1069,9 +1056,9 @@ void tst_IpcFrame::decoderGrowingBufferIsTooLargeWithoutWaiting()
             QCOMPARE(status, Decoder::Status::NeedMore);
         } else {
             if (status != Decoder::Status::TooLarge)
-                QFAIL(qPrintable(u"%1 bytes without a delimiter, limit %2: not TooLarge"_s
-                                         .arg(held)
-                                         .arg(maxFrameSize)));
+                QFAIL(qPrintable(
+                        u"%1 bytes without a delimiter, limit %2: not TooLarge"_s.arg(held).arg(
+                                maxFrameSize)));
             break;
         }
     }

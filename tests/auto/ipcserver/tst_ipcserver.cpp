@@ -233,11 +233,11 @@ void tst_IpcServer::clientIdsAreDistinctUuidV4()
         QVERIFY2(!uuid.isNull(), qPrintable(id));
         QCOMPARE(uuid.version(), QUuid::Random);
         QCOMPARE(uuid.variant(), QUuid::DCE);
-        QCOMPARE(id.size(), 36);   // no braces, as in the Node library
+        QCOMPARE(id.size(), 36);  // no braces, as in the Node library
     }
     QCOMPARE(QSet<QString>(ids.begin(), ids.end()).size(), 4);
     QStringList reported = server.clientIds();
-    QCOMPARE(reported, ids);   // in connection order
+    QCOMPARE(reported, ids);  // in connection order
     qDeleteAll(peers);
 }
 
@@ -339,7 +339,7 @@ void tst_IpcServer::broadcastReachesEveryClient()
         QTRY_COMPARE(peer->count("message", "news"), 10);
         const QList<QJsonObject> got = peer->eventsNamed("message", "news");
         for (int i = 0; i < 10; ++i) {
-            QCOMPARE(got[i].value("message").toObject().value("seq").toInt(), i);   // in order
+            QCOMPARE(got[i].value("message").toObject().value("seq").toInt(), i);  // in order
             QCOMPARE(got[i].value("message").toObject().value("text").toString(),
                      QStringLiteral("ünïcødé ✓"));
         }
@@ -365,7 +365,7 @@ void tst_IpcServer::topicReceivesOnlyItsMessages()
     const QList<TestPeer *> peers = startClients(server, 1, &ids);
 
     IpcTopic *alpha = server.topic(QStringLiteral("alpha"));
-    QCOMPARE(server.topic(QStringLiteral("alpha")), alpha);   // one per name
+    QCOMPARE(server.topic(QStringLiteral("alpha")), alpha);  // one per name
     QCOMPARE(alpha->name(), QStringLiteral("alpha"));
     QCOMPARE(alpha->source(), &server);
     QSignalSpy alphaSpy(alpha, &IpcTopic::messageReceived);
@@ -546,7 +546,7 @@ void tst_IpcServer::disconnectClientEndsOnlyThatConnection()
     QTRY_COMPARE(disconnectedSpy.count(), 1);
     QCOMPARE(disconnectedSpy.at(0).at(0).toString(), first);
     QTRY_VERIFY(peers[0]->has("disconnected"));
-    QCOMPARE(peers[0]->count("message", "goodbye"), 1);   // flushed before the end
+    QCOMPARE(peers[0]->count("message", "goodbye"), 1);  // flushed before the end
     QVERIFY(!server.clientIds().contains(first));
 
     // The other client is untouched.
@@ -567,7 +567,7 @@ void tst_IpcServer::serverCanListenAgainAfterClose()
 
     QSignalSpy connectedSpy(&server, &IpcServer::clientConnected);
     QVERIFY(server.listen());
-    QTRY_COMPARE_WITH_TIMEOUT(connectedSpy.count(), 1, 10000);   // the client reconnects
+    QTRY_COMPARE_WITH_TIMEOUT(connectedSpy.count(), 1, 10000);  // the client reconnects
     QTRY_VERIFY(peers[0]->has("reconnected"));
     server.broadcast(QStringLiteral("again"), true);
     QTRY_COMPARE(peers[0]->count("message", "again"), 1);
@@ -689,7 +689,8 @@ void tst_IpcServer::frameSplitAcrossWritesArrivesWhole()
     QVERIFY(raw.waitForConnected(5000));
     QTRY_COMPARE(connectedSpy.count(), 1);
 
-    const QByteArray frames = frameBytes(QStringLiteral("{\"topic\":\"ünï\",\"message\":\"日本🎉\"}").toUtf8())
+    const QByteArray frames =
+            frameBytes(QStringLiteral("{\"topic\":\"ünï\",\"message\":\"日本🎉\"}").toUtf8())
             + frameBytes("{\"topic\":\"b\",\"message\":[1]}");
     for (char byte : frames) {
         raw.write(&byte, 1);

@@ -143,7 +143,7 @@ void tst_IpcTopic::renamingMovesTheSubscription()
     QCOMPARE(spy.count(), 0);
     clientSends(QStringLiteral("new"), 2);
     QCOMPARE(spy.count(), 1);
-    topic.setName(QString());   // no name: no subscription
+    topic.setName(QString());  // no name: no subscription
     clientSends(QStringLiteral("new"), 3);
     QCOMPARE(spy.count(), 1);
 }
@@ -153,7 +153,7 @@ void tst_IpcTopic::changingSourceMovesTheSubscription()
     IpcTopic topic(QStringLiteral("t"), m_server.get());
     QSignalSpy spy(&topic, &IpcTopic::messageReceived);
     topic.setSource(m_client.get());
-    clientSends(QStringLiteral("t"), 1);   // reaches the server, which topic left
+    clientSends(QStringLiteral("t"), 1);  // reaches the server, which topic left
     QCOMPARE(spy.count(), 0);
     m_server->broadcast(QStringLiteral("t"), 2);
     QTRY_COMPARE(spy.count(), 1);
@@ -173,7 +173,7 @@ void tst_IpcTopic::deletingTopicUnsubscribes()
     clientSends(QStringLiteral("t"), 1);
     QCOMPARE(calls, 1);
     delete topic;
-    clientSends(QStringLiteral("t"), 2);   // must not touch the deleted topic
+    clientSends(QStringLiteral("t"), 2);  // must not touch the deleted topic
     QCOMPARE(calls, 1);
 }
 
@@ -206,15 +206,17 @@ void tst_IpcTopic::sourceDestructionClearsSource()
     m_client.reset();
     QCOMPARE(topic.source(), nullptr);
     QVERIFY(sourceSpy.count() >= 1);
-    QVERIFY(ownedGuard.isNull());   // the owner's own topics die with it
-    topic.setName(QStringLiteral("u"));   // and the orphan stays usable
+    QVERIFY(ownedGuard.isNull());        // the owner's own topics die with it
+    topic.setName(QStringLiteral("u"));  // and the orphan stays usable
 }
 
 void tst_IpcTopic::sourceMustBeServerOrClient()
 {
     IpcTopic topic;
     QObject notASource;
-    QTest::ignoreMessage(QtWarningMsg, QRegularExpression(QStringLiteral("must be an IpcServer or an IpcClient")));
+    QTest::ignoreMessage(
+            QtWarningMsg,
+            QRegularExpression(QStringLiteral("must be an IpcServer or an IpcClient")));
     topic.setSource(&notASource);
     QCOMPARE(topic.source(), nullptr);
 }
@@ -223,7 +225,8 @@ void tst_IpcTopic::manyUnrelatedTopicsDoNotInterfere()
 {
     std::vector<std::unique_ptr<IpcTopic>> unrelated;
     for (int i = 0; i < 1000; ++i)
-        unrelated.push_back(std::make_unique<IpcTopic>(QStringLiteral("topic-%1").arg(i), m_server.get()));
+        unrelated.push_back(
+                std::make_unique<IpcTopic>(QStringLiteral("topic-%1").arg(i), m_server.get()));
     IpcTopic wanted(QStringLiteral("wanted"), m_server.get());
     QSignalSpy spy(&wanted, &IpcTopic::messageReceived);
     clientSends(QStringLiteral("wanted"), 1);

@@ -56,14 +56,17 @@ int main(int argc, char *argv[])
         });
         QObject::connect(&server, &IpcServer::messageReceived,
                          [](const QString &topic, const QVariant &message, const QString &id) {
-                             emitEvent({{"event", "message"}, {"topic", topic},
+                             emitEvent({{"event", "message"},
+                                        {"topic", topic},
                                         {"message", QJsonValue::fromVariant(message)},
                                         {"client", id}});
                          });
         QObject::connect(&server, &IpcServer::errorOccurred,
                          [](IpcError::Error error, const QString &description, const QString &id) {
-                             emitEvent({{"event", "error"}, {"code", errorName(error)},
-                                        {"description", description}, {"client", id}});
+                             emitEvent({{"event", "error"},
+                                        {"code", errorName(error)},
+                                        {"description", description},
+                                        {"client", id}});
                          });
         QObject::connect(&server, &IpcServer::closed, &app, [] {
             emitEvent({{"event", "closed"}});
@@ -72,7 +75,8 @@ int main(int argc, char *argv[])
         handle = [&server](const QJsonObject &command) {
             const QVariant message = command.value("message").toVariant();
             if (command.contains("send"))
-                server.send(command.value("send").toString(), message, command.value("client").toString());
+                server.send(command.value("send").toString(), message,
+                            command.value("client").toString());
             else if (command.contains("broadcast"))
                 server.broadcast(command.value("broadcast").toString(), message);
             else if (command.contains("disconnect"))
@@ -81,7 +85,8 @@ int main(int argc, char *argv[])
                 server.close();
         };
         if (!server.listen(path)) {
-            emitEvent({{"event", "listenFailed"}, {"code", errorName(server.error())},
+            emitEvent({{"event", "listenFailed"},
+                       {"code", errorName(server.error())},
                        {"description", server.errorString()}});
             return 1;
         }
@@ -93,20 +98,28 @@ int main(int argc, char *argv[])
             else if (args.at(i) == QLatin1String("--reconnect"))
                 client.setReconnectDelay(args.at(i + 1).toInt());
         }
-        QObject::connect(&client, &IpcClient::connected, [] { emitEvent({{"event", "connected"}}); });
-        QObject::connect(&client, &IpcClient::reconnected, [] { emitEvent({{"event", "reconnected"}}); });
-        QObject::connect(&client, &IpcClient::disconnected, [] { emitEvent({{"event", "disconnected"}}); });
+        QObject::connect(&client, &IpcClient::connected, [] {
+            emitEvent({{"event", "connected"}});
+        });
+        QObject::connect(&client, &IpcClient::reconnected, [] {
+            emitEvent({{"event", "reconnected"}});
+        });
+        QObject::connect(&client, &IpcClient::disconnected, [] {
+            emitEvent({{"event", "disconnected"}});
+        });
         QObject::connect(&client, &IpcClient::connectError, [](const QString &description) {
             emitEvent({{"event", "connectError"}, {"description", description}});
         });
         QObject::connect(&client, &IpcClient::messageReceived,
                          [](const QString &topic, const QVariant &message) {
-                             emitEvent({{"event", "message"}, {"topic", topic},
+                             emitEvent({{"event", "message"},
+                                        {"topic", topic},
                                         {"message", QJsonValue::fromVariant(message)}});
                          });
         QObject::connect(&client, &IpcClient::errorOccurred,
                          [](IpcError::Error error, const QString &description) {
-                             emitEvent({{"event", "error"}, {"code", errorName(error)},
+                             emitEvent({{"event", "error"},
+                                        {"code", errorName(error)},
                                         {"description", description}});
                          });
         QObject::connect(&client, &IpcClient::closed, &app, [] {
@@ -132,7 +145,7 @@ int main(int argc, char *argv[])
         char buffer[65536];
         const ssize_t n = ::read(STDIN_FILENO, buffer, sizeof buffer);
         if (n <= 0) {
-            stdinNotifier.setEnabled(false);   // stdin closed: keep running until told
+            stdinNotifier.setEnabled(false);  // stdin closed: keep running until told
             return;
         }
         pending.append(buffer, n);

@@ -86,4 +86,4 @@ private:
     QList<QJsonObject> m_events;
 };
 
-#endif // TESTPEER_H
+#endif  // TESTPEER_H
