@@ -83,7 +83,8 @@ public:
 
 public Q_SLOTS:
     void connectToServer(const QString &socketPath = {});
-    // Stops retrying, writes what is pending, disconnects; closed() follows.
+    // Stops retrying, writes what is pending, disconnects; closed() follows (before close()
+    // returns when there was no connection).
     void close();
     bool send(const QString &topic, const QVariant &message);
 

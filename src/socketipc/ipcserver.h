@@ -79,7 +79,7 @@ public Q_SLOTS:
     // is removed; a live server there is an AddressInUseError. Returns false on error.
     bool listen(const QString &socketPath = {});
     // Stops listening and ends every connection once its pending output is written;
-    // closed() follows when all of them have ended.
+    // closed() follows when all of them have ended (before close() returns if none is open).
     void close();
     bool send(const QString &topic, const QVariant &message, const QString &clientId);
     void broadcast(const QString &topic, const QVariant &message);
