@@ -334,8 +334,10 @@ public:
             return fail("unexpected data after the frame's object");
         if (!haveTopic)
             return fail("a frame's \"topic\" must be a string");
+        // The Node library writes no "message" when it sends undefined: deliver that as an
+        // invalid QVariant, which QML sees as undefined too.
         if (!haveMessage)
-            return fail("a frame must have a \"message\"");
+            *message = QVariant();
         return true;
     }
 

@@ -23,7 +23,8 @@ inline constexpr qsizetype DelimiterSize = 2;
 // it was and says why in *error. An empty topic goes out as "none", as in the Node library.
 bool encode(QByteArray &out, QStringView topic, const QVariant &message, QString *error);
 
-// Parses the JSON text of one frame (without its delimiter).
+// Parses the JSON text of one frame (without its delimiter). A frame without "message" (what
+// the Node library sends for undefined) yields an invalid QVariant.
 bool decode(QByteArrayView json, QString *topic, QVariant *message, QString *error);
 
 // Splits a byte stream into frames. Frames may arrive split at any byte or many at once;

@@ -583,7 +583,6 @@ void tst_IpcServer::malformedFrameDropsOnlyThatClient_data()
     QTest::newRow("string") << QByteArray("\"topic\"");
     QTest::newRow("missing topic") << QByteArray("{\"message\":1}");
     QTest::newRow("number topic") << QByteArray("{\"topic\":5,\"message\":1}");
-    QTest::newRow("missing message") << QByteArray("{\"topic\":\"t\"}");
     QTest::newRow("invalid UTF-8") << QByteArray("{\"topic\":\"\xff\xfe\",\"message\":1}");
     QTest::newRow("empty") << QByteArray();
     QTest::newRow("deep nesting") << QByteArray(100000, '[');

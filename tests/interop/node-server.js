@@ -1,0 +1,64 @@
+// node node-server.js SOCKET_PATH
+//
+// A @crussell52/socket-ipc Server driven like ipctestpeer's server mode. Events (stdout):
+// {"event":"listening"}, {"event":"clientConnected","client":ID},
+// {"event":"clientDisconnected","client":ID},
+// {"event":"message","topic":T,"message":V,"json":TEXT,"client":ID},
+// {"event":"topicMessage","topic":T,"message":V,"json":TEXT,"client":ID} (for subscribed topics),
+// {"event":"subscribed","topic":T}, {"event":"error","code":NAME,"description":TEXT[,"client":ID]},
+// {"event":"closed"}.
+// Commands (stdin): {"send":T,"message":V,"client":ID}, {"broadcast":T,"message":V}
+// ("json":TEXT may replace "message"), {"subscribe":T}, {"close":true}.
+// The process exits once the server is closed, or when stdin ends.
+
+'use strict';
+
+const {emitEvent, messageEvent, errorEvent, commandMessage, readCommands, socketPathArgument,
+       loadSocketIpc} = require('./peer-io');
+
+const socketFile = socketPathArgument('node node-server.js SOCKET_PATH');
+const {Server} = loadSocketIpc();
+
+const server = new Server({socketFile});
+let closing = false;
+
+server.on('listening', () => emitEvent({event: 'listening'}));
+server.on('connection', (clientId, socket) => {
+    emitEvent({event: 'clientConnected', client: clientId});
+    socket.on('close', () => emitEvent({event: 'clientDisconnected', client: clientId}));
+});
+server.on('message', (message, topic, clientId) => emitEvent(messageEvent(topic, message, clientId)));
+server.on('error', (err, clientId) => emitEvent(errorEvent(err, clientId)));
+server.on('close', () => {
+    emitEvent({event: 'closed'});
+    process.exit(0);
+});
+
+function close() {
+    if (closing)
+        return;
+    closing = true;
+    server.close();
+}
+
+readCommands(command => {
+    if ('send' in command) {
+        server.send(command.send, commandMessage(command), command.client);
+    } else if ('broadcast' in command) {
+        server.broadcast(command.broadcast, commandMessage(command));
+    } else if ('subscribe' in command) {
+        const topic = command.subscribe;
+        server.on(`message.${topic}`, (message, clientId) => {
+            const event = messageEvent(topic, message, clientId);
+            event.event = 'topicMessage';
+            emitEvent(event);
+        });
+        emitEvent({event: 'subscribed', topic});
+    } else if ('close' in command) {
+        close();
+    } else {
+        emitEvent({event: 'badCommand', description: JSON.stringify(command)});
+    }
+}, close);
+
+server.listen();

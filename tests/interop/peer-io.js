@@ -1,0 +1,78 @@
+// The line protocol shared by node-server.js and node-client.js, the same as ipctestpeer's
+// (tests/auto/shared/ipctestpeer.cpp): one JSON event per stdout line, one JSON command per
+// stdin line.
+
+'use strict';
+
+const readline = require('readline');
+
+// stdout is a pipe, which Node writes synchronously on Linux: nothing is lost by exiting
+// right after an event.
+function emitEvent(event) {
+    process.stdout.write(JSON.stringify(event) + '\n');
+}
+
+// A received message as an event. "json" is the message exactly as JSON.stringify writes it,
+// so the test can check the bytes Node sees, not only what Qt's JSON parser makes of them.
+function messageEvent(topic, message, clientId) {
+    const event = {event: 'message', topic, message, json: JSON.stringify(message)};
+    if (clientId !== undefined)
+        event.client = clientId;
+    return event;
+}
+
+function errorEvent(err, clientId) {
+    const event = {
+        event: 'error',
+        code: err && err.constructor ? err.constructor.name : 'Error',
+        description: String(err && err.message !== undefined ? err.message : err),
+    };
+    if (clientId !== undefined)
+        event.client = clientId;
+    return event;
+}
+
+// A command's message: "json" (text for JSON.parse, exact to the byte) wins over "message".
+function commandMessage(command) {
+    return typeof command.json === 'string' ? JSON.parse(command.json) : command.message;
+}
+
+// Calls handle(command) for each stdin line, onEnd() when stdin closes (the test is gone).
+function readCommands(handle, onEnd) {
+    const lines = readline.createInterface({input: process.stdin, crlfDelay: Infinity});
+    lines.on('line', line => {
+        if (!line.trim())
+            return;
+        let command;
+        try {
+            command = JSON.parse(line);
+        } catch (err) {
+            emitEvent({event: 'badCommand', description: err.message});
+            return;
+        }
+        handle(command);
+    });
+    lines.on('close', onEnd);
+}
+
+function socketPathArgument(usage) {
+    const socketPath = process.argv[2];
+    if (!socketPath) {
+        process.stderr.write(`usage: ${usage}\n`);
+        process.exit(64);
+    }
+    return socketPath;
+}
+
+function loadSocketIpc() {
+    try {
+        return require('@crussell52/socket-ipc');
+    } catch (err) {
+        process.stderr.write(`${err.message}\nRun "npm ci" in ${__dirname}.\n`);
+        emitEvent({event: 'missingDependency', description: err.message});
+        process.exit(2);
+    }
+}
+
+module.exports = {emitEvent, messageEvent, errorEvent, commandMessage, readCommands,
+                  socketPathArgument, loadSocketIpc};
