@@ -5,6 +5,10 @@ set -euo pipefail
 packages=(
     g++ cmake ninja-build ccache pkg-config
     qt6-base-dev qt6-base-dev-tools
+    # The QML module, its tests (Qt Quick Test, offscreen) and qmllint
+    qt6-declarative-dev qt6-declarative-dev-tools
+    qml6-module-qtquick qml6-module-qttest qml6-module-qtquick-window
+    qml6-module-qtqml-workerscript qml6-module-qtqml-models
 )
 # Node from elsewhere (nvm, NodeSource) serves as well as Debian's.
 command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)

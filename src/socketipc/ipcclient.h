@@ -71,7 +71,7 @@ public:
     QString errorString() const;
 
     // The client-owned subscription to one topic: the same object for the same name.
-    IpcTopic *topic(const QString &name);
+    Q_INVOKABLE IpcTopic *topic(const QString &name);
 
     // Calls functor(message) for each message on topic while context lives.
     template<typename Functor>

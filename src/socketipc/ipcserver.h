@@ -63,7 +63,7 @@ public:
 
     // The server-owned subscription to one topic: the same object for the same name, until
     // deleted. Use its messageReceived(message, clientId) signal, or on() below.
-    IpcTopic *topic(const QString &name);
+    Q_INVOKABLE IpcTopic *topic(const QString &name);
 
     // Calls functor(message[, clientId]) for each message on topic while context lives.
     // QObject::disconnect() on the returned connection unsubscribes.

@@ -33,3 +33,13 @@ run("${CMAKE_COMMAND}" -S "${CONSUMER_SOURCE_DIR}" -B "${WORK_DIR}/build" -G "${
 run("${CMAKE_COMMAND}" --build "${WORK_DIR}/build")
 # The consumer links the installed library, not the build tree's.
 run("${WORK_DIR}/build/consumer" "${WORK_DIR}/consumer.sock" "${prefix}")
+# The installed QML module, found through QML_IMPORT_PATH.
+if(QML)
+    foreach(installed lib/qml/SocketIpc/qmldir lib/qml/SocketIpc/SocketIpcQml.qmltypes)
+        if(NOT EXISTS "${prefix}/${installed}")
+            message(FATAL_ERROR "not installed: ${installed}")
+        endif()
+    endforeach()
+    run("${CMAKE_COMMAND}" -E env "QML_IMPORT_PATH=${prefix}/lib/qml"
+        "${WORK_DIR}/build/qmlconsumer" "${WORK_DIR}/qmlconsumer.sock" "${prefix}")
+endif()

@@ -1,0 +1,45 @@
+#include "qmlipcclient.h"
+
+#include "qmlvalue.h"
+
+QmlIpcClient::QmlIpcClient(QObject *parent) : IpcClient(parent)
+{
+    // A new path while active: connect there instead.
+    connect(this, &IpcClient::socketPathChanged, this, [this] {
+        if (m_complete && m_active && state() != State::Closed) {
+            close();
+            connectToServer();
+        }
+    });
+}
+
+void QmlIpcClient::setActive(bool active)
+{
+    if (m_active == active)
+        return;
+    m_active = active;
+    emit activeChanged();
+    apply();
+}
+
+void QmlIpcClient::componentComplete()
+{
+    m_complete = true;
+    apply();
+}
+
+bool QmlIpcClient::send(const QString &topic, const QVariant &message)
+{
+    return IpcClient::send(topic, plainValue(message));
+}
+
+void QmlIpcClient::apply()
+{
+    if (!m_complete)
+        return;
+    const bool running = state() == State::Connecting || state() == State::Connected;
+    if (m_active && !running)
+        connectToServer();
+    else if (!m_active && running)
+        close();
+}

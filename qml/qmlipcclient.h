@@ -1,0 +1,38 @@
+#ifndef QMLIPCCLIENT_H
+#define QMLIPCCLIENT_H
+
+#include <SocketIpc/IpcClient>
+
+#include <QtQml/qqml.h>
+#include <QtQml/qqmlparserstatus.h>
+
+// IpcClient for QML: connects while active once the component is complete.
+class QmlIpcClient : public IpcClient, public QQmlParserStatus
+{
+    Q_OBJECT
+    Q_INTERFACES(QQmlParserStatus)
+    QML_NAMED_ELEMENT(IpcClient)
+    Q_PROPERTY(bool active READ isActive WRITE setActive NOTIFY activeChanged)
+public:
+    explicit QmlIpcClient(QObject *parent = nullptr);
+
+    bool isActive() const { return m_active; }
+    void setActive(bool active);
+
+    void classBegin() override { }
+    void componentComplete() override;
+
+    // JavaScript objects and arrays arrive wrapped in QJSValue: unwrap them first.
+    Q_INVOKABLE bool send(const QString &topic, const QVariant &message);
+
+Q_SIGNALS:
+    void activeChanged();
+
+private:
+    void apply();
+
+    bool m_active = false;
+    bool m_complete = false;
+};
+
+#endif  // QMLIPCCLIENT_H

@@ -1,0 +1,49 @@
+#include "qmlipcserver.h"
+
+#include "qmlvalue.h"
+
+QmlIpcServer::QmlIpcServer(QObject *parent) : IpcServer(parent)
+{
+    // A new path while listening: move there.
+    connect(this, &IpcServer::socketPathChanged, this, [this] {
+        if (m_complete && m_active && isListening()) {
+            close();
+            listen();
+        }
+    });
+}
+
+void QmlIpcServer::setActive(bool active)
+{
+    if (m_active == active)
+        return;
+    m_active = active;
+    emit activeChanged();
+    apply();
+}
+
+void QmlIpcServer::componentComplete()
+{
+    m_complete = true;
+    apply();
+}
+
+bool QmlIpcServer::send(const QString &topic, const QVariant &message, const QString &clientId)
+{
+    return IpcServer::send(topic, plainValue(message), clientId);
+}
+
+void QmlIpcServer::broadcast(const QString &topic, const QVariant &message)
+{
+    IpcServer::broadcast(topic, plainValue(message));
+}
+
+void QmlIpcServer::apply()
+{
+    if (!m_complete)
+        return;
+    if (m_active && !isListening())
+        listen();
+    else if (!m_active)
+        close();
+}

@@ -1,0 +1,40 @@
+#ifndef QMLIPCSERVER_H
+#define QMLIPCSERVER_H
+
+#include <SocketIpc/IpcServer>
+
+#include <QtQml/qqml.h>
+#include <QtQml/qqmlparserstatus.h>
+
+// IpcServer for QML: listens while active once the component is complete.
+class QmlIpcServer : public IpcServer, public QQmlParserStatus
+{
+    Q_OBJECT
+    Q_INTERFACES(QQmlParserStatus)
+    QML_NAMED_ELEMENT(IpcServer)
+    Q_PROPERTY(bool active READ isActive WRITE setActive NOTIFY activeChanged)
+public:
+    explicit QmlIpcServer(QObject *parent = nullptr);
+
+    bool isActive() const { return m_active; }
+    void setActive(bool active);
+
+    void classBegin() override { }
+    void componentComplete() override;
+
+    // JavaScript objects and arrays arrive wrapped in QJSValue: unwrap them to plain
+    // QVariantMap and QVariantList before they are encoded.
+    Q_INVOKABLE bool send(const QString &topic, const QVariant &message, const QString &clientId);
+    Q_INVOKABLE void broadcast(const QString &topic, const QVariant &message);
+
+Q_SIGNALS:
+    void activeChanged();
+
+private:
+    void apply();
+
+    bool m_active = false;
+    bool m_complete = false;
+};
+
+#endif  // QMLIPCSERVER_H

@@ -1,0 +1,58 @@
+#ifndef SOCKETIPCQMLTYPES_H
+#define SOCKETIPCQMLTYPES_H
+
+// QML registration of the library's classes that QML uses as they are.
+
+#include <SocketIpc/IpcClient>
+#include <SocketIpc/IpcError>
+#include <SocketIpc/IpcMessageModel>
+#include <SocketIpc/IpcPeerCredentials>
+#include <SocketIpc/IpcServer>
+#include <SocketIpc/IpcTopic>
+
+#include <QtQml/qqml.h>
+
+struct IpcTopicForeign
+{
+    Q_GADGET
+    QML_FOREIGN(IpcTopic)
+    QML_NAMED_ELEMENT(IpcTopic)
+};
+
+struct IpcMessageModelForeign
+{
+    Q_GADGET
+    QML_FOREIGN(IpcMessageModel)
+    QML_NAMED_ELEMENT(IpcMessageModel)
+};
+
+// The C++ classes behind the QML IpcServer and IpcClient, so tools know their members.
+struct IpcServerBaseForeign
+{
+    Q_GADGET
+    QML_FOREIGN(IpcServer)
+    QML_ANONYMOUS
+};
+
+struct IpcClientBaseForeign
+{
+    Q_GADGET
+    QML_FOREIGN(IpcClient)
+    QML_ANONYMOUS
+};
+
+struct IpcPeerCredentialsForeign
+{
+    Q_GADGET
+    QML_FOREIGN(IpcPeerCredentials)
+    QML_VALUE_TYPE(ipcPeerCredentials)
+};
+
+// IpcError.DecodeError and friends.
+namespace IpcErrorForeign {
+Q_NAMESPACE
+QML_FOREIGN_NAMESPACE(IpcError)
+QML_NAMED_ELEMENT(IpcError)
+}  // namespace IpcErrorForeign
+
+#endif  // SOCKETIPCQMLTYPES_H

@@ -1,0 +1,96 @@
+#ifndef TESTSUPPORT_H
+#define TESTSUPPORT_H
+
+// QML helpers for tst_qml, in the module SocketIpcTest:
+//   TestSupport.socketPath(name)  a fresh socket path in a temporary directory
+//   PeerProcess                   an ipctestpeer process (client or server) driven by JSON lines
+
+#include <QtCore/qjsondocument.h>
+#include <QtCore/qjsonobject.h>
+#include <QtCore/qprocess.h>
+#include <QtCore/qtemporarydir.h>
+#include <QtQml/qqml.h>
+
+#include <memory>
+#include <vector>
+
+class PeerProcess : public QObject
+{
+    Q_OBJECT
+    QML_ELEMENT
+    Q_PROPERTY(QVariantList events READ events NOTIFY eventsChanged)
+    Q_PROPERTY(int pid READ pid NOTIFY eventsChanged)
+public:
+    explicit PeerProcess(QObject *parent = nullptr) : QObject(parent)
+    {
+        m_process.setProcessChannelMode(QProcess::ForwardedErrorChannel);
+        connect(&m_process, &QProcess::readyReadStandardOutput, this, [this] {
+            m_buffer.append(m_process.readAllStandardOutput());
+            qsizetype newline;
+            while ((newline = m_buffer.indexOf('\n')) >= 0) {
+                m_events.append(QJsonDocument::fromJson(m_buffer.left(newline)).toVariant());
+                m_buffer.remove(0, newline + 1);
+            }
+            emit eventsChanged();
+        });
+    }
+    ~PeerProcess() override { kill(); }
+
+    QVariantList events() const { return m_events; }
+    int pid() const { return int(m_process.processId()); }
+
+    // mode: "client" or "server"
+    Q_INVOKABLE void start(const QString &mode, const QString &socketPath)
+    {
+        m_process.start(QStringLiteral(SOCKETIPC_TESTPEER), {mode, socketPath});
+        emit eventsChanged();
+    }
+    Q_INVOKABLE void command(const QVariantMap &command)
+    {
+        m_process.write(QJsonDocument::fromVariant(command).toJson(QJsonDocument::Compact) + '\n');
+    }
+    Q_INVOKABLE int count(const QString &event, const QString &topic = {}) const
+    {
+        int n = 0;
+        for (const QVariant &e : m_events) {
+            const QVariantMap map = e.toMap();
+            if (map.value(QStringLiteral("event")) == event
+                && (topic.isEmpty() || map.value(QStringLiteral("topic")) == topic))
+                ++n;
+        }
+        return n;
+    }
+    Q_INVOKABLE void kill()
+    {
+        if (m_process.state() != QProcess::NotRunning) {
+            m_process.kill();
+            m_process.waitForFinished(5000);
+        }
+    }
+
+Q_SIGNALS:
+    void eventsChanged();
+
+private:
+    QProcess m_process;
+    QByteArray m_buffer;
+    QVariantList m_events;
+};
+
+class TestSupport : public QObject
+{
+    Q_OBJECT
+    QML_ELEMENT
+    QML_SINGLETON
+public:
+    Q_INVOKABLE QString socketPath(const QString &name)
+    {
+        m_dirs.push_back(std::make_unique<QTemporaryDir>());
+        return m_dirs.back()->filePath(name + QStringLiteral(".sock"));
+    }
+
+private:
+    std::vector<std::unique_ptr<QTemporaryDir>> m_dirs;
+};
+
+#endif  // TESTSUPPORT_H
