@@ -292,6 +292,17 @@ public:
 
     QString error;
 
+    bool readDocument(QVariant *value)
+    {
+        skipSpace();
+        if (!readValue(*value, 0))
+            return false;
+        skipSpace();
+        if (m_p != m_end)
+            return fail("unexpected data after the value");
+        return true;
+    }
+
     bool readFrame(QString *topic, QVariant *message)
     {
         skipSpace();
@@ -620,6 +631,28 @@ private:
 };
 
 }  // namespace
+
+bool encodeValue(QByteArray &out, const QVariant &value, QString *error)
+{
+    const qsizetype start = out.size();
+    JsonWriter writer(out);
+    if (writer.writeValue(value, 0))
+        return true;
+    out.truncate(start);
+    if (error)
+        *error = writer.error;
+    return false;
+}
+
+bool decodeValue(QByteArrayView json, QVariant *value, QString *error)
+{
+    JsonReader reader(json.data(), json.data() + json.size());
+    if (reader.readDocument(value))
+        return true;
+    if (error)
+        *error = reader.error;
+    return false;
+}
 
 bool decode(QByteArrayView json, QString *topic, QVariant *message, QString *error)
 {

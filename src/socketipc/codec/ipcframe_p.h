@@ -27,6 +27,11 @@ bool encode(QByteArray &out, QStringView topic, const QVariant &message, QString
 // the Node library sends for undefined) yields an invalid QVariant.
 bool decode(QByteArrayView json, QString *topic, QVariant *message, QString *error);
 
+// Any one JSON value, with the same rules as frames: JSON text as JSON.stringify writes it,
+// and strict parsing as JSON.parse does it.
+bool encodeValue(QByteArray &out, const QVariant &value, QString *error);
+bool decodeValue(QByteArrayView json, QVariant *value, QString *error);
+
 // Splits a byte stream into frames. Frames may arrive split at any byte or many at once;
 // the search resumes where it stopped, so a large frame is scanned once, not per read.
 class Decoder
