@@ -182,13 +182,11 @@ bool IpcClient::send(const QString &topic, const QVariant &message)
                     QStringLiteral("cannot send \"%1\": not connected to a server").arg(topic));
         return false;
     }
-    QByteArray frame;
     QString why;
-    if (!IpcFrame::encode(frame, topic, message, &why)) {
+    if (!d->connection->send(topic, message, &why)) {
         d->setError(IpcError::EncodeError, why);
         return false;
     }
-    d->connection->write(frame);
     return true;
 }
 
@@ -271,7 +269,11 @@ void IpcClientPrivate::setError(IpcError::Error code, const QString &description
 void IpcClientPrivate::connectionMessage(IpcConnection *, const QString &topic,
                                          const QVariant &message)
 {
-    const QPointer<IpcClient> guard(q);
+    if (topics.isEmpty()) {
+        emit q->messageReceived(topic, message);
+        return;
+    }
+    const QPointer<IpcClient> guard(q);  // only worth its cost when there is more to do
     emit q->messageReceived(topic, message);
     if (guard)
         topics.deliver(topic, message, QString());

@@ -210,13 +210,11 @@ bool IpcServer::send(const QString &topic, const QVariant &message, const QStrin
                 clientId);
         return false;
     }
-    QByteArray frame;
     QString why;
-    if (!IpcFrame::encode(frame, topic, message, &why)) {
+    if (!connection->send(topic, message, &why)) {
         d->setError(IpcError::EncodeError, why, clientId);
         return false;
     }
-    connection->write(frame);
     return true;
 }
 
@@ -303,8 +301,12 @@ IpcConnection *IpcServerPrivate::openConnection(const QString &clientId) const
 void IpcServerPrivate::connectionMessage(IpcConnection *connection, const QString &topic,
                                          const QVariant &message)
 {
-    const QPointer<IpcServer> guard(q);
     const QString id = connection->id();
+    if (topics.isEmpty()) {
+        emit q->messageReceived(topic, message, id);
+        return;
+    }
+    const QPointer<IpcServer> guard(q);  // only worth its cost when there is more to do
     emit q->messageReceived(topic, message, id);
     if (guard)
         topics.deliver(topic, message, id);

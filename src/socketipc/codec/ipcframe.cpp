@@ -7,6 +7,10 @@
 #include <QtCore/qsequentialiterable.h>
 #include <QtCore/qstringlist.h>
 
+#if defined(__SSE2__)
+#    include <emmintrin.h>
+#endif
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -18,6 +22,144 @@ namespace {
 
 // Deep enough for any real message, shallow enough that recursion cannot exhaust the stack.
 constexpr int MaxDepth = 512;
+
+// Word-at-a-time scans (SWAR): strings are mostly plain ASCII, and finding where that ends
+// eight bytes (or four UTF-16 units) at a time is what makes large messages fast.
+constexpr quint64 bytes(quint8 b)
+{
+    return 0x0101010101010101ULL * b;
+}
+
+constexpr quint64 hasZeroByte(quint64 v)
+{
+    return (v - bytes(0x01)) & ~v & bytes(0x80);
+}
+
+// The first byte at or after p that ends a plain JSON string run: '"', '\\', a control
+// character or a non-ASCII byte.
+const char *plainUtf8End(const char *p, const char *end)
+{
+#if defined(__SSE2__)
+    const __m128i quote = _mm_set1_epi8('"');
+    const __m128i backslash = _mm_set1_epi8('\\');
+    const __m128i space = _mm_set1_epi8(0x20);
+    while (end - p >= 16) {
+        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i *>(p));
+        // Signed: bytes >= 0x80 are negative, so "less than a space" catches them too.
+        const __m128i special =
+                _mm_or_si128(_mm_cmplt_epi8(v, space),
+                             _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)));
+        if (const int mask = _mm_movemask_epi8(special))
+            return p + qCountTrailingZeroBits(uint(mask));
+        p += 16;
+    }
+#endif
+    while (end - p >= 8) {
+        quint64 v;
+        std::memcpy(&v, p, 8);
+        const quint64 special = (v & bytes(0x80)) | ((v - bytes(0x20)) & ~v & bytes(0x80))
+                | hasZeroByte(v ^ bytes('"')) | hasZeroByte(v ^ bytes('\\'));
+        if (special)
+            break;
+        p += 8;
+    }
+    while (p < end) {
+        const uchar c = uchar(*p);
+        if (c == '"' || c == '\\' || c < 0x20 || c >= 0x80)
+            break;
+        ++p;
+    }
+    return p;
+}
+
+constexpr quint64 units(quint16 u)
+{
+    return 0x0001000100010001ULL * u;
+}
+
+constexpr quint64 hasZeroUnit(quint64 v)
+{
+    return (v - units(0x0001)) & ~v & units(0x8000);
+}
+
+// The same for UTF-16 text being written: the first unit that is not plain ASCII. The plain
+// units before it are narrowed to bytes at out on the way, as far as that is cheap: the
+// caller copies what is left of the run.
+const char16_t *plainUtf16End(const char16_t *p, const char16_t *end, char *&out)
+{
+#if defined(__SSE2__)
+    const __m128i high = _mm_set1_epi16(qint16(0xff80));
+    const __m128i quote = _mm_set1_epi16('"');
+    const __m128i backslash = _mm_set1_epi16('\\');
+    const __m128i space = _mm_set1_epi16(0x20);
+    while (end - p >= 16) {
+        const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i *>(p));
+        const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i *>(p + 8));
+        const __m128i nonAscii = _mm_and_si128(_mm_or_si128(a, b), high);
+        // Once all units are below 0x80, signed comparisons are safe.
+        const __m128i special = _mm_or_si128(
+                _mm_or_si128(_mm_cmplt_epi16(a, space), _mm_cmplt_epi16(b, space)),
+                _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi16(a, quote), _mm_cmpeq_epi16(b, quote)),
+                             _mm_or_si128(_mm_cmpeq_epi16(a, backslash),
+                                          _mm_cmpeq_epi16(b, backslash))));
+        const bool allAscii =
+                _mm_movemask_epi8(_mm_cmpeq_epi16(nonAscii, _mm_setzero_si128())) == 0xffff;
+        if (!allAscii || _mm_movemask_epi8(special))
+            break;
+        _mm_storeu_si128(reinterpret_cast<__m128i *>(out), _mm_packus_epi16(a, b));
+        out += 16;
+        p += 16;
+    }
+#endif
+    while (end - p >= 4) {
+        quint64 v;
+        std::memcpy(&v, p, 8);
+        const quint64 special = (v & units(0xff80)) | ((v - units(0x0020)) & ~v & units(0x8000))
+                | hasZeroUnit(v ^ units('"')) | hasZeroUnit(v ^ units('\\'));
+        if (special)
+            break;
+        p += 4;
+    }
+    while (p < end) {
+        const char16_t c = *p;
+        if (c == '"' || c == '\\' || c < 0x20 || c >= 0x80)
+            break;
+        ++p;
+    }
+    return p;
+}
+
+// Keys and topics repeat from one message to the next: reuse their QStrings (implicitly
+// shared) instead of allocating new ones each time.
+class StringCache
+{
+public:
+    QString get(const char *data, qsizetype size)
+    {
+        if (size > MaxLength)
+            return QString::fromLatin1(data, size);
+        for (Entry &entry : m_entries) {
+            if (entry.size == size && std::memcmp(entry.bytes, data, size_t(size)) == 0)
+                return entry.string;
+        }
+        Entry &entry = m_entries[m_next++ % std::size(m_entries)];
+        entry.size = size;
+        std::memcpy(entry.bytes, data, size_t(size));
+        entry.string = QString::fromLatin1(data, size);
+        return entry.string;
+    }
+
+private:
+    static constexpr qsizetype MaxLength = 32;
+    struct Entry
+    {
+        qsizetype size = -1;
+        char bytes[MaxLength];
+        QString string;
+    };
+    Entry m_entries[16];
+    unsigned m_next = 0;
+};
 
 class JsonWriter
 {
@@ -33,12 +175,21 @@ public:
         const char16_t *p = s.utf16();
         const char16_t *end = p + s.size();
         while (p < end) {
+            // Room for the whole rest as plain ASCII; what is not gets trimmed below.
+            const qsizetype at = m_out.size();
+            m_out.resize(at + (end - p));
+            char *out = m_out.data() + at;
+            const char16_t *run = p;
+            char *narrowed = out;
+            p = plainUtf16End(p, end, narrowed);
+            run += narrowed - out;
+            for (; run < p; ++run)
+                *narrowed++ = char(*run);
+            m_out.truncate(narrowed - m_out.constData());
+            if (p == end)
+                break;
             const char16_t c = *p++;
             if (c < 0x80) {
-                if (c >= 0x20 && c != '"' && c != '\\') {
-                    m_out.append(char(c));
-                    continue;
-                }
                 m_out.append('\\');
                 switch (c) {
                 case '"': m_out.append('"'); break;
@@ -316,7 +467,7 @@ public:
         if (!consume('}')) {
             do {
                 skipSpace();
-                if (!readString(key))
+                if (!readString(key, true))
                     return false;
                 skipSpace();
                 if (!consume(':'))
@@ -325,7 +476,7 @@ public:
                 if (key == QLatin1StringView("topic")) {
                     if (peek() != '"')
                         return fail("a frame's \"topic\" must be a string");
-                    if (!readString(*topic))
+                    if (!readString(*topic, true))
                         return false;
                     haveTopic = true;
                 } else if (key == QLatin1StringView("message")) {
@@ -362,19 +513,25 @@ private:
             ++m_p;
             QVariantMap map;
             QString key;
+            QVariant value;
             skipSpace();
             if (!consume('}')) {
                 do {
                     skipSpace();
-                    if (!readString(key))
+                    if (!readString(key, true))
                         return false;
                     skipSpace();
                     if (!consume(':'))
                         return fail("expected ':'");
                     skipSpace();
-                    QVariant &slot = map[key];  // a repeated key: the last one wins
-                    if (!readValue(slot, depth + 1))
+                    if (!readValue(value, depth + 1))
                         return false;
+                    // Keys usually come in order: then the end is the right place, found in
+                    // constant time. A repeated key: the last one wins, as in JSON.parse.
+                    if (map.isEmpty() || map.lastKey() < key)
+                        map.insert(map.cend(), key, std::move(value));
+                    else
+                        map.insert(key, std::move(value));
                     skipSpace();
                 } while (consume(','));
                 if (!consume('}'))
@@ -479,22 +636,18 @@ private:
         return true;
     }
 
-    bool readString(QString &out)
+    // cached: a key or a topic, likely seen in the previous frame.
+    bool readString(QString &out, bool cached = false)
     {
         if (!consume('"'))
             return fail("expected a string");
-        // Fast path: plain ASCII with no escapes.
         const char *start = m_p;
-        while (m_p < m_end) {
-            const uchar c = uchar(*m_p);
-            if (c == '"') {
-                out = QString::fromLatin1(start, m_p - start);
-                ++m_p;
-                return true;
-            }
-            if (c == '\\' || c < 0x20 || c >= 0x80)
-                break;
+        m_p = plainUtf8End(m_p, m_end);
+        if (m_p < m_end && *m_p == '"') {
+            out = cached ? m_cache.get(start, m_p - start)
+                         : QString::fromLatin1(start, m_p - start);
             ++m_p;
+            return true;
         }
         QString result;
         result.reserve(m_p - start + 16);
@@ -513,15 +666,24 @@ private:
                     return false;
                 continue;
             }
-            if (c < 0x80) {
-                result.append(QLatin1Char(char(c)));
-                ++m_p;
-                continue;
+            // A run of plain and multi-byte characters, converted at once.
+            const char *run = m_p;
+            while (m_p < m_end) {
+                m_p = plainUtf8End(m_p, m_end);
+                if (m_p == m_end || uchar(*m_p) < 0x80)
+                    break;
+                if (!skipUtf8())
+                    return false;
             }
-            if (!readUtf8(result))
-                return false;
+            result.append(QString::fromUtf8(run, m_p - run));  // validated above
         }
         return fail("unterminated string");
+    }
+
+    static StringCache &threadCache()
+    {
+        thread_local StringCache strings;
+        return strings;
     }
 
     bool readEscape(QString &result)
@@ -562,7 +724,9 @@ private:
         }
     }
 
-    bool readUtf8(QString &result)
+    // Checks one multi-byte UTF-8 character as JSON.parse's input must be: no overlong
+    // forms, no surrogates, nothing past U+10FFFF.
+    bool skipUtf8()
     {
         const uchar *p = reinterpret_cast<const uchar *>(m_p);
         const uchar *end = reinterpret_cast<const uchar *>(m_end);
@@ -595,12 +759,6 @@ private:
         if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
             return fail("invalid UTF-8 in a string");
         m_p += length;
-        if (QChar::requiresSurrogates(cp)) {
-            result.append(QChar(QChar::highSurrogate(cp)));
-            result.append(QChar(QChar::lowSurrogate(cp)));
-        } else {
-            result.append(QChar(char16_t(cp)));
-        }
         return true;
     }
 
@@ -628,6 +786,7 @@ private:
     const char *const m_begin;
     const char *m_p;
     const char *const m_end;
+    StringCache &m_cache = threadCache();
 };
 
 }  // namespace
@@ -662,6 +821,26 @@ bool decode(QByteArrayView json, QString *topic, QVariant *message, QString *err
     if (error)
         *error = reader.error;
     return false;
+}
+
+char *Decoder::reserve(qsizetype size)
+{
+    if (m_start > 0 && m_start == m_buffer.size()) {
+        // All handed out: start over, keeping the allocation unless a huge frame left it big.
+        if (m_buffer.capacity() > 4 * 1024 * 1024)
+            m_buffer = QByteArray();
+        else
+            m_buffer.resize(0);
+        m_start = m_scan = 0;
+    }
+    const qsizetype at = m_buffer.size();
+    m_buffer.resize(at + size);
+    return m_buffer.data() + at;
+}
+
+void Decoder::commit(qsizetype reserved, qsizetype arrived)
+{
+    m_buffer.truncate(m_buffer.size() - (reserved - qBound<qsizetype>(0, arrived, reserved)));
 }
 
 void Decoder::append(const QByteArray &bytes)

@@ -45,6 +45,10 @@ public:
     qint64 maxFrameSize() const { return m_maxFrameSize; }
 
     void append(const QByteArray &bytes);
+    // Room for up to size more bytes at the end, to read into directly; commit() then says
+    // how many of them arrived.
+    char *reserve(qsizetype size);
+    void commit(qsizetype reserved, qsizetype arrived);
     // On Frame, *frame views the frame's JSON text until the next append() or next().
     Status next(QByteArrayView *frame);
     // Bytes held that are not yet a whole frame.

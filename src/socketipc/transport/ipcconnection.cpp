@@ -36,16 +36,66 @@ IpcPeerCredentials IpcConnection::peerCredentials() const
     return {};
 }
 
+namespace {
+// Pending output beyond this is written at once rather than at the end of the turn.
+constexpr qsizetype FlushThreshold = 64 * 1024;
+}  // namespace
+
+bool IpcConnection::send(QStringView topic, const QVariant &message, QString *error)
+{
+    if (m_state != State::Open)
+        return true;
+    if (!IpcFrame::encode(m_outgoing, topic, message, error))
+        return false;
+    queued();
+    return true;
+}
+
 void IpcConnection::write(const QByteArray &frame)
 {
     if (m_state != State::Open)
         return;
-    if (m_socket->write(frame) != frame.size())
+    if (m_outgoing.isEmpty() && frame.size() >= FlushThreshold) {
+        writeToSocket(frame);  // large: hand it over as it is, no copy
+        return;
+    }
+    m_outgoing.append(frame);
+    queued();
+}
+
+void IpcConnection::queued()
+{
+    if (m_outgoing.size() >= FlushThreshold) {
+        flush();
+    } else if (!m_flushScheduled) {
+        m_flushScheduled = true;
+        QMetaObject::invokeMethod(this, &IpcConnection::flush, Qt::QueuedConnection);
+    }
+}
+
+void IpcConnection::flush()
+{
+    m_flushScheduled = false;
+    if (m_outgoing.isEmpty() || m_state == State::Closed)
+        return;
+    writeToSocket(std::exchange(m_outgoing, {}));
+}
+
+void IpcConnection::writeToSocket(const QByteArray &data)
+{
+    if (m_socket->write(data) != data.size()) {
         fail(IpcError::SocketError, m_socket->errorString());
+        return;
+    }
+    // Into the kernel now, while this process goes on producing.
+    m_socket->flush();
 }
 
 void IpcConnection::close()
 {
+    if (m_state != State::Open)
+        return;
+    flush();
     if (m_state != State::Open)
         return;
     m_state = State::Closing;
@@ -62,6 +112,7 @@ void IpcConnection::abort()
         return;
     m_socket->disconnect(this);
     m_socket->abort();
+    m_outgoing.clear();
     finish();
 }
 
@@ -69,7 +120,11 @@ void IpcConnection::readFrames()
 {
     if (m_state == State::Closed)
         return;
-    m_decoder.append(m_socket->readAll());
+    // Straight from the socket's buffer into the decoder's: one copy, no temporary.
+    if (const qint64 available = m_socket->bytesAvailable(); available > 0) {
+        char *into = m_decoder.reserve(available);
+        m_decoder.commit(available, m_socket->read(into, available));
+    }
 
     const QPointer<IpcConnection> guard(this);
     QByteArrayView json;

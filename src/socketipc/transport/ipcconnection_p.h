@@ -48,7 +48,11 @@ public:
     // Open: neither closing nor closed; only an open connection accepts writes.
     bool isOpen() const { return m_state == State::Open; }
     void setMaxFrameSize(qint64 bytes) { m_decoder.setMaxFrameSize(bytes); }
+    // Frames go out once per event-loop turn, many in one write, or at once when a lot is
+    // pending. send() encodes straight into that buffer; write() queues an encoded frame.
+    bool send(QStringView topic, const QVariant &message, QString *error);
     void write(const QByteArray &frame);
+    void flush();
     // Ends the connection once pending output is written.
     void close();
     // Ends the connection now, discarding pending output.
@@ -58,6 +62,8 @@ private:
     enum class State { Open, Closing, Closed };
 
     void readFrames();
+    void queued();
+    void writeToSocket(const QByteArray &data);
     void onSocketError(QLocalSocket::LocalSocketError error);
     void onDisconnected();
     void fail(IpcError::Error error, const QString &description);
@@ -66,6 +72,8 @@ private:
     QLocalSocket *m_socket;
     Handler *m_handler;
     IpcFrame::Decoder m_decoder;
+    QByteArray m_outgoing;
+    bool m_flushScheduled = false;
     QString m_id;
     State m_state = State::Open;
 };
