@@ -151,7 +151,8 @@ void IpcClient::connectToServer(const QString &socketPath)
         setSocketPath(socketPath);
     d->wasConnected = false;
     d->setState(State::Connecting);
-    d->attempt();
+    // From the event loop, so that connected() never comes before this call has returned.
+    d->attemptTimer->start(0);
 }
 
 void IpcClient::close()

@@ -29,6 +29,7 @@ private Q_SLOTS:
     void reconnectsAfterServerProcessIsKilled();
     void reconnectsAfterServerRestartsInProcess();
     void connectToServerTwiceIsRefused();
+    void connectedComesFromTheEventLoop();
 
     void sendsAndReceivesThroughARealServer();
     void topicAndFunctorSubscriptions();
@@ -247,6 +248,23 @@ void tst_IpcClient::connectToServerTwiceIsRefused()
     QTest::ignoreMessage(QtWarningMsg, QRegularExpression(QStringLiteral("already connecting")));
     client.connectToServer(socketPath());
     QCOMPARE(client.state(), IpcClient::State::Connecting);
+}
+
+void tst_IpcClient::connectedComesFromTheEventLoop()
+{
+    IpcServer server;
+    QVERIFY(server.listen(socketPath()));
+    IpcClient client;
+    bool returned = false;
+    bool connectedBeforeReturn = false;
+    connect(&client, &IpcClient::connected, this, [&] { connectedBeforeReturn = !returned; });
+    // A local connect can succeed at once; the signal must still wait for the event loop,
+    // or code that connects to it right after this call would miss it.
+    client.connectToServer(socketPath());
+    returned = true;
+    QSignalSpy connectedSpy(&client, &IpcClient::connected);
+    QTRY_COMPARE(connectedSpy.count(), 1);
+    QVERIFY(!connectedBeforeReturn);
 }
 
 void tst_IpcClient::sendsAndReceivesThroughARealServer()
