@@ -227,6 +227,14 @@ public:
         m_out.append('"');
     }
 
+    template<typename Integer>
+    void writeInteger(Integer value)
+    {
+        char digits[24];
+        const auto result = std::to_chars(digits, digits + sizeof digits, value);
+        m_out.append(digits, result.ptr - digits);
+    }
+
     bool writeDouble(double d)
     {
         if (!std::isfinite(d))
@@ -295,12 +303,12 @@ public:
         case QMetaType::Short:
         case QMetaType::Long:
         case QMetaType::LongLong:
-        case QMetaType::SChar: m_out.append(QByteArray::number(v.toLongLong())); return true;
+        case QMetaType::SChar: writeInteger(v.toLongLong()); return true;
         case QMetaType::UInt:
         case QMetaType::UShort:
         case QMetaType::ULong:
         case QMetaType::ULongLong:
-        case QMetaType::UChar: m_out.append(QByteArray::number(v.toULongLong())); return true;
+        case QMetaType::UChar: writeInteger(v.toULongLong()); return true;
         case QMetaType::Double:
         case QMetaType::Float: return writeDouble(v.toDouble());
         case QMetaType::QString:
@@ -513,7 +521,6 @@ private:
             ++m_p;
             QVariantMap map;
             QString key;
-            QVariant value;
             skipSpace();
             if (!consume('}')) {
                 do {
@@ -524,14 +531,13 @@ private:
                     if (!consume(':'))
                         return fail("expected ':'");
                     skipSpace();
-                    if (!readValue(value, depth + 1))
-                        return false;
                     // Keys usually come in order: then the end is the right place, found in
                     // constant time. A repeated key: the last one wins, as in JSON.parse.
-                    if (map.isEmpty() || map.lastKey() < key)
-                        map.insert(map.cend(), key, std::move(value));
-                    else
-                        map.insert(key, std::move(value));
+                    const auto slot = map.isEmpty() || map.lastKey() < key
+                            ? map.insert(map.cend(), key, QVariant())
+                            : map.insert(key, QVariant());
+                    if (!readValue(*slot, depth + 1))  // parsed in place, never copied
+                        return false;
                     skipSpace();
                 } while (consume(','));
                 if (!consume('}'))

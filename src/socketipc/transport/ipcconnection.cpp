@@ -133,7 +133,10 @@ void IpcConnection::readFrames()
     QString error;
     for (;;) {
         switch (m_decoder.next(&json)) {
-        case IpcFrame::Decoder::Status::NeedMore: return;
+        case IpcFrame::Decoder::Status::NeedMore:
+            // Answers to what just arrived go out now, not a loop turn later.
+            flush();
+            return;
         case IpcFrame::Decoder::Status::TooLarge:
             fail(IpcError::FrameTooLargeError,
                  QStringLiteral("a frame exceeds the maximum frame size of %1 bytes")
