@@ -1,0 +1,120 @@
+#!/usr/bin/env python3
+"""Runs every benchmark implementation on every workload several times and prints a
+markdown table of medians, spreads and ratios. See tests/benchmarks/README.md."""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+WORKLOADS = {
+    "W1": "stream: 200,000 messages, client to server",
+    "W2": "ping-pong: 20,000 round trips",
+    "W3": "broadcast: 50,000 messages to 8 clients",
+    "W4": "large: 200 messages of 1 MiB",
+}
+
+
+def commands(build):
+    return {
+        "socketipc": [os.path.join(build, "tests/benchmarks/ipcbench")],
+        "raw": [os.path.join(build, "tests/benchmarks/raw/rawbench")],
+        "zmq": [os.path.join(build, "tests/benchmarks/zmq/zmqbench")],
+        "node": ["node", os.path.join(HERE, "node/nodebench.js")],
+    }
+
+
+def run_once(command, workload, pinned):
+    prefix = ["taskset", "-c", "0"] if pinned else []
+    out = subprocess.run(prefix + command + [workload], check=True, capture_output=True,
+                         text=True, timeout=300)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def headline(result, workload):
+    """The figure a workload is judged by, and whether larger is better."""
+    if workload == "W2":
+        return result["p50_us"], False
+    if workload == "W4":
+        return result["mib_per_s"], True
+    return result["rate"], True
+
+
+def fmt(value, workload):
+    if workload == "W2":
+        return f"{value:.1f} µs"
+    if workload == "W4":
+        return f"{value:,.0f} MiB/s"
+    if value >= 1e6:
+        return f"{value / 1e6:.2f} M/s"
+    return f"{value / 1e3:.0f} k/s"
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--build", required=True)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--workloads", default="W1,W2,W3,W4")
+    parser.add_argument("--impls", default="socketipc,raw,zmq,node")
+    parser.add_argument("--json", help="also write every run's results to this file")
+    args = parser.parse_args()
+
+    cmds = commands(args.build)
+    impls = [i for i in args.impls.split(",") if i]
+    missing = [i for i in impls if not os.path.exists(cmds[i][-1])]
+    for i in missing:
+        print(f"note: {i} is not built ({cmds[i][-1]}); skipped", file=sys.stderr)
+    impls = [i for i in impls if i not in missing]
+
+    runs = []
+    table = {}
+    for workload in args.workloads.split(","):
+        for pinned in ([False, True] if workload == "W2" else [False]):
+            key = workload + (" pinned" if pinned else "")
+            for impl in impls:
+                results = []
+                for _ in range(args.runs):
+                    print(f"running {impl} {key}...", file=sys.stderr)
+                    results.append(run_once(cmds[impl], workload, pinned))
+                runs.extend(dict(r, pinned=pinned) for r in results)
+                figures = [headline(r, workload)[0] for r in results]
+                best = statistics.median(figures)
+                spread = (max(figures) - min(figures)) / best * 100 if best else 0
+                middle = sorted(results, key=lambda r: headline(r, workload)[0])[len(results) // 2]
+                table[(key, impl)] = (best, spread, middle)
+
+    print(f"\n{args.runs} runs each; medians, spread = (max - min) / median.\n")
+    print("| workload | implementation | result | spread | vs raw | vs node | vs zmq "
+          "| p99 | CPU µs/msg (server, client) | peak RSS MiB (server, client) |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for (key, impl), (best, spread, r) in table.items():
+        workload = key.split()[0]
+        larger_better = headline(r, workload)[1]
+        ratios = []
+        for ref in ("raw", "node", "zmq"):
+            if (key, ref) in table and ref != impl:
+                other = table[(key, ref)][0]
+                ratio = best / other if larger_better else other / best
+                ratios.append(f"{ratio:.2f}×")
+            else:
+                ratios.append("")
+        p99 = f"{r['p99_us']:.1f} µs" if "p99_us" in r else ""
+        cpu = r.get("cpu_us_per_msg", {})
+        rss = r.get("peak_rss_kib", {})
+        print(f"| {key} | {impl} | {fmt(best, workload)} | ±{spread / 2:.0f} % | "
+              + " | ".join(ratios)
+              + f" | {p99} | {cpu.get('server', 0):.2f}, {cpu.get('client', 0):.2f} | "
+              f"{rss.get('server', 0) / 1024:.0f}, {rss.get('client', 0) / 1024:.0f} |")
+    print("\nRatios: how many times better than the reference (throughput: ours / theirs; "
+          "latency: theirs / ours).")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(runs, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,274 @@
+// The SocketIpc side of the benchmarks (see tests/benchmarks/README.md for the protocol):
+//   ipcbench W1|W2|W3|W4 [--count N]        the server; starts its clients; prints one JSON line
+//   ipcbench --role client W1 PATH COUNT    a client (started by the server)
+
+#include <SocketIpc/IpcClient>
+#include <SocketIpc/IpcServer>
+
+#include <QtCore/qcoreapplication.h>
+#include <QtCore/qjsondocument.h>
+#include <QtCore/qjsonobject.h>
+#include <QtCore/qprocess.h>
+#include <QtCore/qtemporarydir.h>
+#include <QtCore/qtimer.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <ctime>
+#include <sys/resource.h>
+
+namespace {
+
+constexpr int Clients3 = 8;  // W3's client processes
+
+qint64 monotonicNs()
+{
+    timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return qint64(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+struct Usage
+{
+    double cpuUs;
+    qint64 maxRssKib;
+};
+
+// Peak resident memory of this process image: VmHWM starts over at exec, unlike ru_maxrss,
+// which keeps the spawning parent's peak.
+qint64 peakRssKib()
+{
+    long kib = 0;
+    if (FILE *status = std::fopen("/proc/self/status", "r")) {
+        char line[256];
+        while (std::fgets(line, sizeof line, status)) {
+            if (std::sscanf(line, "VmHWM: %ld kB", &kib) == 1)
+                break;
+        }
+        std::fclose(status);
+    }
+    return kib;
+}
+
+Usage selfUsage()
+{
+    rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    const double cpu = (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e6 + ru.ru_utime.tv_usec
+            + ru.ru_stime.tv_usec;
+    return {cpu, peakRssKib()};
+}
+
+int defaultCount(const QString &workload)
+{
+    if (workload == QLatin1String("W1"))
+        return 200000;
+    if (workload == QLatin1String("W2"))
+        return 20000;
+    if (workload == QLatin1String("W3"))
+        return 50000;
+    return 200;
+}
+
+// W4's message size; --size changes it (to check that cost stays linear in it).
+qsizetype largeSize = 1024 * 1024;
+
+QVariant payload(const QString &workload, int i)
+{
+    static const QString s = QStringLiteral("abcdefghij").repeated(6);
+    static const QString large(largeSize, QLatin1Char('x'));
+    if (workload == QLatin1String("W4"))
+        return large;
+    return QVariantMap{{QStringLiteral("i"), i}, {QStringLiteral("s"), s}};
+}
+
+void printLine(const QJsonObject &object)
+{
+    const QByteArray line = QJsonDocument(object).toJson(QJsonDocument::Compact) + '\n';
+    std::fwrite(line.constData(), 1, size_t(line.size()), stdout);
+    std::fflush(stdout);
+}
+
+[[noreturn]] void fail(const char *why)
+{
+    std::fprintf(stderr, "ipcbench: %s\n", why);
+    std::exit(1);
+}
+
+// A client process: W1/W4 stream, W2 ping-pong, W3 receive broadcasts.
+int runClient(const QString &workload, const QString &path, int count)
+{
+    IpcClient client;
+    client.setRetryDelay(10);
+    QList<qint64> rtts;
+    qint64 sentAt = 0;
+    int received = 0;
+    qint64 finishedAt = 0;
+
+    auto finish = [&] {
+        const Usage usage = selfUsage();
+        QJsonObject result{{"cpu_us", usage.cpuUs},
+                           {"rss_kib", usage.maxRssKib},
+                           {"finish_ns", double(finishedAt)}};
+        if (!rtts.isEmpty()) {
+            std::sort(rtts.begin(), rtts.end());
+            result.insert("p50_us", rtts.at(rtts.size() / 2) / 1000.0);
+            result.insert("p99_us", rtts.at(rtts.size() * 99 / 100) / 1000.0);
+        }
+        printLine(result);
+        QCoreApplication::exit(0);
+    };
+    QObject::connect(&client, &IpcClient::closed, qApp, finish);
+
+    QObject::connect(&client, &IpcClient::connected, &client, [&] {
+        if (workload == QLatin1String("W1") || workload == QLatin1String("W4")) {
+            for (int i = 0; i < count; ++i)
+                client.send(QStringLiteral("t"), payload(workload, i));
+            finishedAt = monotonicNs();
+            client.close();  // closed() once everything is written
+        } else if (workload == QLatin1String("W2")) {
+            sentAt = monotonicNs();
+            client.send(QStringLiteral("t"), payload(workload, 0));
+        }
+    });
+    QObject::connect(&client, &IpcClient::messageReceived, &client,
+                     [&](const QString &, const QVariant &) {
+                         ++received;
+                         if (workload == QLatin1String("W2")) {
+                             rtts.append(monotonicNs() - sentAt);
+                             if (received == count) {
+                                 finishedAt = monotonicNs();
+                                 client.close();
+                                 return;
+                             }
+                             sentAt = monotonicNs();
+                             client.send(QStringLiteral("t"), payload(workload, received));
+                         } else if (received == count) {
+                             finishedAt = monotonicNs();
+                             client.close();
+                         }
+                     });
+    client.connectToServer(path);
+    return QCoreApplication::exec();
+}
+
+int runServer(const QString &workload, int count)
+{
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("bench.sock"));
+    IpcServer server;
+    if (!server.listen(path))
+        fail("cannot listen");
+
+    const int clients = workload == QLatin1String("W3") ? Clients3 : 1;
+    QList<QProcess *> processes;
+    QList<QJsonObject> clientResults;
+    int received = 0;
+    qint64 startedAt = 0;
+    qint64 finishedAt = 0;
+    Usage serverUsage{};
+    int exited = 0;
+
+    auto report = [&] {
+        QJsonObject line{{"impl", "socketipc"}, {"workload", workload}, {"messages", count}};
+        double seconds = (finishedAt - startedAt) / 1e9;
+        double clientCpu = 0;
+        qint64 clientRss = 0;
+        for (const QJsonObject &r : clientResults) {
+            clientCpu = std::max(clientCpu, r.value("cpu_us").toDouble());
+            clientRss = std::max(clientRss, qint64(r.value("rss_kib").toDouble()));
+            if (workload == QLatin1String("W3"))
+                seconds = std::max(seconds, (r.value("finish_ns").toDouble() - startedAt) / 1e9);
+        }
+        const double handled = workload == QLatin1String("W3") ? double(count) * clients : count;
+        if (workload == QLatin1String("W2")) {
+            const QJsonObject &r = clientResults.first();
+            line.insert("p50_us", r.value("p50_us"));
+            line.insert("p99_us", r.value("p99_us"));
+        }
+        line.insert("seconds", seconds);
+        line.insert("rate", handled / seconds);
+        if (workload == QLatin1String("W4")) {
+            const double frameBytes = double(largeSize) + 28;  // {"topic":"t","message":"..."}\0\0
+            line.insert("mib_per_s", count * frameBytes / (1024 * 1024) / seconds);
+        }
+        line.insert("cpu_us_per_msg",
+                    QJsonObject{{"server", serverUsage.cpuUs / handled},
+                                {"client",
+                                 clientCpu / (workload == QLatin1String("W3") ? count : handled)}});
+        line.insert("peak_rss_kib",
+                    QJsonObject{{"server", serverUsage.maxRssKib}, {"client", clientRss}});
+        printLine(line);
+        QCoreApplication::exit(0);
+    };
+
+    QObject::connect(&server, &IpcServer::clientConnected, &server, [&] {
+        if (workload == QLatin1String("W1") || workload == QLatin1String("W4")) {
+            startedAt = monotonicNs();
+        } else if (workload == QLatin1String("W2")) {
+            startedAt = monotonicNs();
+        } else if (server.clientCount() == clients) {
+            startedAt = monotonicNs();
+            for (int i = 0; i < count; ++i)
+                server.broadcast(QStringLiteral("t"), payload(workload, i));
+            finishedAt = monotonicNs();
+            serverUsage = selfUsage();
+        }
+    });
+    QObject::connect(&server, &IpcServer::messageReceived, &server,
+                     [&](const QString &topic, const QVariant &message, const QString &clientId) {
+                         ++received;
+                         if (workload == QLatin1String("W2")) {
+                             server.send(topic, message, clientId);
+                             if (received == count) {
+                                 finishedAt = monotonicNs();
+                                 serverUsage = selfUsage();
+                             }
+                         } else if (received == count) {
+                             finishedAt = monotonicNs();
+                             serverUsage = selfUsage();
+                         }
+                     });
+
+    for (int i = 0; i < clients; ++i) {
+        auto *process = new QProcess(&server);
+        process->setProcessChannelMode(QProcess::ForwardedErrorChannel);
+        QObject::connect(process, &QProcess::finished, &server, [&, process](int code) {
+            if (code != 0)
+                fail("a client failed");
+            const QJsonObject result =
+                    QJsonDocument::fromJson(process->readAllStandardOutput().trimmed()).object();
+            clientResults.append(result);
+            if (++exited == clients)
+                report();
+        });
+        process->start(QCoreApplication::applicationFilePath(),
+                       {QStringLiteral("--role"), QStringLiteral("client"), workload, path,
+                        QString::number(count), QStringLiteral("--size"),
+                        QString::number(largeSize)});
+        processes.append(process);
+    }
+    QTimer::singleShot(120000, qApp, [] { fail("timed out"); });
+    return QCoreApplication::exec();
+}
+
+}  // namespace
+
+int main(int argc, char *argv[])
+{
+    QCoreApplication app(argc, argv);
+    const QStringList args = app.arguments();
+    const qsizetype sizeAt = args.indexOf(QLatin1String("--size"));
+    if (sizeAt > 0 && sizeAt + 1 < args.size())
+        largeSize = args.at(sizeAt + 1).toLongLong();
+    if (args.size() >= 6 && args.at(1) == QLatin1String("--role"))
+        return runClient(args.at(3), args.at(4), args.at(5).toInt());
+    if (args.size() < 2)
+        fail("usage: ipcbench W1|W2|W3|W4 [--count N]");
+    const QString workload = args.at(1);
+    int count = defaultCount(workload);
+    const qsizetype countAt = args.indexOf(QLatin1String("--count"));
+    if (countAt > 0 && countAt + 1 < args.size())
+        count = args.at(countAt + 1).toInt();
+    return runServer(workload, count);
+}
