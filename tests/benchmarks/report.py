@@ -16,6 +16,7 @@ WORKLOADS = {
     "W2": "ping-pong: 20,000 round trips",
     "W3": "broadcast: 50,000 messages to 8 clients",
     "W4": "large: 200 messages of 1 MiB",
+    "W5": "idle: 1,000 connections, SocketIpc only: memory each, wake-ups while quiet",
 }
 
 
@@ -72,7 +73,7 @@ def main():
 
     runs = []
     table = {}
-    for workload in args.workloads.split(","):
+    for workload in [w for w in args.workloads.split(",") if w != "W5"]:
         for pinned in ([False, True] if workload == "W2" else [False]):
             key = workload + (" pinned" if pinned else "")
             for impl in impls:
@@ -111,6 +112,12 @@ def main():
               f"{rss.get('server', 0) / 1024:.0f}, {rss.get('client', 0) / 1024:.0f} |")
     print("\nRatios: how many times better than the reference (throughput: ours / theirs; "
           "latency: theirs / ours).")
+    if "W5" in args.workloads.split(",") or args.workloads == parser.get_default("workloads"):
+        idle = run_once(cmds["socketipc"], "W5", False)
+        runs.append(idle)
+        print(f"\nW5 idle: {idle['messages']} idle connections cost the server "
+              f"{idle['kib_per_connection']:.1f} KiB each; in 2 quiet seconds it woke "
+              f"{idle['idle_wakeups']} times (nothing polls).")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(runs, f, indent=1)

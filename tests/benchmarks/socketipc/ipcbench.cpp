@@ -13,6 +13,8 @@
 #include <QtCore/qtimer.h>
 
 #include <algorithm>
+#include <memory>
+#include <vector>
 #include <cstdio>
 #include <ctime>
 #include <sys/resource.h>
@@ -59,8 +61,31 @@ Usage selfUsage()
     return {cpu, peakRssKib()};
 }
 
+// A number from /proc/self/status, e.g. "VmRSS: %ld kB" (resident memory now, unlike the
+// peak) or "voluntary_ctxt_switches: %ld" (how often the process went to sleep and woke).
+qint64 statusField(const char *format)
+{
+    long value = 0;
+    if (FILE *status = std::fopen("/proc/self/status", "r")) {
+        char line[256];
+        while (std::fgets(line, sizeof line, status)) {
+            if (std::sscanf(line, format, &value) == 1)
+                break;
+        }
+        std::fclose(status);
+    }
+    return value;
+}
+
+qint64 currentRssKib()
+{
+    return statusField("VmRSS: %ld kB");
+}
+
 int defaultCount(const QString &workload)
 {
+    if (workload == QLatin1String("W5"))
+        return 1000;
     if (workload == QLatin1String("W1"))
         return 200000;
     if (workload == QLatin1String("W2"))
@@ -149,6 +174,61 @@ int runClient(const QString &workload, const QString &path, int count)
                          }
                      });
     client.connectToServer(path);
+    return QCoreApplication::exec();
+}
+
+// W5: what idle connections cost the server: memory each, and CPU (none: nothing polls).
+int runIdle(int count)
+{
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("bench.sock"));
+    IpcServer server;
+    if (!server.listen(path))
+        fail("cannot listen");
+    QProcess process;
+    process.setProcessChannelMode(QProcess::ForwardedErrorChannel);
+    const qint64 before = currentRssKib();
+    QObject::connect(&server, &IpcServer::clientCountChanged, &server, [&] {
+        if (server.clientCount() != count)
+            return;
+        const qint64 after = currentRssKib();
+        // Let the last connections settle, then watch two quiet seconds.
+        QTimer::singleShot(500, &server, [&, after] {
+            const Usage idleStart = selfUsage();
+            const qint64 wakeupsStart = statusField("voluntary_ctxt_switches: %ld");
+            QTimer::singleShot(2000, &server, [&, after, idleStart, wakeupsStart] {
+                const Usage idleEnd = selfUsage();
+                // The timer that ends the window is one; anything more would be polling.
+                const qint64 wakeups =
+                        statusField("voluntary_ctxt_switches: %ld") - wakeupsStart - 1;
+                printLine({{"impl", "socketipc"},
+                           {"workload", "W5"},
+                           {"messages", count},
+                           {"kib_per_connection", double(after - before) / count},
+                           {"idle_cpu_us_per_s", (idleEnd.cpuUs - idleStart.cpuUs) / 2},
+                           {"idle_wakeups", wakeups}});
+                process.kill();
+                process.waitForFinished();
+                QCoreApplication::exit(0);
+            });
+        });
+    });
+    process.start(QCoreApplication::applicationFilePath(),
+                  {QStringLiteral("--role"), QStringLiteral("client"), QStringLiteral("W5"), path,
+                   QString::number(count)});
+    QTimer::singleShot(120000, qApp, [] { fail("timed out"); });
+    return QCoreApplication::exec();
+}
+
+// W5's other side: count connections that stay open and quiet.
+int runIdleClients(const QString &path, int count)
+{
+    std::vector<std::unique_ptr<IpcClient>> clients;
+    for (int i = 0; i < count; ++i) {
+        clients.push_back(std::make_unique<IpcClient>());
+        clients.back()->setRetryDelay(10);
+        clients.back()->connectToServer(path);
+    }
     return QCoreApplication::exec();
 }
 
@@ -261,8 +341,17 @@ int main(int argc, char *argv[])
     const qsizetype sizeAt = args.indexOf(QLatin1String("--size"));
     if (sizeAt > 0 && sizeAt + 1 < args.size())
         largeSize = args.at(sizeAt + 1).toLongLong();
-    if (args.size() >= 6 && args.at(1) == QLatin1String("--role"))
+    // W5 holds a thousand sockets on each side.
+    rlimit files;
+    if (getrlimit(RLIMIT_NOFILE, &files) == 0) {
+        files.rlim_cur = files.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &files);
+    }
+    if (args.size() >= 6 && args.at(1) == QLatin1String("--role")) {
+        if (args.at(3) == QLatin1String("W5"))
+            return runIdleClients(args.at(4), args.at(5).toInt());
         return runClient(args.at(3), args.at(4), args.at(5).toInt());
+    }
     if (args.size() < 2)
         fail("usage: ipcbench W1|W2|W3|W4 [--count N]");
     const QString workload = args.at(1);
@@ -270,5 +359,7 @@ int main(int argc, char *argv[])
     const qsizetype countAt = args.indexOf(QLatin1String("--count"));
     if (countAt > 0 && countAt + 1 < args.size())
         count = args.at(countAt + 1).toInt();
+    if (workload == QLatin1String("W5"))
+        return runIdle(count);
     return runServer(workload, count);
 }
