@@ -36,7 +36,8 @@ constexpr int RetryDelay = 250;
 const char usageText[] = R"(Usage:
   socketipc serve PATH             run a server on the socket PATH
   socketipc connect PATH           run a client of the server at PATH
-  socketipc send PATH TOPIC [JSON] send one message (JSON, or a JSON document on stdin)
+  socketipc send PATH TOPIC [JSON] send one message (JSON, or a JSON document on stdin);
+                                   a negative number is JSON too: send PATH t -1
 
 serve prints each message as {"topic":...,"message":...,"client":ID} and each connection
 change as {"event":"connected"|"disconnected","client":ID}; each stdin line
@@ -47,7 +48,7 @@ connect prints each message as {"topic":...,"message":...} and sends each stdin 
 Options:
   --topic NAME   print only messages on this topic (repeatable)
   --timeout MS   give up connecting after MS milliseconds with exit code 2
-                 (send: 5000 by default; connect: wait forever by default)
+                 (send: 5000 by default; connect: wait forever by default; 0: forever)
   --pretty       indent the JSON output
   --help         show this help
   --version      show the version
@@ -142,7 +143,7 @@ struct Command
 {
     QString topic;
     QVariant message;
-    QString client;
+    std::optional<QString> client;  // for one client only, even an empty (unknown) id
 };
 
 std::optional<Command> parseCommand(const QByteArray &line, int number, bool allowClient)
@@ -197,10 +198,10 @@ int serve(const Options &options)
 
     StdinLines input([&](const QByteArray &line, int number) {
         if (const auto command = parseCommand(line, number, true)) {
-            if (command->client.isEmpty())
-                server.broadcast(command->topic, command->message);
+            if (command->client)
+                server.send(command->topic, command->message, *command->client);
             else
-                server.send(command->topic, command->message, command->client);
+                server.broadcast(command->topic, command->message);
         }
     });
     TerminationWatcher termination;
@@ -215,13 +216,15 @@ int serve(const Options &options)
 // Exits with NoServer when the client stays unconnected for longer than the timeout.
 void armTimeout(IpcClient &client, const Options &options, QTimer &timer)
 {
-    if (!options.timeout)
+    if (!options.timeout || *options.timeout == 0)
         return;
     timer.setSingleShot(true);
     timer.setInterval(*options.timeout);
     QObject::connect(&timer, &QTimer::timeout, qApp, [&client, &options] {
         printError(
                 u"no server at %1 within %2 ms"_s.arg(client.socketPath()).arg(*options.timeout));
+        client.disconnect();  // nothing it does from now on may change the exit code
+        client.close();
         QCoreApplication::exit(NoServer);
     });
     QObject::connect(&client, &IpcClient::stateChanged, &timer, [&timer](IpcClient::State state) {
@@ -335,7 +338,27 @@ int main(int argc, char *argv[])
     const QCommandLineOption helpOption(QStringList{u"h"_s, u"help"_s});
     const QCommandLineOption versionOption(u"version"_s);
     parser.addOptions({topicOption, timeoutOption, prettyOption, helpOption, versionOption});
-    if (!parser.parse(QCoreApplication::arguments()))
+    // A JSON argument such as -1 or -0.5 is not an option: move it behind "--".
+    QStringList arguments = QCoreApplication::arguments();
+    QStringList negativeNumbers;
+    for (qsizetype i = 1; i < arguments.size();) {
+        const QString &argument = arguments.at(i);
+        if (argument == "--"_L1)
+            break;
+        const bool optionValue =
+                arguments.at(i - 1) == "--timeout"_L1 || arguments.at(i - 1) == "--topic"_L1;
+        if (!optionValue && argument.size() > 1 && argument.startsWith(u'-')
+            && (argument.at(1).isDigit() || argument.at(1) == u'.'))
+            negativeNumbers.append(arguments.takeAt(i));
+        else
+            ++i;
+    }
+    if (!negativeNumbers.isEmpty()) {
+        if (!arguments.contains("--"_L1))
+            arguments.append(u"--"_s);
+        arguments.append(negativeNumbers);
+    }
+    if (!parser.parse(arguments))
         return usageError(parser.errorText());
     if (parser.isSet(helpOption)) {
         std::fputs(usageText, stdout);
@@ -354,13 +377,15 @@ int main(int argc, char *argv[])
         const int timeout = parser.value(timeoutOption).toInt(&ok);
         if (!ok || timeout < 0)
             return usageError(u"--timeout takes a number of milliseconds"_s);
-        options.timeout = timeout;
+        options.timeout = timeout;  // 0: no limit
     }
 
     const QStringList args = parser.positionalArguments();
     if (args.isEmpty())
         return usageError(u"no command given"_s);
     const QString command = args.first();
+    if (command != "serve"_L1 && command != "connect"_L1 && command != "send"_L1)
+        return usageError(u"unknown command \"%1\""_s.arg(command));
     if (args.size() < 2 || args.at(1).isEmpty())
         return usageError(u"%1 needs a socket PATH"_s.arg(command));
     options.path = args.at(1);
@@ -378,7 +403,7 @@ int main(int argc, char *argv[])
             json = args.at(3).toUtf8();
         return sendOne(options, args.at(2), json);
     }
-    return usageError(u"unknown command \"%1\""_s.arg(command));
+    return UsageError;  // unreachable: the command was checked above
 }
 
 #include "main.moc"
