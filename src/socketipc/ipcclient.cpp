@@ -51,6 +51,17 @@ IpcClient::State IpcClient::state() const
     return d->state;
 }
 
+bool IpcClientPrivate::Delay::set(int newMin, int newMax)
+{
+    newMin = qMax(0, newMin);
+    newMax = qMax(-1, newMax);
+    if (newMin == min && newMax == max)
+        return false;
+    min = newMin;
+    max = newMax;
+    return true;
+}
+
 int IpcClient::retryDelay() const
 {
     return d->retryDelay.min;
@@ -58,16 +69,13 @@ int IpcClient::retryDelay() const
 
 void IpcClient::setRetryDelay(int msecs)
 {
-    setRetryDelay(msecs, -1);
+    setRetryDelay(msecs, d->retryDelay.max);
 }
 
 void IpcClient::setRetryDelay(int minMsecs, int maxMsecs)
 {
-    const IpcClientPrivate::Delay delay{qMax(0, minMsecs), maxMsecs < 0 ? -1 : maxMsecs};
-    if (delay.min == d->retryDelay.min && delay.max == d->retryDelay.max)
-        return;
-    d->retryDelay = delay;
-    emit retryDelayChanged();
+    if (d->retryDelay.set(minMsecs, maxMsecs))
+        emit retryDelayChanged();
 }
 
 int IpcClient::retryDelayMax() const
@@ -87,16 +95,13 @@ int IpcClient::reconnectDelay() const
 
 void IpcClient::setReconnectDelay(int msecs)
 {
-    setReconnectDelay(msecs, -1);
+    setReconnectDelay(msecs, d->reconnectDelay.max);
 }
 
 void IpcClient::setReconnectDelay(int minMsecs, int maxMsecs)
 {
-    const IpcClientPrivate::Delay delay{qMax(0, minMsecs), maxMsecs < 0 ? -1 : maxMsecs};
-    if (delay.min == d->reconnectDelay.min && delay.max == d->reconnectDelay.max)
-        return;
-    d->reconnectDelay = delay;
-    emit reconnectDelayChanged();
+    if (d->reconnectDelay.set(minMsecs, maxMsecs))
+        emit reconnectDelayChanged();
 }
 
 int IpcClient::reconnectDelayMax() const

@@ -21,7 +21,8 @@ class SOCKETIPC_EXPORT IpcClient : public QObject
     Q_DISABLE_COPY_MOVE(IpcClient)
     Q_PROPERTY(QString socketPath READ socketPath WRITE setSocketPath NOTIFY socketPathChanged)
     Q_PROPERTY(State state READ state NOTIFY stateChanged)
-    // A delay is fixed, or random in [delay, delayMax] when delayMax is greater; -1 = fixed.
+    // A delay is random in [delay, delayMax] when delayMax is greater, else fixed (delayMax
+    // -1, the default). The two may be set in either order.
     Q_PROPERTY(int retryDelay READ retryDelay WRITE setRetryDelay NOTIFY retryDelayChanged)
     Q_PROPERTY(int retryDelayMax READ retryDelayMax WRITE setRetryDelayMax NOTIFY retryDelayChanged)
     Q_PROPERTY(int reconnectDelay READ reconnectDelay WRITE setReconnectDelay NOTIFY

@@ -23,8 +23,9 @@ public:
     struct Delay
     {
         int min;
-        int max = -1;  // -1: fixed at min
+        int max = -1;  // -1 (or not above min): fixed at min
         int pick() const;
+        bool set(int newMin, int newMax);  // true if it changed
     };
 
     void setState(IpcClient::State state);

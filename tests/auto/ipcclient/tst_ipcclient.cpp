@@ -23,6 +23,7 @@ private Q_SLOTS:
 
     void defaults();
     void delaysAreFixedOrRanges();
+    void randomDelaysStayInTheirRange();
     void retriesUntilServerAppears();
     void retryWaitsAtLeastRetryDelay();
     void statesFollowTheConnection();
@@ -90,26 +91,58 @@ void tst_IpcClient::delaysAreFixedOrRanges()
 {
     IpcClient client;
     QSignalSpy retrySpy(&client, &IpcClient::retryDelayChanged);
+    client.setRetryDelay(300);
+    QCOMPARE(client.retryDelay(), 300);
+    QCOMPARE(client.retryDelayMax(), -1);  // fixed
     client.setRetryDelay(200, 500);
     QCOMPARE(client.retryDelay(), 200);
     QCOMPARE(client.retryDelayMax(), 500);
-    client.setRetryDelay(300);
-    QCOMPARE(client.retryDelay(), 300);
-    QCOMPARE(client.retryDelayMax(), -1);
-    // Order-independent, as QML assigns properties in no fixed order.
-    client.setRetryDelayMax(900);
-    client.setRetryDelay(100, client.retryDelayMax());
-    QCOMPARE(client.retryDelay(), 100);
-    QCOMPARE(client.retryDelayMax(), 900);
-    QCOMPARE(retrySpy.count(), 4);
+    client.setRetryDelay(200, 500);
+    QCOMPARE(retrySpy.count(), 2);  // no change, no signal
+
+    // Either order gives the same range, as QML assigns properties in no fixed order.
+    IpcClient minFirst;
+    minFirst.setRetryDelay(100);
+    minFirst.setRetryDelayMax(900);
+    IpcClient maxFirst;
+    maxFirst.setRetryDelayMax(900);
+    maxFirst.setRetryDelay(100);
+    for (const IpcClient *c : {&minFirst, &maxFirst}) {
+        QCOMPARE(c->retryDelay(), 100);
+        QCOMPARE(c->retryDelayMax(), 900);
+    }
 
     QSignalSpy reconnectSpy(&client, &IpcClient::reconnectDelayChanged);
     client.setReconnectDelay(10, 20);
     QCOMPARE(client.reconnectDelay(), 10);
     QCOMPARE(client.reconnectDelayMax(), 20);
+    client.setReconnectDelay(15);  // the range stays: [15, 20]
+    QCOMPARE(client.reconnectDelayMax(), 20);
     client.setReconnectDelayMax(-1);
     QCOMPARE(client.reconnectDelayMax(), -1);
-    QCOMPARE(reconnectSpy.count(), 2);
+    QCOMPARE(reconnectSpy.count(), 3);
+}
+
+void tst_IpcClient::randomDelaysStayInTheirRange()
+{
+    IpcClient client;
+    client.setRetryDelayMax(120);  // set before the minimum, as QML may
+    client.setRetryDelay(60);
+    QList<qint64> at;
+    QElapsedTimer clock;
+    clock.start();
+    connect(&client, &IpcClient::connectError, this, [&] { at.append(clock.elapsed()); });
+    client.connectToServer(socketPath());
+    QTRY_VERIFY_WITH_TIMEOUT(at.size() >= 9, 5000);
+    client.close();
+    // Coarse timers may fire up to 5 % early. Drawn from [60, 120], eight waits all under
+    // 75 ms would happen once in 65,000 runs; a fixed 60 ms delay would do it every time.
+    qint64 longest = 0;
+    for (int i = 1; i < at.size(); ++i) {
+        QVERIFY2(at[i] - at[i - 1] >= 57, qPrintable(QString::number(at[i] - at[i - 1])));
+        longest = qMax(longest, at[i] - at[i - 1]);
+    }
+    QVERIFY2(longest >= 75, qPrintable(QString::number(longest)));
 }
 
 void tst_IpcClient::retriesUntilServerAppears()
