@@ -130,6 +130,22 @@ void IpcClient::setMaxFrameSize(qint64 bytes)
     emit maxFrameSizeChanged();
 }
 
+qint64 IpcClient::maxPendingBytes() const
+{
+    return d->maxPendingBytes;
+}
+
+void IpcClient::setMaxPendingBytes(qint64 bytes)
+{
+    bytes = qMax<qint64>(bytes, 0);
+    if (d->maxPendingBytes == bytes)
+        return;
+    d->maxPendingBytes = bytes;
+    if (d->connection)
+        d->connection->setMaxPendingBytes(bytes);
+    emit maxPendingBytesChanged();
+}
+
 IpcError::Error IpcClient::error() const
 {
     return d->error;
@@ -189,11 +205,21 @@ bool IpcClient::send(const QString &topic, const QVariant &message)
         return false;
     }
     QString why;
-    if (!d->connection->send(topic, message, &why)) {
+    switch (d->connection->send(topic, message, &why)) {
+    case IpcConnection::WriteResult::Queued: return true;
+    case IpcConnection::WriteResult::EncodeError:
         d->setError(IpcError::EncodeError, why);
         return false;
+    case IpcConnection::WriteResult::LimitReached:
+        d->setError(IpcError::WriteBufferFullError,
+                    QStringLiteral("cannot send \"%1\": the server is not reading; %2 bytes "
+                                   "wait for it, the limit is %3")
+                            .arg(topic)
+                            .arg(d->connection->pendingBytes())
+                            .arg(d->maxPendingBytes));
+        return false;
     }
-    return true;
+    return false;
 }
 
 void IpcClientPrivate::setState(IpcClient::State newState)
@@ -230,6 +256,7 @@ void IpcClientPrivate::onSocketConnected(QLocalSocket *socket)
     attemptSocket = nullptr;
     socket->disconnect(q);
     connection = new IpcConnection(socket, maxFrameSize, this, q);
+    connection->setMaxPendingBytes(maxPendingBytes);
     const bool reconnect = std::exchange(wasConnected, true);
 
     const QPointer<IpcClient> guard(q);

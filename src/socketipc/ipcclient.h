@@ -31,6 +31,10 @@ class SOCKETIPC_EXPORT IpcClient : public QObject
                        reconnectDelayChanged)
     Q_PROPERTY(
             qint64 maxFrameSize READ maxFrameSize WRITE setMaxFrameSize NOTIFY maxFrameSizeChanged)
+    // Bytes that may wait for a server that does not read; beyond it send() fails with
+    // WriteBufferFullError. 0 for no limit.
+    Q_PROPERTY(qint64 maxPendingBytes READ maxPendingBytes WRITE setMaxPendingBytes NOTIFY
+                       maxPendingBytesChanged)
     Q_PROPERTY(IpcError::Error error READ error NOTIFY errorOccurred)
     Q_PROPERTY(QString errorString READ errorString NOTIFY errorOccurred)
 public:
@@ -45,6 +49,7 @@ public:
     static constexpr int DefaultRetryDelay = 1000;
     static constexpr int DefaultReconnectDelay = 100;
     static constexpr qint64 DefaultMaxFrameSize = 64 * 1024 * 1024;
+    static constexpr qint64 DefaultMaxPendingBytes = 128 * 1024 * 1024;
 
     explicit IpcClient(QObject *parent = nullptr);
     ~IpcClient() override;
@@ -67,6 +72,8 @@ public:
 
     qint64 maxFrameSize() const;
     void setMaxFrameSize(qint64 bytes);
+    qint64 maxPendingBytes() const;
+    void setMaxPendingBytes(qint64 bytes);
 
     IpcError::Error error() const;
     QString errorString() const;
@@ -95,6 +102,7 @@ Q_SIGNALS:
     void retryDelayChanged();
     void reconnectDelayChanged();
     void maxFrameSizeChanged();
+    void maxPendingBytesChanged();
     void connected();
     void reconnected();   // after connected(), when it follows a disconnect
     void disconnected();  // unexpected: a reconnect is scheduled

@@ -48,6 +48,7 @@ public:
     Delay retryDelay{IpcClient::DefaultRetryDelay};
     Delay reconnectDelay{IpcClient::DefaultReconnectDelay};
     qint64 maxFrameSize = IpcClient::DefaultMaxFrameSize;
+    qint64 maxPendingBytes = IpcClient::DefaultMaxPendingBytes;
     QTimer *attemptTimer;                   // a child of q, so that moveToThread() moves it too
     QLocalSocket *attemptSocket = nullptr;  // a connect attempt under way
     IpcConnection *connection = nullptr;    // the established connection

@@ -12,14 +12,15 @@ Q_NAMESPACE_EXPORT(SOCKETIPC_EXPORT)
 
 enum Error {
     NoError = 0,
-    EncodeError,          // a message is not a JSON value (a QObject*, NaN, a QByteArray...)
-    DecodeError,          // a peer sent a frame that is not {"topic": string, "message": JSON}
-    SendAfterCloseError,  // send() or broadcast() after close()
-    NoServerError,        // IpcClient::send() while not connected
-    BadClientError,       // IpcServer::send() or disconnectClient() with an unknown client id
-    AddressInUseError,    // listen(): a live server already owns the socket path
-    FrameTooLargeError,   // a peer's frame exceeds maxFrameSize; that connection is dropped
-    SocketError,          // the operating system refused (path too long, no permission...)
+    EncodeError,           // a message is not a JSON value (a QObject*, NaN, a QByteArray...)
+    DecodeError,           // a peer sent a frame that is not {"topic": string, "message": JSON}
+    SendAfterCloseError,   // send() or broadcast() after close()
+    NoServerError,         // IpcClient::send() while not connected
+    BadClientError,        // IpcServer::send() or disconnectClient() with an unknown client id
+    AddressInUseError,     // listen(): a live server already owns the socket path
+    FrameTooLargeError,    // a peer's frame exceeds maxFrameSize; that connection is dropped
+    SocketError,           // the operating system refused (path too long, no permission...)
+    WriteBufferFullError,  // a peer does not read: more than maxPendingBytes would wait for it
 };
 Q_ENUM_NS(Error)
 

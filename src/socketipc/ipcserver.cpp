@@ -82,6 +82,35 @@ void IpcServer::setSocketAccess(SocketAccess access)
     emit socketAccessChanged();
 }
 
+qint64 IpcServer::maxPendingBytes() const
+{
+    return d->maxPendingBytes;
+}
+
+void IpcServer::setMaxPendingBytes(qint64 bytes)
+{
+    bytes = qMax<qint64>(bytes, 0);
+    if (d->maxPendingBytes == bytes)
+        return;
+    d->maxPendingBytes = bytes;
+    for (IpcConnection *connection : std::as_const(d->connections))
+        connection->setMaxPendingBytes(bytes);
+    emit maxPendingBytesChanged();
+}
+
+IpcServer::SlowClientPolicy IpcServer::slowClientPolicy() const
+{
+    return d->slowClientPolicy;
+}
+
+void IpcServer::setSlowClientPolicy(SlowClientPolicy policy)
+{
+    if (d->slowClientPolicy == policy)
+        return;
+    d->slowClientPolicy = policy;
+    emit slowClientPolicyChanged();
+}
+
 IpcError::Error IpcServer::error() const
 {
     return d->error;
@@ -211,11 +240,7 @@ bool IpcServer::send(const QString &topic, const QVariant &message, const QStrin
         return false;
     }
     QString why;
-    if (!connection->send(topic, message, &why)) {
-        d->setError(IpcError::EncodeError, why, clientId);
-        return false;
-    }
-    return true;
+    return d->handleWrite(connection, connection->send(topic, message, &why), topic, why);
 }
 
 void IpcServer::broadcast(const QString &topic, const QVariant &message)
@@ -239,7 +264,7 @@ void IpcServer::broadcast(const QString &topic, const QVariant &message)
     const QList<IpcConnection *> connections = d->connections;
     const QPointer<IpcServer> guard(this);
     for (IpcConnection *connection : connections) {
-        connection->write(frame);
+        d->handleWrite(connection, connection->write(frame), topic, QString());
         if (!guard)
             return;
     }
@@ -263,6 +288,7 @@ void IpcServerPrivate::acceptConnections()
     while (server && server->hasPendingConnections()) {
         QLocalSocket *socket = server->nextPendingConnection();
         auto *connection = new IpcConnection(socket, maxFrameSize, this, q);
+        connection->setMaxPendingBytes(maxPendingBytes);
         const QString id = QUuid::createUuid().toString(QUuid::WithoutBraces);
         connection->setId(id);
         connections.append(connection);
@@ -274,6 +300,34 @@ void IpcServerPrivate::acceptConnections()
         if (!guard)
             return;
     }
+}
+
+bool IpcServerPrivate::handleWrite(IpcConnection *connection, IpcConnection::WriteResult result,
+                                   const QString &topic, const QString &encodeError)
+{
+    switch (result) {
+    case IpcConnection::WriteResult::Queued: return true;
+    case IpcConnection::WriteResult::EncodeError:
+        setError(IpcError::EncodeError, encodeError, connection->id());
+        return false;
+    case IpcConnection::WriteResult::LimitReached: break;
+    }
+    const bool disconnect = slowClientPolicy == IpcServer::SlowClientPolicy::DisconnectClient;
+    const QString id = connection->id();
+    const QPointer<IpcConnection> alive(connection);
+    setError(IpcError::WriteBufferFullError,
+             QStringLiteral("client %1 is not reading: %2 bytes wait for it, the limit is %3; "
+                            "\"%4\" %5")
+                     .arg(id)
+                     .arg(connection->pendingBytes())
+                     .arg(maxPendingBytes)
+                     .arg(topic,
+                          disconnect ? QStringLiteral("not sent, client disconnected")
+                                     : QStringLiteral("not sent to it")),
+             id);
+    if (disconnect && alive)
+        connection->abort();
+    return false;
 }
 
 void IpcServerPrivate::finishClosingIfDone()

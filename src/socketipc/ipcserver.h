@@ -29,6 +29,11 @@ class SOCKETIPC_EXPORT IpcServer : public QObject
             qint64 maxFrameSize READ maxFrameSize WRITE setMaxFrameSize NOTIFY maxFrameSizeChanged)
     Q_PROPERTY(SocketAccess socketAccess READ socketAccess WRITE setSocketAccess NOTIFY
                        socketAccessChanged)
+    // Bytes that may wait for one client that does not read; 0 for no limit.
+    Q_PROPERTY(qint64 maxPendingBytes READ maxPendingBytes WRITE setMaxPendingBytes NOTIFY
+                       maxPendingBytesChanged)
+    Q_PROPERTY(SlowClientPolicy slowClientPolicy READ slowClientPolicy WRITE setSlowClientPolicy
+                       NOTIFY slowClientPolicyChanged)
     Q_PROPERTY(IpcError::Error error READ error NOTIFY errorOccurred)
     Q_PROPERTY(QString errorString READ errorString NOTIFY errorOccurred)
 public:
@@ -39,6 +44,15 @@ public:
         Everyone,       // 0777: every local user
     };
     Q_ENUM(SocketAccess)
+
+    // What happens to a client that has maxPendingBytes waiting and is sent more. Either
+    // way errorOccurred(WriteBufferFullError) says so, and other clients are not slowed.
+    enum class SlowClientPolicy {
+        DisconnectClient,  // drop the connection and what waits for it (the default)
+        DropMessages,      // keep it; messages that do not fit are not sent to it
+    };
+    Q_ENUM(SlowClientPolicy)
+    static constexpr qint64 DefaultMaxPendingBytes = 128 * 1024 * 1024;
 
     static constexpr qint64 DefaultMaxFrameSize = 64 * 1024 * 1024;
 
@@ -54,6 +68,10 @@ public:
     void setMaxFrameSize(qint64 bytes);
     SocketAccess socketAccess() const;
     void setSocketAccess(SocketAccess access);  // takes effect at the next listen()
+    qint64 maxPendingBytes() const;
+    void setMaxPendingBytes(qint64 bytes);
+    SlowClientPolicy slowClientPolicy() const;
+    void setSlowClientPolicy(SlowClientPolicy policy);
 
     IpcError::Error error() const;
     QString errorString() const;
@@ -91,6 +109,8 @@ Q_SIGNALS:
     void clientCountChanged();
     void maxFrameSizeChanged();
     void socketAccessChanged();
+    void maxPendingBytesChanged();
+    void slowClientPolicyChanged();
     void clientConnected(const QString &clientId);
     void clientDisconnected(const QString &clientId);
     void messageReceived(const QString &topic, const QVariant &message, const QString &clientId);

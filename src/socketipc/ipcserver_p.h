@@ -27,6 +27,10 @@ public:
     void finishClosingIfDone();
     void setError(IpcError::Error error, const QString &description, const QString &clientId = {});
     IpcConnection *openConnection(const QString &clientId) const;
+    // Reports an encode error or a client over maxPendingBytes (applying the policy);
+    // false: not sent.
+    bool handleWrite(IpcConnection *connection, IpcConnection::WriteResult result,
+                     const QString &topic, const QString &encodeError);
 
     void connectionMessage(IpcConnection *connection, const QString &topic,
                            const QVariant &message) override;
@@ -40,6 +44,8 @@ public:
     QString socketPath;
     qint64 maxFrameSize = IpcServer::DefaultMaxFrameSize;
     IpcServer::SocketAccess socketAccess = IpcServer::SocketAccess::OwnerOnly;
+    qint64 maxPendingBytes = IpcServer::DefaultMaxPendingBytes;
+    IpcServer::SlowClientPolicy slowClientPolicy = IpcServer::SlowClientPolicy::DisconnectClient;
     // In connection order, and by id.
     QList<IpcConnection *> connections;
     QHash<QString, IpcConnection *> connectionsById;

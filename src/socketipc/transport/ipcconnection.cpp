@@ -41,26 +41,36 @@ namespace {
 constexpr qsizetype FlushThreshold = 64 * 1024;
 }  // namespace
 
-bool IpcConnection::send(QStringView topic, const QVariant &message, QString *error)
+IpcConnection::WriteResult IpcConnection::send(QStringView topic, const QVariant &message,
+                                               QString *error)
 {
     if (m_state != State::Open)
-        return true;
+        return WriteResult::Queued;
+    const qint64 before = pendingBytes();
+    const qsizetype start = m_outgoing.size();
     if (!IpcFrame::encode(m_outgoing, topic, message, error))
-        return false;
+        return WriteResult::EncodeError;
+    if (m_maxPendingBytes > 0 && before + (m_outgoing.size() - start) > m_maxPendingBytes) {
+        m_outgoing.truncate(start);
+        return WriteResult::LimitReached;
+    }
     queued();
-    return true;
+    return WriteResult::Queued;
 }
 
-void IpcConnection::write(const QByteArray &frame)
+IpcConnection::WriteResult IpcConnection::write(const QByteArray &frame)
 {
     if (m_state != State::Open)
-        return;
+        return WriteResult::Queued;
+    if (m_maxPendingBytes > 0 && pendingBytes() + frame.size() > m_maxPendingBytes)
+        return WriteResult::LimitReached;
     if (m_outgoing.isEmpty() && frame.size() >= FlushThreshold) {
         writeToSocket(frame);  // large: hand it over as it is, no copy
-        return;
+        return WriteResult::Queued;
     }
     m_outgoing.append(frame);
     queued();
+    return WriteResult::Queued;
 }
 
 void IpcConnection::queued()

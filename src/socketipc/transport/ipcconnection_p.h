@@ -48,11 +48,17 @@ public:
     // Open: neither closing nor closed; only an open connection accepts writes.
     bool isOpen() const { return m_state == State::Open; }
     void setMaxFrameSize(qint64 bytes) { m_decoder.setMaxFrameSize(bytes); }
+    enum class WriteResult { Queued, EncodeError, LimitReached };
+
     // Frames go out once per event-loop turn, many in one write, or at once when a lot is
     // pending. send() encodes straight into that buffer; write() queues an encoded frame.
-    bool send(QStringView topic, const QVariant &message, QString *error);
-    void write(const QByteArray &frame);
+    // Neither lets more than maxPendingBytes wait for a peer that does not read.
+    WriteResult send(QStringView topic, const QVariant &message, QString *error);
+    WriteResult write(const QByteArray &frame);
     void flush();
+    void setMaxPendingBytes(qint64 bytes) { m_maxPendingBytes = bytes; }
+    // Written but not yet taken by the peer's socket, here and in the socket's buffer.
+    qint64 pendingBytes() const { return m_outgoing.size() + m_socket->bytesToWrite(); }
     // Ends the connection once pending output is written.
     void close();
     // Ends the connection now, discarding pending output.
@@ -74,6 +80,7 @@ private:
     IpcFrame::Decoder m_decoder;
     QByteArray m_outgoing;
     bool m_flushScheduled = false;
+    qint64 m_maxPendingBytes = 0;  // 0: no limit
     QString m_id;
     State m_state = State::Open;
 };

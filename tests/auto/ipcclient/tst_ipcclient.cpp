@@ -47,6 +47,7 @@ private Q_SLOTS:
     void malformedFrameFromServerIsDecodeErrorThenReconnect();
     void oversizedFrameFromServerIsFrameTooLargeError();
     void worksInAWorkerThread();
+    void serverThatDoesNotReadFailsSendsNotMemory();
 
 private:
     QString socketPath() const { return m_dir->filePath(QStringLiteral("s.sock")); }
@@ -566,6 +567,40 @@ void tst_IpcClient::worksInAWorkerThread()
     QTRY_COMPARE(server.clientCount(), 0);
     thread.quit();
     QVERIFY(thread.wait(5000));
+}
+
+void tst_IpcClient::serverThatDoesNotReadFailsSendsNotMemory()
+{
+    // A server that accepts and never reads.
+    QLocalServer raw;
+    QVERIFY(raw.listen(socketPath()));
+    QList<QLocalSocket *> accepted;
+    connect(&raw, &QLocalServer::newConnection, this, [&] {
+        QLocalSocket *socket = raw.nextPendingConnection();
+        socket->setReadBufferSize(1);  // Qt stops reading from the kernel: nothing drains
+        accepted.append(socket);
+    });
+
+    IpcClient client;
+    QCOMPARE(client.maxPendingBytes(), IpcClient::DefaultMaxPendingBytes);
+    client.setMaxPendingBytes(1024 * 1024);
+    QSignalSpy errorSpy(&client, &IpcClient::errorOccurred);
+    client.connectToServer(socketPath());
+    QTRY_VERIFY(client.isConnected());
+    QTRY_COMPARE(accepted.size(), 1);
+
+    const QString padding(64 * 1024, QLatin1Char('x'));
+    int sent = 0;
+    for (int i = 0; i < 64 && errorSpy.isEmpty(); ++i) {
+        if (client.send(QStringLiteral("flood"), padding))
+            ++sent;
+        QCoreApplication::processEvents();
+    }
+    QCOMPARE(errorSpy.count(), 1);
+    QCOMPARE(errorSpy.at(0).at(0).value<IpcError::Error>(), IpcError::WriteBufferFullError);
+    QVERIFY(sent >= 8);  // the limit's worth got out first
+    QVERIFY(sent < 64);
+    QCOMPARE(client.state(), IpcClient::State::Connected);  // only the message failed
 }
 
 QTEST_GUILESS_MAIN(tst_IpcClient)

@@ -3,6 +3,7 @@
 #include <SocketIpc/IpcServer>
 
 #include <QtCore/qfile.h>
+#include <QtCore/qscopeguard.h>
 #include <QtCore/quuid.h>
 #include <QtNetwork/qlocalsocket.h>
 #include <QtTest/qsignalspy.h>
@@ -10,6 +11,7 @@
 
 #include <cmath>
 #include <memory>
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -62,6 +64,8 @@ private Q_SLOTS:
     void oversizedFrameDropsOnlyThatClient();
     void frameSplitAcrossWritesArrivesWhole();
     void partialFrameFromDeadPeerIsDiscarded();
+    void clientThatDoesNotReadMeetsThePolicy_data();
+    void clientThatDoesNotReadMeetsThePolicy();
 
 private:
     QString socketPath() const { return m_dir->filePath(QStringLiteral("s.sock")); }
@@ -724,6 +728,94 @@ void tst_IpcServer::partialFrameFromDeadPeerIsDiscarded()
     QCOMPARE(messageSpy.at(0).at(0).toString(), QStringLiteral("whole"));
     QCOMPARE(errorSpy.count(), 0);
     QCOMPARE(server.clientCount(), 0);
+}
+
+void tst_IpcServer::clientThatDoesNotReadMeetsThePolicy_data()
+{
+    QTest::addColumn<IpcServer::SlowClientPolicy>("policy");
+    QTest::newRow("disconnect (default)") << IpcServer::SlowClientPolicy::DisconnectClient;
+    QTest::newRow("drop messages") << IpcServer::SlowClientPolicy::DropMessages;
+}
+
+void tst_IpcServer::clientThatDoesNotReadMeetsThePolicy()
+{
+    QFETCH(IpcServer::SlowClientPolicy, policy);
+    IpcServer server;
+    QCOMPARE(server.maxPendingBytes(), IpcServer::DefaultMaxPendingBytes);
+    QCOMPARE(server.slowClientPolicy(), IpcServer::SlowClientPolicy::DisconnectClient);
+    server.setMaxPendingBytes(1024 * 1024);
+    server.setSlowClientPolicy(policy);
+    QVERIFY(server.listen(socketPath()));
+    const QList<TestPeer *> good = startClients(server, 1);
+    QSignalSpy connectedSpy(&server, &IpcServer::clientConnected);
+
+    // A peer that connects and never reads: a bare socket, so nothing drains the kernel's
+    // buffer and what the server sends piles up on its side.
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    QVERIFY(fd >= 0);
+    const auto closeFd = qScopeGuard([fd] { ::close(fd); });
+    sockaddr_un address = {};
+    address.sun_family = AF_UNIX;
+    const QByteArray encoded = QFile::encodeName(socketPath());
+    std::memcpy(address.sun_path, encoded.constData(), size_t(encoded.size()));
+    QCOMPARE(::connect(fd, reinterpret_cast<sockaddr *>(&address), sizeof address), 0);
+    QTRY_COMPARE(connectedSpy.count(), 1);
+    const QString slowId = connectedSpy.at(0).at(0).toString();
+
+    QSignalSpy errorSpy(&server, &IpcServer::errorOccurred);
+    QSignalSpy disconnectedSpy(&server, &IpcServer::clientDisconnected);
+    const QString padding(64 * 1024, QLatin1Char('x'));
+    const int messages = 64;  // 4 MiB for each client, four times the limit
+    for (int i = 0; i < messages; ++i) {
+        server.broadcast(QStringLiteral("flood"), QVariantMap{{"i", i}, {"pad", padding}});
+        // The reader keeps up, message by message; only the other one falls behind.
+        QTRY_COMPARE_WITH_TIMEOUT(good[0]->count("message", "flood"), i + 1, 10000);
+    }
+
+    // The reader got everything, in order.
+    const QList<QJsonObject> got = good[0]->eventsNamed("message", "flood");
+    for (int i = 0; i < messages; ++i)
+        QCOMPARE(got[i].value("message").toObject().value("i").toInt(), i);
+
+    QVERIFY(errorSpy.count() >= 1);
+    for (const QList<QVariant> &args : errorSpy) {
+        QCOMPARE(args.at(0).value<IpcError::Error>(), IpcError::WriteBufferFullError);
+        QCOMPARE(args.at(2).toString(), slowId);
+    }
+    if (policy == IpcServer::SlowClientPolicy::DisconnectClient) {
+        QCOMPARE(errorSpy.count(), 1);  // then it is gone
+        QTRY_COMPARE(disconnectedSpy.count(), 1);
+        QCOMPARE(disconnectedSpy.at(0).at(0).toString(), slowId);
+        QCOMPARE(server.clientCount(), 1);
+    } else {
+        QVERIFY(errorSpy.count() > 1);  // each message that did not fit
+        QCOMPARE(disconnectedSpy.count(), 0);
+        QCOMPARE(server.clientCount(), 2);
+        // Once it reads, what was kept reaches it: whole frames, then new ones.
+        QVERIFY(::fcntl(fd, F_SETFL, O_NONBLOCK) == 0);
+        QByteArray received;
+        char buffer[65536];
+        QTRY_VERIFY_WITH_TIMEOUT(
+                [&] {
+                    ssize_t n;
+                    while ((n = ::read(fd, buffer, sizeof buffer)) > 0)
+                        received.append(buffer, n);
+                    return received.endsWith(QByteArray(2, '\0'));
+                }(),
+                10000);
+        QVERIFY(received.size() <= 2 * 1024 * 1024);  // the limit, and the kernel's share
+        server.broadcast(QStringLiteral("after"), 1);
+        QTRY_VERIFY_WITH_TIMEOUT(
+                [&] {
+                    ssize_t n;
+                    while ((n = ::read(fd, buffer, sizeof buffer)) > 0)
+                        received.append(buffer, n);
+                    return received.endsWith(QByteArray("{\"topic\":\"after\",\"message\":1}")
+                                             + QByteArray(2, '\0'));
+                }(),
+                10000);
+    }
+    qDeleteAll(good);
 }
 
 QTEST_GUILESS_MAIN(tst_IpcServer)
