@@ -9,161 +9,39 @@
 // The driver is the server; it re-executes itself as the client(s)
 // (`rawbench --role client W SOCKETPATH COUNT`), each of which reports its CPU time, peak RSS
 // and timings as one JSON line on its stdout (a pipe to the driver). The driver prints exactly
-// one JSON line on stdout; diagnostics go to stderr. Hard timeout: 120 s.
+// one JSON line on stdout; diagnostics go to stderr. Hard timeout: 120 s. What this driver shares
+// with zmq/zmqbench.cpp is in ../common/benchcommon.h.
 
-#include <algorithm>
-#include <cerrno>
-#include <charconv>
-#include <cmath>
-#include <cstdarg>
-#include <cstdint>
-#include <cstdio>
-#include <cstdlib>
-#include <cstring>
-#include <string>
-#include <vector>
+#include "benchcommon.h"
 
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
-
-extern char **environ;
+#include <poll.h>
 
 namespace {
 
-constexpr int kTimeoutSeconds = 120;
-constexpr int kBroadcastClients = 8;
-constexpr size_t kLargeMessageBytes = 1u << 20;
+using bench::die;
+
 constexpr size_t kBatchBytes = 64 * 1024;  // what the streaming sender hands to one write()
 constexpr size_t kReadBytes = 256 * 1024;
 
 // ---------------------------------------------------------------------------------------------
-// Process bookkeeping, failure and the hard timeout
-
-std::vector<pid_t> g_children;
-char g_socketPath[sizeof(sockaddr_un::sun_path)] = {};
-char g_tempDir[256] = {};
-
-void cleanupFiles()
-{
-    if (g_socketPath[0])
-        unlink(g_socketPath);
-    if (g_tempDir[0])
-        rmdir(g_tempDir);
-}
-
-void killChildren()
-{
-    for (pid_t pid : g_children)
-        kill(pid, SIGKILL);
-}
-
-[[noreturn]] void die(const char *fmt, ...)
-{
-    std::fputs("rawbench: ", stderr);
-    va_list ap;
-    va_start(ap, fmt);
-    std::vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    std::fputc('\n', stderr);
-    killChildren();
-    for (pid_t pid : g_children)
-        waitpid(pid, nullptr, 0);
-    cleanupFiles();
-    std::exit(1);
-}
-
-void onAlarm(int)
-{
-    static const char msg[] = "rawbench: hard timeout, giving up\n";
-    ssize_t ignored = write(STDERR_FILENO, msg, sizeof msg - 1);
-    (void)ignored;
-    killChildren();
-    for (pid_t pid : g_children)
-        waitpid(pid, nullptr, 0);
-    cleanupFiles();
-    _exit(124);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Clocks and resource usage
-
-int64_t monotonicNs()
-{
-    timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return int64_t(ts.tv_sec) * 1000000000 + ts.tv_nsec;
-}
-
-struct Usage
-{
-    double cpuUs;
-    long maxRssKib;
-};
-
-// Peak resident memory of this process image: VmHWM starts over at exec, unlike ru_maxrss,
-// which keeps the spawning parent's peak.
-long peakRssKib()
-{
-    long kib = 0;
-    if (FILE *status = std::fopen("/proc/self/status", "r")) {
-        char line[256];
-        while (std::fgets(line, sizeof line, status)) {
-            if (std::sscanf(line, "VmHWM: %ld kB", &kib) == 1)
-                break;
-        }
-        std::fclose(status);
-    }
-    return kib;
-}
-
-Usage selfUsage()
-{
-    rusage ru{};
-    getrusage(RUSAGE_SELF, &ru);
-    const double cpu = (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e6
-            + double(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
-    return {cpu, peakRssKib()};
-}
-
-// ---------------------------------------------------------------------------------------------
-// The payload: {"topic":"t","message":{"i":<i>,"s":"abcdefghij" x 6}}\0\0
-
-const char kPrefix[] = "{\"topic\":\"t\",\"message\":{\"i\":";
-const char kSuffix[] = ",\"s\":\"abcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefghij\"}}";
-constexpr size_t kMaxSmallFrame = sizeof kPrefix + sizeof kSuffix + 24;
+// Frames: the payload text followed by "\0\0"
 
 // Appends the frame for message i (delimiter included) at out, returns its length.
 size_t writeSmallFrame(char *out, uint64_t i)
 {
-    char *p = out;
-    std::memcpy(p, kPrefix, sizeof kPrefix - 1);
-    p += sizeof kPrefix - 1;
-    p = std::to_chars(p, p + 24, i).ptr;
-    std::memcpy(p, kSuffix, sizeof kSuffix - 1);
-    p += sizeof kSuffix - 1;
+    char *p = bench::writeSmallText(out, i);
     *p++ = '\0';
     *p++ = '\0';
     return size_t(p - out);
 }
 
-const char kLargePrefix[] = "{\"topic\":\"t\",\"message\":\"";
-const char kLargeSuffix[] = "\"}";
-constexpr size_t kLargeFrameBytes =
-        sizeof kLargePrefix - 1 + kLargeMessageBytes + sizeof kLargeSuffix - 1 + 2;
+constexpr size_t kLargeFrameBytes = bench::kLargeTextBytes + 2;
 
 std::string largeFrame()
 {
-    std::string f = kLargePrefix;
-    f.append(kLargeMessageBytes, 'x');
-    f += kLargeSuffix;
+    std::string f = bench::largeText();
     f.push_back('\0');
     f.push_back('\0');
     return f;
@@ -247,16 +125,9 @@ sockaddr_un socketAddress(const char *path)
 // ---------------------------------------------------------------------------------------------
 // Client side (a separate process)
 
-void printClientReport(const char *extra)
-{
-    const Usage u = selfUsage();
-    std::printf("{\"cpu_us\":%.0f,\"maxrss_kib\":%ld%s}\n", u.cpuUs, u.maxRssKib, extra);
-    std::fflush(stdout);
-}
-
 int runClient(const std::string &workload, const char *path, uint64_t count)
 {
-    alarm(kTimeoutSeconds);  // default action: terminate
+    alarm(bench::kTimeoutSeconds);  // default action: terminate
     const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         die("socket: %s", std::strerror(errno));
@@ -266,7 +137,7 @@ int runClient(const std::string &workload, const char *path, uint64_t count)
 
     char extra[256] = "";
     if (workload == "W1") {
-        std::vector<char> batch(kBatchBytes + kMaxSmallFrame);
+        std::vector<char> batch(kBatchBytes + bench::kMaxSmallFrame);
         size_t used = 0;
         for (uint64_t i = 0; i < count; ++i) {
             used += writeSmallFrame(batch.data() + used, i);
@@ -283,11 +154,11 @@ int runClient(const std::string &workload, const char *path, uint64_t count)
     } else if (workload == "W2") {
         std::vector<double> rttUs(count);
         std::vector<char> buf(kReadBytes);
-        char frame[kMaxSmallFrame];
+        char frame[bench::kMaxSmallFrame];
         FrameCounter counter;
-        const int64_t start = monotonicNs();
+        const int64_t start = bench::monotonicNs();
         for (uint64_t i = 0; i < count; ++i) {
-            const int64_t t = monotonicNs();
+            const int64_t t = bench::monotonicNs();
             writeAll(fd, frame, writeSmallFrame(frame, i));
             uint64_t got = 0;
             while (got == 0) {
@@ -299,16 +170,10 @@ int runClient(const std::string &workload, const char *path, uint64_t count)
             }
             if (got != 1)
                 die("client: %llu answers to one request", (unsigned long long)got);
-            rttUs[i] = double(monotonicNs() - t) / 1e3;
+            rttUs[i] = double(bench::monotonicNs() - t) / 1e3;
         }
-        const double seconds = double(monotonicNs() - start) / 1e9;
-        std::sort(rttUs.begin(), rttUs.end());
-        auto pct = [&](double p) {
-            size_t rank = size_t(std::ceil(p * double(count)));
-            return rttUs[std::min(count - 1, rank == 0 ? 0 : rank - 1)];
-        };
-        std::snprintf(extra, sizeof extra, ",\"seconds\":%.6f,\"p50_us\":%.1f,\"p99_us\":%.1f",
-                      seconds, pct(0.50), pct(0.99));
+        const double seconds = double(bench::monotonicNs() - start) / 1e9;
+        bench::formatLatencies(extra, sizeof extra, rttUs, seconds);
     } else if (workload == "W3") {
         std::vector<char> buf(kReadBytes);
         FrameCounter counter;
@@ -320,47 +185,19 @@ int runClient(const std::string &workload, const char *path, uint64_t count)
                     (unsigned long long)got);
             got += counter.feed(buf.data(), size_t(n));
         }
-        const int64_t finish = monotonicNs();
+        const int64_t finish = bench::monotonicNs();
         if (got != count)
             die("client: received %llu frames, expected %llu", (unsigned long long)got,
                 (unsigned long long)count);
         std::snprintf(extra, sizeof extra, ",\"finish_ns\":%lld", (long long)finish);
     }
     close(fd);
-    printClientReport(extra);
+    bench::printClientReport(extra);
     return 0;
 }
 
 // ---------------------------------------------------------------------------------------------
 // Driver / server side
-
-struct Child
-{
-    pid_t pid;
-    int out;  // read end of the child's stdout
-};
-
-Child spawnClient(const std::string &self, const std::string &workload, uint64_t count)
-{
-    int fds[2];
-    if (pipe2(fds, O_CLOEXEC) < 0)
-        die("pipe: %s", std::strerror(errno));
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO);
-    const std::string countStr = std::to_string(count);
-    const char *argv[] = {self.c_str(), "--role",         "client", workload.c_str(),
-                          g_socketPath, countStr.c_str(), nullptr};
-    pid_t pid;
-    const int rc =
-            posix_spawn(&pid, self.c_str(), &fa, nullptr, const_cast<char **>(argv), environ);
-    posix_spawn_file_actions_destroy(&fa);
-    close(fds[1]);
-    if (rc != 0)
-        die("spawn %s: %s", self.c_str(), std::strerror(rc));
-    g_children.push_back(pid);
-    return {pid, fds[0]};
-}
 
 // Fails fast (instead of waiting for the hard timeout) if a client dies before connecting.
 int acceptClient(int listenFd)
@@ -376,147 +213,43 @@ int acceptClient(int listenFd)
                 die("accept: %s", std::strerror(errno));
             return fd;
         }
-        for (pid_t pid : g_children) {
-            int status;
-            if (waitpid(pid, &status, WNOHANG) == pid)
-                die("client %d exited before connecting (status %d)", int(pid), status);
-        }
+        bench::failIfAChildDied("exited before connecting");
     }
-}
-
-// Reads the child's one-line report, waits for it and checks its exit status.
-std::string collectReport(const Child &c)
-{
-    std::string line;
-    char buf[512];
-    for (;;) {
-        const ssize_t n = read(c.out, buf, sizeof buf);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        line.append(buf, size_t(n));
-    }
-    close(c.out);
-    int status = 0;
-    while (waitpid(c.pid, &status, 0) < 0 && errno == EINTR) { }
-    g_children.erase(std::remove(g_children.begin(), g_children.end(), c.pid), g_children.end());
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        die("client %d failed (status %d)", int(c.pid), status);
-    if (line.empty() || line[0] != '{')
-        die("client %d reported nothing usable: '%s'", int(c.pid), line.c_str());
-    return line;
-}
-
-// The one number for `key` in a flat JSON report line written by printClientReport().
-double reportValue(const std::string &line, const char *key)
-{
-    const std::string needle = std::string("\"") + key + "\":";
-    const size_t at = line.find(needle);
-    if (at == std::string::npos)
-        die("client report lacks %s: %s", key, line.c_str());
-    return std::strtod(line.c_str() + at + needle.size(), nullptr);
-}
-
-int64_t reportInteger(const std::string &line, const char *key)
-{
-    const std::string needle = std::string("\"") + key + "\":";
-    const size_t at = line.find(needle);
-    if (at == std::string::npos)
-        die("client report lacks %s: %s", key, line.c_str());
-    return std::strtoll(line.c_str() + at + needle.size(), nullptr, 10);
-}
-
-struct Result
-{
-    double seconds = 0;
-    double p50 = -1, p99 = -1;
-    double mibPerS = -1;
-};
-
-[[noreturn]] void usage()
-{
-    std::fputs("usage: rawbench W1|W2|W3|W4 [--count N]\n", stderr);
-    std::exit(2);
 }
 
 }  // namespace
 
 int main(int argc, char **argv)
 {
-    signal(SIGPIPE, SIG_IGN);
-    if (argc >= 2 && std::strcmp(argv[1], "--role") == 0) {
-        if (argc != 6 || std::strcmp(argv[2], "client") != 0)
-            usage();
-        return runClient(argv[3], argv[4], std::strtoull(argv[5], nullptr, 10));
-    }
-
-    if (argc < 2)
-        usage();
-    const std::string workload = argv[1];
-    uint64_t count;
-    if (workload == "W1")
-        count = 200000;
-    else if (workload == "W2")
-        count = 20000;
-    else if (workload == "W3")
-        count = 50000;
-    else if (workload == "W4")
-        count = 200;
-    else
-        usage();
-    for (int i = 2; i < argc; ++i) {
-        if (std::strcmp(argv[i], "--count") == 0 && i + 1 < argc) {
-            count = std::strtoull(argv[++i], nullptr, 10);
-        } else {
-            usage();
-        }
-    }
-    if (count == 0)
-        usage();
-
-    signal(SIGALRM, onAlarm);
-    alarm(kTimeoutSeconds);
-
-    char self[4096];
-    const ssize_t selfLen = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (selfLen <= 0)
-        die("readlink /proc/self/exe: %s", std::strerror(errno));
-    self[selfLen] = '\0';
-
-    const char *tmp = std::getenv("TMPDIR");
-    std::snprintf(g_tempDir, sizeof g_tempDir, "%s/rawbench.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(g_tempDir)) {
-        g_tempDir[0] = '\0';
-        die("mkdtemp: %s", std::strerror(errno));
-    }
-    const std::string socketPath = std::string(g_tempDir) + "/s.sock";
-    if (socketPath.size() >= sizeof g_socketPath)
-        die("socket path too long: %s", socketPath.c_str());
-    std::memcpy(g_socketPath, socketPath.c_str(), socketPath.size() + 1);
+    const bench::CommandLine cl = bench::start("rawbench", argc, argv);
+    if (cl.client)
+        return runClient(cl.workload, cl.target, cl.count);
+    const std::string &workload = cl.workload;
+    const uint64_t count = cl.count;
+    const char *socketPath = bench::addTempFile("s.sock", sizeof(sockaddr_un::sun_path));
 
     const int listenFd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (listenFd < 0)
         die("socket: %s", std::strerror(errno));
-    const sockaddr_un addr = socketAddress(g_socketPath);
+    const sockaddr_un addr = socketAddress(socketPath);
     if (bind(listenFd, reinterpret_cast<const sockaddr *>(&addr), sizeof addr) < 0)
-        die("bind %s: %s", g_socketPath, std::strerror(errno));
+        die("bind %s: %s", socketPath, std::strerror(errno));
     if (listen(listenFd, 64) < 0)
         die("listen: %s", std::strerror(errno));
 
-    const int nClients = workload == "W3" ? kBroadcastClients : 1;
-    std::vector<Child> children;
+    const int nClients = workload == "W3" ? bench::kBroadcastClients : 1;
+    std::vector<bench::Child> children;
     for (int i = 0; i < nClients; ++i)
-        children.push_back(spawnClient(self, workload, count));
+        children.push_back(bench::spawnClient(cl.self, workload, socketPath, count));
 
-    Result res;
+    double seconds = 0;
     int64_t t0 = 0;
     std::vector<int> conns;
     for (int i = 0; i < nClients; ++i)
         conns.push_back(acceptClient(listenFd));
 
     if (workload == "W1" || workload == "W4") {
-        t0 = monotonicNs();
+        t0 = bench::monotonicNs();
         std::vector<char> buf(kReadBytes);
         FrameCounter counter;
         uint64_t got = 0;
@@ -526,12 +259,10 @@ int main(int argc, char **argv)
                 die("client closed the connection after %llu frames", (unsigned long long)got);
             got += counter.feed(buf.data(), size_t(n));
         }
-        res.seconds = double(monotonicNs() - t0) / 1e9;
+        seconds = double(bench::monotonicNs() - t0) / 1e9;
         if (got != count)
             die("received %llu frames, expected %llu", (unsigned long long)got,
                 (unsigned long long)count);
-        if (workload == "W4")
-            res.mibPerS = double(count) * double(kLargeFrameBytes) / 1048576.0 / res.seconds;
     } else if (workload == "W2") {
         // Echo every complete frame the moment it is complete.
         std::vector<char> buf(kReadBytes);
@@ -569,8 +300,8 @@ int main(int argc, char **argv)
             scan -= start;
         }
     } else {  // W3
-        t0 = monotonicNs();
-        std::vector<char> batch(kBatchBytes + kMaxSmallFrame);
+        t0 = bench::monotonicNs();
+        std::vector<char> batch(kBatchBytes + bench::kMaxSmallFrame);
         size_t used = 0;
         for (uint64_t i = 0; i < count; ++i) {
             used += writeSmallFrame(batch.data() + used, i);
@@ -586,44 +317,12 @@ int main(int argc, char **argv)
         close(fd);
     close(listenFd);
     std::vector<std::string> reports;
-    for (const Child &c : children)
-        reports.push_back(collectReport(c));
-    const Usage server = selfUsage();
-    cleanupFiles();
+    for (const bench::Child &c : children)
+        reports.push_back(bench::collectReport(c));
+    const bench::Usage server = bench::selfUsage();
+    bench::cleanupFiles();
 
-    double clientCpu = 0;
-    long clientRss = 0;
-    int64_t lastFinish = 0;
-    for (const std::string &r : reports) {
-        clientCpu = std::max(clientCpu, reportValue(r, "cpu_us"));
-        clientRss = std::max(clientRss, long(reportInteger(r, "maxrss_kib")));
-        if (workload == "W3")
-            lastFinish = std::max(lastFinish, reportInteger(r, "finish_ns"));
-    }
-    if (workload == "W3")
-        res.seconds = double(lastFinish - t0) / 1e9;
-    if (workload == "W2") {
-        res.seconds = reportValue(reports[0], "seconds");
-        res.p50 = reportValue(reports[0], "p50_us");
-        res.p99 = reportValue(reports[0], "p99_us");
-    }
-    const double deliveries = double(count) * double(nClients);
-
-    std::string extra;
-    char tmpBuf[128];
-    if (res.p50 >= 0) {
-        std::snprintf(tmpBuf, sizeof tmpBuf, ",\"p50_us\":%.1f,\"p99_us\":%.1f", res.p50, res.p99);
-        extra += tmpBuf;
-    }
-    if (res.mibPerS >= 0) {
-        std::snprintf(tmpBuf, sizeof tmpBuf, ",\"mib_per_s\":%.1f", res.mibPerS);
-        extra += tmpBuf;
-    }
-    std::printf("{\"impl\":\"raw\",\"workload\":\"%s\",\"messages\":%llu,\"seconds\":%.6f,"
-                "\"rate\":%.1f%s,\"cpu_us_per_msg\":{\"server\":%.4f,\"client\":%.4f},"
-                "\"peak_rss_kib\":{\"server\":%ld,\"client\":%ld}}\n",
-                workload.c_str(), (unsigned long long)count, res.seconds, deliveries / res.seconds,
-                extra.c_str(), server.cpuUs / double(count), clientCpu / double(count),
-                server.maxRssKib, clientRss);
+    bench::printResult("raw", workload, count, nClients, seconds, t0, kLargeFrameBytes, reports,
+                       server);
     return 0;
 }

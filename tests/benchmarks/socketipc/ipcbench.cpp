@@ -2,6 +2,8 @@
 //   ipcbench W1|W2|W3|W4 [--count N]        the server; starts its clients; prints one JSON line
 //   ipcbench --role client W1 PATH COUNT    a client (started by the server)
 
+#include "benchcommon.h"
+
 #include <SocketIpc/IpcClient>
 #include <SocketIpc/IpcServer>
 
@@ -23,43 +25,10 @@ namespace {
 
 constexpr int Clients3 = 8;  // W3's client processes
 
-qint64 monotonicNs()
-{
-    timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return qint64(ts.tv_sec) * 1000000000 + ts.tv_nsec;
-}
-
-struct Usage
-{
-    double cpuUs;
-    qint64 maxRssKib;
-};
-
-// Peak resident memory of this process image: VmHWM starts over at exec, unlike ru_maxrss,
-// which keeps the spawning parent's peak.
-qint64 peakRssKib()
-{
-    long kib = 0;
-    if (FILE *status = std::fopen("/proc/self/status", "r")) {
-        char line[256];
-        while (std::fgets(line, sizeof line, status)) {
-            if (std::sscanf(line, "VmHWM: %ld kB", &kib) == 1)
-                break;
-        }
-        std::fclose(status);
-    }
-    return kib;
-}
-
-Usage selfUsage()
-{
-    rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    const double cpu = (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e6 + ru.ru_utime.tv_usec
-            + ru.ru_stime.tv_usec;
-    return {cpu, peakRssKib()};
-}
+// Clocks and resource usage, as the reference drivers measure them.
+using bench::monotonicNs;
+using bench::selfUsage;
+using bench::Usage;
 
 // A number from /proc/self/status, e.g. "VmRSS: %ld kB" (resident memory now, unlike the
 // peak) or "voluntary_ctxt_switches: %ld" (how often the process went to sleep and woke).
@@ -133,7 +102,7 @@ int runClient(const QString &workload, const QString &path, int count)
     auto finish = [&] {
         const Usage usage = selfUsage();
         QJsonObject result{{"cpu_us", usage.cpuUs},
-                           {"rss_kib", usage.maxRssKib},
+                           {"rss_kib", qint64(usage.maxRssKib)},
                            {"finish_ns", double(finishedAt)}};
         if (!rtts.isEmpty()) {
             std::sort(rtts.begin(), rtts.end());
@@ -277,7 +246,7 @@ int runServer(const QString &workload, int count)
                                 {"client",
                                  clientCpu / (workload == QLatin1String("W3") ? count : handled)}});
         line.insert("peak_rss_kib",
-                    QJsonObject{{"server", serverUsage.maxRssKib}, {"client", clientRss}});
+                    QJsonObject{{"server", qint64(serverUsage.maxRssKib)}, {"client", clientRss}});
         printLine(line);
         QCoreApplication::exit(0);
     };
