@@ -194,6 +194,23 @@ TestCase {
         tryCompare(pair.client, "state", IpcClient.Connected)
     }
 
+    function test_activeServerMovesToANewPath() {
+        const first = TestSupport.socketPath("first")
+        const second = TestSupport.socketPath("second")
+        const server = createTemporaryObject(serverComponent, testCase, { socketPath: first, active: true })
+        verify(server.listening)
+        server.socketPath = second
+        verify(server.listening)
+        const client = createTemporaryObject(clientComponent, testCase, { socketPath: second, active: true })
+        tryCompare(client, "state", IpcClient.Connected)
+        tryCompare(server, "clientCount", 1)
+        // Nothing listens on the old path any more.
+        const stray = createTemporaryObject(clientComponent, testCase, { socketPath: first, active: true })
+        const strayErrors = spy(stray, "connectError")
+        tryVerify(() => strayErrors.count > 0)
+        compare(stray.state, IpcClient.Connecting)
+    }
+
     function test_errorsReachQmlAsEnumValues() {
         const client = createTemporaryObject(clientComponent, testCase)
         const errorSpy = spy(client, "errorOccurred")
