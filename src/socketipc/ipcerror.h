@@ -21,6 +21,8 @@ enum Error {
     FrameTooLargeError,    // a peer's frame exceeds maxFrameSize; that connection is dropped
     SocketError,           // the operating system refused (path too long, no permission...)
     WriteBufferFullError,  // a peer does not read: more than maxPendingBytes would wait for it
+    ClientRefusedError,    // a connection was turned away: maxClients, allowedUserIds, the
+                           // connection filter, or no first message within handshakeTimeout
 };
 Q_ENUM_NS(Error)
 

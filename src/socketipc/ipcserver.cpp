@@ -6,6 +6,7 @@
 
 #include <QtCore/qfile.h>
 #include <QtCore/qpointer.h>
+#include <QtCore/qtimer.h>
 #include <QtCore/quuid.h>
 #include <QtNetwork/qlocalserver.h>
 
@@ -109,6 +110,52 @@ void IpcServer::setSlowClientPolicy(SlowClientPolicy policy)
         return;
     d->slowClientPolicy = policy;
     emit slowClientPolicyChanged();
+}
+
+int IpcServer::maxClients() const
+{
+    return d->maxClients;
+}
+
+void IpcServer::setMaxClients(int count)
+{
+    count = qMax(0, count);
+    if (d->maxClients == count)
+        return;
+    d->maxClients = count;
+    emit maxClientsChanged();
+}
+
+QList<int> IpcServer::allowedUserIds() const
+{
+    return d->allowedUserIds;
+}
+
+void IpcServer::setAllowedUserIds(const QList<int> &uids)
+{
+    if (d->allowedUserIds == uids)
+        return;
+    d->allowedUserIds = uids;
+    emit allowedUserIdsChanged();
+}
+
+int IpcServer::handshakeTimeout() const
+{
+    return d->handshakeTimeout;
+}
+
+void IpcServer::setHandshakeTimeout(int msecs)
+{
+    msecs = qMax(0, msecs);
+    if (d->handshakeTimeout == msecs)
+        return;
+    d->handshakeTimeout = msecs;
+    emit handshakeTimeoutChanged();
+}
+
+void IpcServer::setConnectionFilter(ConnectionFilter filter)
+{
+    d->connectionFilter = std::move(filter);
 }
 
 IpcError::Error IpcServer::error() const
@@ -287,12 +334,38 @@ void IpcServerPrivate::acceptConnections()
     const QPointer<IpcServer> guard(q);
     while (server && server->hasPendingConnections()) {
         QLocalSocket *socket = server->nextPendingConnection();
+        const IpcPeerCredentials credentials = IpcConnection::credentialsOf(socket);
+        if (const QString why = refusal(credentials); !why.isEmpty()) {
+            // Turned away before a byte is read: the peer just sees the connection end.
+            socket->abort();
+            socket->deleteLater();
+            setError(IpcError::ClientRefusedError,
+                     QStringLiteral("refused a connection from pid %1, uid %2: %3")
+                             .arg(credentials.pid())
+                             .arg(credentials.uid())
+                             .arg(why));
+            if (!guard)
+                return;
+            continue;
+        }
         auto *connection = new IpcConnection(socket, maxFrameSize, this, q);
         connection->setMaxPendingBytes(maxPendingBytes);
         const QString id = QUuid::createUuid().toString(QUuid::WithoutBraces);
         connection->setId(id);
         connections.append(connection);
         connectionsById.insert(id, connection);
+        if (handshakeTimeout > 0) {
+            QTimer::singleShot(handshakeTimeout, connection, [this, connection] {
+                if (connection->hasReceived() || !connection->isOpen())
+                    return;
+                setError(IpcError::ClientRefusedError,
+                         QStringLiteral("client %1 sent nothing within %2 ms; dropped")
+                                 .arg(connection->id())
+                                 .arg(handshakeTimeout),
+                         connection->id());
+                connection->abort();
+            });
+        }
         emit q->clientCountChanged();
         if (!guard)
             return;
@@ -328,6 +401,18 @@ bool IpcServerPrivate::handleWrite(IpcConnection *connection, IpcConnection::Wri
     if (disconnect && alive)
         connection->abort();
     return false;
+}
+
+QString IpcServerPrivate::refusal(const IpcPeerCredentials &credentials) const
+{
+    if (maxClients > 0 && connections.size() >= maxClients)
+        return QStringLiteral("%1 clients are connected, the limit").arg(maxClients);
+    if (!allowedUserIds.isEmpty()
+        && (!credentials.isValid() || !allowedUserIds.contains(int(credentials.uid()))))
+        return QStringLiteral("that user is not in allowedUserIds");
+    if (connectionFilter && !connectionFilter(credentials))
+        return QStringLiteral("the connection filter said no");
+    return {};
 }
 
 void IpcServerPrivate::finishClosingIfDone()

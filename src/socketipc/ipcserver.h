@@ -10,6 +10,7 @@
 #include <QtCore/qstringlist.h>
 #include <QtCore/qvariant.h>
 
+#include <functional>
 #include <memory>
 
 class IpcServerPrivate;
@@ -34,6 +35,16 @@ class SOCKETIPC_EXPORT IpcServer : public QObject
                        maxPendingBytesChanged)
     Q_PROPERTY(SlowClientPolicy slowClientPolicy READ slowClientPolicy WRITE setSlowClientPolicy
                        NOTIFY slowClientPolicyChanged)
+    // Connections beyond this many are refused at once; 0 for no limit.
+    Q_PROPERTY(int maxClients READ maxClients WRITE setMaxClients NOTIFY maxClientsChanged)
+    // Only processes of these users may connect (checked with SO_PEERCRED before anything is
+    // read); empty for every user the socket file's permissions let in.
+    Q_PROPERTY(QList<int> allowedUserIds READ allowedUserIds WRITE setAllowedUserIds NOTIFY
+                       allowedUserIdsChanged)
+    // A client that has not sent a whole message this many ms after connecting is dropped;
+    // 0 (the default) lets idle clients stay.
+    Q_PROPERTY(int handshakeTimeout READ handshakeTimeout WRITE setHandshakeTimeout NOTIFY
+                       handshakeTimeoutChanged)
     Q_PROPERTY(IpcError::Error error READ error NOTIFY errorOccurred)
     Q_PROPERTY(QString errorString READ errorString NOTIFY errorOccurred)
 public:
@@ -72,6 +83,16 @@ public:
     void setMaxPendingBytes(qint64 bytes);
     SlowClientPolicy slowClientPolicy() const;
     void setSlowClientPolicy(SlowClientPolicy policy);
+    int maxClients() const;
+    void setMaxClients(int count);
+    QList<int> allowedUserIds() const;
+    void setAllowedUserIds(const QList<int> &uids);
+    int handshakeTimeout() const;
+    void setHandshakeTimeout(int msecs);
+    // Decides, from the kernel's word on who connects, whether a connection is accepted;
+    // applied after allowedUserIds. An empty function accepts everyone.
+    using ConnectionFilter = std::function<bool(const IpcPeerCredentials &)>;
+    void setConnectionFilter(ConnectionFilter filter);
 
     IpcError::Error error() const;
     QString errorString() const;
@@ -111,6 +132,9 @@ Q_SIGNALS:
     void socketAccessChanged();
     void maxPendingBytesChanged();
     void slowClientPolicyChanged();
+    void maxClientsChanged();
+    void allowedUserIdsChanged();
+    void handshakeTimeoutChanged();
     void clientConnected(const QString &clientId);
     void clientDisconnected(const QString &clientId);
     void messageReceived(const QString &topic, const QVariant &message, const QString &clientId);

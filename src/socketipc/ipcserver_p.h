@@ -24,6 +24,8 @@ public:
     explicit IpcServerPrivate(IpcServer *q) : q(q) { }
 
     void acceptConnections();
+    // Why a new connection may not stay, or empty if it may.
+    QString refusal(const IpcPeerCredentials &credentials) const;
     void finishClosingIfDone();
     void setError(IpcError::Error error, const QString &description, const QString &clientId = {});
     IpcConnection *openConnection(const QString &clientId) const;
@@ -46,6 +48,10 @@ public:
     IpcServer::SocketAccess socketAccess = IpcServer::SocketAccess::OwnerOnly;
     qint64 maxPendingBytes = IpcServer::DefaultMaxPendingBytes;
     IpcServer::SlowClientPolicy slowClientPolicy = IpcServer::SlowClientPolicy::DisconnectClient;
+    int maxClients = 0;
+    QList<int> allowedUserIds;
+    int handshakeTimeout = 0;
+    IpcServer::ConnectionFilter connectionFilter;
     // In connection order, and by id.
     QList<IpcConnection *> connections;
     QHash<QString, IpcConnection *> connectionsById;

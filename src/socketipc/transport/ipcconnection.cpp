@@ -24,12 +24,12 @@ IpcConnection::~IpcConnection()
     m_socket->disconnect(this);
 }
 
-IpcPeerCredentials IpcConnection::peerCredentials() const
+IpcPeerCredentials IpcConnection::credentialsOf(const QLocalSocket *socket)
 {
 #if defined(SO_PEERCRED)
     struct ucred cred = {};
     socklen_t length = sizeof cred;
-    const qintptr fd = m_socket->socketDescriptor();
+    const qintptr fd = socket->socketDescriptor();
     if (fd >= 0 && ::getsockopt(int(fd), SOL_SOCKET, SO_PEERCRED, &cred, &length) == 0)
         return IpcPeerCredentials(cred.pid, cred.uid, cred.gid);
 #endif
@@ -157,6 +157,7 @@ void IpcConnection::readFrames()
                 fail(IpcError::DecodeError, QStringLiteral("malformed frame: %1").arg(error));
                 return;
             }
+            m_received = true;
             m_handler->connectionMessage(this, topic, message);
             // The handler may have closed or even deleted this connection.
             if (!guard || m_state == State::Closed)

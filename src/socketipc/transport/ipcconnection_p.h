@@ -43,7 +43,10 @@ public:
 
     void setId(const QString &id) { m_id = id; }
     QString id() const { return m_id; }
-    IpcPeerCredentials peerCredentials() const;
+    IpcPeerCredentials peerCredentials() const { return credentialsOf(m_socket); }
+    static IpcPeerCredentials credentialsOf(const QLocalSocket *socket);
+    // Whether a whole frame has arrived yet.
+    bool hasReceived() const { return m_received; }
 
     // Open: neither closing nor closed; only an open connection accepts writes.
     bool isOpen() const { return m_state == State::Open; }
@@ -81,6 +84,7 @@ private:
     QByteArray m_outgoing;
     bool m_flushScheduled = false;
     qint64 m_maxPendingBytes = 0;  // 0: no limit
+    bool m_received = false;
     QString m_id;
     State m_state = State::Open;
 };

@@ -3,6 +3,8 @@
 #include <SocketIpc/IpcServer>
 
 #include <QtCore/qfile.h>
+#include <QtCore/qfileinfo.h>
+#include <QtCore/qstandardpaths.h>
 #include <QtCore/qscopeguard.h>
 #include <QtCore/quuid.h>
 #include <QtNetwork/qlocalsocket.h>
@@ -66,6 +68,14 @@ private Q_SLOTS:
     void partialFrameFromDeadPeerIsDiscarded();
     void clientThatDoesNotReadMeetsThePolicy_data();
     void clientThatDoesNotReadMeetsThePolicy();
+
+    void extraClientsBeyondMaxClientsAreRefused();
+    void usersNotAllowedAreRefused();
+    void otherUserIsRefusedBeforeAnythingIsRead();
+    void connectionFilterDecides();
+    void handshakeTimeoutDropsSilentClients();
+    void symlinkAtSocketPathIsNeverRemoved_data();
+    void symlinkAtSocketPathIsNeverRemoved();
 
 private:
     QString socketPath() const { return m_dir->filePath(QStringLiteral("s.sock")); }
@@ -816,6 +826,197 @@ void tst_IpcServer::clientThatDoesNotReadMeetsThePolicy()
                 10000);
     }
     qDeleteAll(good);
+}
+
+void tst_IpcServer::extraClientsBeyondMaxClientsAreRefused()
+{
+    IpcServer server;
+    server.setMaxClients(2);
+    QCOMPARE(server.maxClients(), 2);
+    QVERIFY(server.listen(socketPath()));
+    QStringList ids;
+    const QList<TestPeer *> peers = startClients(server, 2, &ids);
+    QSignalSpy errorSpy(&server, &IpcServer::errorOccurred);
+    QSignalSpy connectedSpy(&server, &IpcServer::clientConnected);
+
+    QLocalSocket extra;
+    extra.connectToServer(socketPath());
+    QTRY_COMPARE(errorSpy.count(), 1);
+    QCOMPARE(errorSpy.at(0).at(0).value<IpcError::Error>(), IpcError::ClientRefusedError);
+    QVERIFY(errorSpy.at(0).at(1).toString().contains(QLatin1String("limit")));
+    QTRY_COMPARE(extra.state(), QLocalSocket::UnconnectedState);
+    QCOMPARE(connectedSpy.count(), 0);
+    QCOMPARE(server.clientCount(), 2);
+
+    // A place freed is a place taken.
+    server.disconnectClient(ids.first());
+    QTRY_COMPARE(server.clientCount(), 1);
+    QLocalSocket next;
+    next.connectToServer(socketPath());
+    QTRY_COMPARE(connectedSpy.count(), 1);
+    QCOMPARE(errorSpy.count(), 1);
+    qDeleteAll(peers);
+}
+
+void tst_IpcServer::usersNotAllowedAreRefused()
+{
+    IpcServer server;
+    QSignalSpy connectedSpy(&server, &IpcServer::clientConnected);
+    QSignalSpy errorSpy(&server, &IpcServer::errorOccurred);
+    server.setAllowedUserIds({int(::getuid()) + 4242});
+    QVERIFY(server.listen(socketPath()));
+    QLocalSocket refused;
+    refused.connectToServer(socketPath());
+    QTRY_COMPARE(errorSpy.count(), 1);
+    QCOMPARE(errorSpy.at(0).at(0).value<IpcError::Error>(), IpcError::ClientRefusedError);
+    QVERIFY(errorSpy.at(0).at(1).toString().contains(QString::number(::getuid())));
+    QTRY_COMPARE(refused.state(), QLocalSocket::UnconnectedState);
+    QCOMPARE(connectedSpy.count(), 0);
+
+    server.setAllowedUserIds({int(::getuid())});
+    QLocalSocket accepted;
+    accepted.connectToServer(socketPath());
+    QTRY_COMPARE(connectedSpy.count(), 1);
+    QCOMPARE(errorSpy.count(), 1);
+}
+
+void tst_IpcServer::otherUserIsRefusedBeforeAnythingIsRead()
+{
+    if (::getuid() != 0)
+        QSKIP("needs root, to run a peer as the user nobody with setpriv");
+    const QString setpriv = QStandardPaths::findExecutable(QStringLiteral("setpriv"));
+    if (setpriv.isEmpty())
+        QSKIP("setpriv (util-linux) is not installed");
+    // nobody must be able to reach the socket: a directory it can enter, a socket for all.
+    QVERIFY(QFile::setPermissions(m_dir->path(),
+                                  QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner
+                                          | QFile::ExeGroup | QFile::ExeOther));
+    const QStringList asNobody{QStringLiteral("--reuid=65534"),  QStringLiteral("--regid=65534"),
+                               QStringLiteral("--clear-groups"), QStringLiteral(SOCKETIPC_TESTPEER),
+                               QStringLiteral("client"),         socketPath()};
+
+    IpcServer server;
+    server.setSocketAccess(IpcServer::SocketAccess::Everyone);
+    server.setAllowedUserIds({0});
+    QSignalSpy errorSpy(&server, &IpcServer::errorOccurred);
+    QSignalSpy connectedSpy(&server, &IpcServer::clientConnected);
+    QSignalSpy messageSpy(&server, &IpcServer::messageReceived);
+    QVERIFY(server.listen(socketPath()));
+    {
+        TestPeer nobody;
+        nobody.start(setpriv, asNobody);
+        nobody.command({{"send", "sneaky"}, {"message", 1}});
+        QTRY_VERIFY_WITH_TIMEOUT(errorSpy.count() >= 1, 10000);
+        QCOMPARE(errorSpy.at(0).at(0).value<IpcError::Error>(), IpcError::ClientRefusedError);
+        QVERIFY2(errorSpy.at(0).at(1).toString().contains(QLatin1String("uid 65534")),
+                 qPrintable(errorSpy.at(0).at(1).toString()));
+        QTest::qWait(200);  // what it sent, had anything been read, would show by now
+        QCOMPARE(connectedSpy.count(), 0);
+        QCOMPARE(messageSpy.count(), 0);
+    }
+
+    // Allowed, the same peer gets in, and the kernel vouches for who it is.
+    server.setAllowedUserIds({0, 65534});
+    TestPeer nobody;
+    nobody.start(setpriv, asNobody);
+    QTRY_COMPARE_WITH_TIMEOUT(connectedSpy.count(), 1, 10000);
+    const IpcPeerCredentials credentials =
+            server.peerCredentials(connectedSpy.at(0).at(0).toString());
+    QCOMPARE(credentials.uid(), 65534);
+    QCOMPARE(credentials.gid(), 65534);
+}
+
+void tst_IpcServer::connectionFilterDecides()
+{
+    IpcServer server;
+    QList<IpcPeerCredentials> asked;
+    bool accept = true;
+    server.setConnectionFilter([&](const IpcPeerCredentials &credentials) {
+        asked.append(credentials);
+        return accept;
+    });
+    QSignalSpy connectedSpy(&server, &IpcServer::clientConnected);
+    QSignalSpy errorSpy(&server, &IpcServer::errorOccurred);
+    QVERIFY(server.listen(socketPath()));
+
+    QLocalSocket first;
+    first.connectToServer(socketPath());
+    QTRY_COMPARE(connectedSpy.count(), 1);
+    QCOMPARE(asked.size(), 1);
+    QCOMPARE(asked.first().pid(), QCoreApplication::applicationPid());
+
+    accept = false;
+    QLocalSocket second;
+    second.connectToServer(socketPath());
+    QTRY_COMPARE(errorSpy.count(), 1);
+    QCOMPARE(errorSpy.at(0).at(0).value<IpcError::Error>(), IpcError::ClientRefusedError);
+    QTRY_COMPARE(second.state(), QLocalSocket::UnconnectedState);
+    QCOMPARE(connectedSpy.count(), 1);
+}
+
+void tst_IpcServer::handshakeTimeoutDropsSilentClients()
+{
+    IpcServer server;
+    QCOMPARE(server.handshakeTimeout(), 0);  // idle clients are welcome by default
+    server.setHandshakeTimeout(300);
+    QSignalSpy connectedSpy(&server, &IpcServer::clientConnected);
+    QSignalSpy disconnectedSpy(&server, &IpcServer::clientDisconnected);
+    QSignalSpy errorSpy(&server, &IpcServer::errorOccurred);
+    QVERIFY(server.listen(socketPath()));
+
+    QLocalSocket silent;
+    silent.connectToServer(socketPath());
+    QTRY_COMPARE(connectedSpy.count(), 1);
+    const QString silentId = connectedSpy.at(0).at(0).toString();
+    QLocalSocket talker;
+    talker.connectToServer(socketPath());
+    QTRY_COMPARE(connectedSpy.count(), 2);
+    talker.write(frameBytes("{\"topic\":\"hello\",\"message\":1}"));
+
+    QTRY_COMPARE(disconnectedSpy.count(), 1);
+    QCOMPARE(disconnectedSpy.at(0).at(0).toString(), silentId);
+    QCOMPARE(errorSpy.count(), 1);
+    QCOMPARE(errorSpy.at(0).at(0).value<IpcError::Error>(), IpcError::ClientRefusedError);
+    QCOMPARE(errorSpy.at(0).at(2).toString(), silentId);
+    QTest::qWait(400);
+    QCOMPARE(server.clientCount(), 1);  // the one that spoke stays
+}
+
+void tst_IpcServer::symlinkAtSocketPathIsNeverRemoved_data()
+{
+    QTest::addColumn<QString>("target");
+    QTest::newRow("to a stale socket") << QStringLiteral("stale.sock");
+    QTest::newRow("to a regular file") << QStringLiteral("precious.txt");
+    QTest::newRow("dangling") << QStringLiteral("nothing-here");
+}
+
+void tst_IpcServer::symlinkAtSocketPathIsNeverRemoved()
+{
+    QFETCH(QString, target);
+    const QString targetPath = m_dir->filePath(target);
+    if (target.endsWith(QLatin1String(".sock"))) {
+        const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+        sockaddr_un address = {};
+        address.sun_family = AF_UNIX;
+        const QByteArray encoded = QFile::encodeName(targetPath);
+        std::memcpy(address.sun_path, encoded.constData(), size_t(encoded.size()));
+        QCOMPARE(::bind(fd, reinterpret_cast<sockaddr *>(&address), sizeof address), 0);
+        ::close(fd);
+    } else if (target.endsWith(QLatin1String(".txt"))) {
+        QFile file(targetPath);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write("keep me");
+    }
+    QVERIFY(QFile::link(targetPath, socketPath()));
+
+    IpcServer server;
+    QSignalSpy errorSpy(&server, &IpcServer::errorOccurred);
+    QVERIFY(!server.listen(socketPath()));
+    QCOMPARE(server.error(), IpcError::AddressInUseError);
+    QVERIFY(server.errorString().contains(QLatin1String("not a socket")));
+    // Neither the link nor what it points to was touched.
+    QCOMPARE(QFileInfo(socketPath()).symLinkTarget(), targetPath);
+    QCOMPARE(QFileInfo::exists(targetPath), target != QLatin1String("nothing-here"));
 }
 
 QTEST_GUILESS_MAIN(tst_IpcServer)
