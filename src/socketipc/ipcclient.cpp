@@ -240,8 +240,10 @@ void IpcClientPrivate::attempt()
                      [this, socket] { onSocketConnected(socket); });
     QObject::connect(socket, &QLocalSocket::errorOccurred, q,
                      [this, socket] { onConnectFailed(socket); });
+    if (IpcLocalPath::isAbstract(path))
+        socket->setSocketOptions(QLocalSocket::AbstractNamespaceOption);
     // May report success or failure before it returns.
-    socket->connectToServer(path);
+    socket->connectToServer(IpcLocalPath::isAbstract(path) ? path.mid(1) : path);
 }
 
 void IpcClientPrivate::scheduleAttempt(const Delay &delay)

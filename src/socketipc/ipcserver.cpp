@@ -194,8 +194,9 @@ bool IpcServer::listen(const QString &socketPath)
         return false;
     }
 
+    const bool abstract = IpcLocalPath::isAbstract(path);
     QString why;
-    switch (IpcLocalPath::probe(path, &why)) {
+    switch (abstract ? IpcLocalPath::Probe::Absent : IpcLocalPath::probe(path, &why)) {
     case IpcLocalPath::Probe::Absent: break;
     case IpcLocalPath::Probe::Live:
         d->setError(IpcError::AddressInUseError,
@@ -227,8 +228,10 @@ bool IpcServer::listen(const QString &socketPath)
         break;
     case SocketAccess::Everyone: server->setSocketOptions(QLocalServer::WorldAccessOption); break;
     }
+    if (abstract)  // no file, so no permissions: only allowedUserIds can restrict who connects
+        server->setSocketOptions(QLocalServer::AbstractNamespaceOption);
     server->setListenBacklogSize(128);
-    if (!server->listen(path)) {
+    if (!server->listen(abstract ? path.mid(1) : path)) {
         const bool inUse = server->serverError() == QAbstractSocket::AddressInUseError;
         d->setError(inUse ? IpcError::AddressInUseError : IpcError::SocketError,
                     QStringLiteral("cannot listen on %1: %2").arg(path, server->errorString()));

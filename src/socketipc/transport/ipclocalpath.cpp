@@ -15,15 +15,19 @@ namespace IpcLocalPath {
 
 QString resolve(const QString &path)
 {
-    if (path.isEmpty())
+    if (path.isEmpty() || isAbstract(path))
         return path;
     return QDir::cleanPath(QDir::current().absoluteFilePath(path));
 }
 
 QString invalidReason(const QString &resolvedPath)
 {
-    if (resolvedPath.isEmpty())
+    if (resolvedPath.isEmpty() || resolvedPath == QLatin1String("@"))
         return QStringLiteral("no socket path is set");
+#if !defined(Q_OS_LINUX)
+    if (isAbstract(resolvedPath))
+        return QStringLiteral("abstract socket names (\"@name\") exist on Linux only");
+#endif
     constexpr qsizetype maxLength = sizeof(sockaddr_un::sun_path) - 1;
     const qsizetype length = QFile::encodeName(resolvedPath).size();
     if (length > maxLength)

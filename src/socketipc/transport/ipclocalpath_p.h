@@ -13,6 +13,12 @@
 // directory) and telling a live server from a file left behind by a dead one.
 namespace IpcLocalPath {
 
+// "@name": a Linux abstract-namespace socket, no file at all (gone with its process).
+inline bool isAbstract(const QString &path)
+{
+    return path.startsWith(QLatin1Char('@'));
+}
+
 // Relative paths resolve against the working directory (QLocalServer would use /tmp).
 QString resolve(const QString &path);
 

@@ -2,6 +2,7 @@
 
 #include <SocketIpc/IpcServer>
 
+#include <QtCore/qdir.h>
 #include <QtCore/qfile.h>
 #include <QtCore/qfileinfo.h>
 #include <QtCore/qstandardpaths.h>
@@ -76,6 +77,7 @@ private Q_SLOTS:
     void handshakeTimeoutDropsSilentClients();
     void symlinkAtSocketPathIsNeverRemoved_data();
     void symlinkAtSocketPathIsNeverRemoved();
+    void abstractNamespaceNameNeedsNoFile();
 
 private:
     QString socketPath() const { return m_dir->filePath(QStringLiteral("s.sock")); }
@@ -1017,6 +1019,37 @@ void tst_IpcServer::symlinkAtSocketPathIsNeverRemoved()
     // Neither the link nor what it points to was touched.
     QCOMPARE(QFileInfo(socketPath()).symLinkTarget(), targetPath);
     QCOMPARE(QFileInfo::exists(targetPath), target != QLatin1String("nothing-here"));
+}
+
+void tst_IpcServer::abstractNamespaceNameNeedsNoFile()
+{
+#if !defined(Q_OS_LINUX)
+    QSKIP("abstract socket names are a Linux feature");
+#endif
+    const QString name = QStringLiteral("@socketipc-test-%1")
+                                 .arg(QUuid::createUuid().toString(QUuid::WithoutBraces));
+    IpcServer server;
+    QVERIFY2(server.listen(name), qPrintable(server.errorString()));
+    QVERIFY(QDir(m_dir->path()).isEmpty());
+    // The kernel lists it among the abstract sockets under exactly that name (shown with the
+    // "@"), so other tools reach it as the abstract address "\0socketipc-test-...".
+    QFile table(QStringLiteral("/proc/net/unix"));
+    QVERIFY(table.open(QIODevice::ReadOnly));
+    QVERIFY(table.readAll().contains(' ' + name.toUtf8() + '\n'));
+
+    // Taken while its server lives...
+    IpcServer second;
+    QVERIFY(!second.listen(name));
+    QCOMPARE(second.error(), IpcError::AddressInUseError);
+
+    // ...and reached like any other path, by a client in another process.
+    QStringList ids;
+    TestPeer peer;
+    QSignalSpy connectedSpy(&server, &IpcServer::clientConnected);
+    peer.startTestPeer({QStringLiteral("client"), name});
+    QTRY_COMPARE_WITH_TIMEOUT(connectedSpy.count(), 1, 10000);
+    server.broadcast(QStringLiteral("hi"), 1);
+    QTRY_COMPARE(peer.count("message", "hi"), 1);
 }
 
 QTEST_GUILESS_MAIN(tst_IpcServer)
