@@ -67,6 +67,8 @@ private Q_SLOTS:
     void oversizedFrameDropsOnlyThatClient();
     void frameSplitAcrossWritesArrivesWhole();
     void partialFrameFromDeadPeerIsDiscarded();
+    void hundredMebibytesWithoutDelimiterStopAtTheLimit();
+    void thousandsOfTinyFramesInOneWriteAllArrive();
     void clientThatDoesNotReadMeetsThePolicy_data();
     void clientThatDoesNotReadMeetsThePolicy();
 
@@ -1050,6 +1052,67 @@ void tst_IpcServer::abstractNamespaceNameNeedsNoFile()
     QTRY_COMPARE_WITH_TIMEOUT(connectedSpy.count(), 1, 10000);
     server.broadcast(QStringLiteral("hi"), 1);
     QTRY_COMPARE(peer.count("message", "hi"), 1);
+}
+
+void tst_IpcServer::hundredMebibytesWithoutDelimiterStopAtTheLimit()
+{
+    IpcServer server;  // the default limit, 64 MiB
+    QVERIFY(server.listen(socketPath()));
+    QSignalSpy connectedSpy(&server, &IpcServer::clientConnected);
+    QSignalSpy errorSpy(&server, &IpcServer::errorOccurred);
+    QLocalSocket raw;
+    raw.connectToServer(socketPath());
+    QVERIFY(raw.waitForConnected(5000));
+    QTRY_COMPARE(connectedSpy.count(), 1);
+
+    // 100 MiB that never end a frame, written in 1 MiB pieces as the server takes them.
+    const QByteArray chunk(1024 * 1024, 'a');
+    qint64 written = 0;
+    QTRY_VERIFY_WITH_TIMEOUT(
+            [&] {
+                while (raw.state() == QLocalSocket::ConnectedState
+                       && raw.bytesToWrite() < 4 * chunk.size() && written < 100 * chunk.size()) {
+                    raw.write(chunk);
+                    written += chunk.size();
+                }
+                return !errorSpy.isEmpty() || written >= 100 * chunk.size();
+            }(),
+            60000);
+    QTRY_COMPARE_WITH_TIMEOUT(errorSpy.count(), 1, 30000);
+    QCOMPARE(errorSpy.at(0).at(0).value<IpcError::Error>(), IpcError::FrameTooLargeError);
+    QCOMPARE(errorSpy.at(0).at(2).toString(), connectedSpy.at(0).at(0).toString());
+    // Stopped at the limit, not at the end of what was sent.
+    QVERIFY(written < 100 * chunk.size());
+    QTRY_COMPARE(server.clientCount(), 0);
+}
+
+void tst_IpcServer::thousandsOfTinyFramesInOneWriteAllArrive()
+{
+    IpcServer server;
+    QVERIFY(server.listen(socketPath()));
+    QSignalSpy connectedSpy(&server, &IpcServer::clientConnected);
+    QSignalSpy errorSpy(&server, &IpcServer::errorOccurred);
+    int received = 0;
+    int outOfOrder = 0;
+    connect(&server, &IpcServer::messageReceived, this,
+            [&](const QString &, const QVariant &message) {
+                if (message.toInt() != received)
+                    ++outOfOrder;
+                ++received;
+            });
+    QLocalSocket raw;
+    raw.connectToServer(socketPath());
+    QVERIFY(raw.waitForConnected(5000));
+    QTRY_COMPARE(connectedSpy.count(), 1);
+
+    const int frames = 20000;
+    QByteArray all;
+    for (int i = 0; i < frames; ++i)
+        all += frameBytes("{\"topic\":\"\",\"message\":" + QByteArray::number(i) + "}");
+    QCOMPARE(raw.write(all), all.size());  // one write
+    QTRY_COMPARE_WITH_TIMEOUT(received, frames, 20000);
+    QCOMPARE(outOfOrder, 0);
+    QCOMPARE(errorSpy.count(), 0);
 }
 
 QTEST_GUILESS_MAIN(tst_IpcServer)
