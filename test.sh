@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up a Debian 12 machine and runs every test: a Debug build with warnings as errors,
-# then an AddressSanitizer + UndefinedBehaviorSanitizer build. Exits non-zero on any failure.
+# then an AddressSanitizer + UndefinedBehaviorSanitizer build, then the threaded client test
+# under ThreadSanitizer. Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 
@@ -24,3 +25,14 @@ run_suite() {
 run_suite build/werror
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     run_suite build/sanitize -DSOCKETIPC_SANITIZE=address,undefined
+
+# A client living in a worker thread, under ThreadSanitizer (tst_ipcclient's
+# worksInAWorkerThread; the rest of that test runs too). Qt is not TSan-built: see
+# tests/tsan-suppressions.txt.
+echo "=== build/tsan: -DSOCKETIPC_SANITIZE=thread"
+cmake -S . -B build/tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSOCKETIPC_WERROR=ON \
+    -DSOCKETIPC_SANITIZE=thread -DSOCKETIPC_BUILD_QML=OFF -DSOCKETIPC_BUILD_EXAMPLES=OFF \
+    -DCMAKE_CXX_COMPILER_LAUNCHER=ccache
+cmake --build build/tsan --target tst_ipcclient ipctestpeer -j "$jobs"
+TSAN_OPTIONS="halt_on_error=1 suppressions=$PWD/tests/tsan-suppressions.txt" \
+    ctest --test-dir build/tsan -R '^tst_ipcclient$' --output-on-failure
