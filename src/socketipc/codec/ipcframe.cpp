@@ -588,6 +588,42 @@ private:
         return true;
     }
 
+    // The power of ten of a JSON number's first significant digit (valid syntax assumed;
+    // the number is not zero), saturating far beyond any double's range.
+    static qint64 decimalMagnitude(const char *p, const char *end)
+    {
+        if (*p == '-')
+            ++p;
+        qint64 magnitude = 0;
+        bool seen = false;  // a nonzero digit
+        for (; p < end && *p >= '0' && *p <= '9'; ++p) {
+            if (seen)
+                ++magnitude;
+            else if (*p != '0')
+                seen = true;
+        }
+        if (p < end && *p == '.') {
+            for (++p; p < end && *p >= '0' && *p <= '9'; ++p) {
+                if (seen)
+                    continue;
+                --magnitude;
+                if (*p != '0')
+                    seen = true;
+            }
+        }
+        if (p < end && (*p == 'e' || *p == 'E')) {
+            ++p;
+            const bool negative = *p == '-';
+            if (*p == '-' || *p == '+')
+                ++p;
+            qint64 exponent = 0;
+            for (; p < end; ++p)
+                exponent = qMin<qint64>(exponent * 10 + (*p - '0'), qint64(1) << 40);
+            magnitude += negative ? -exponent : exponent;
+        }
+        return magnitude;
+    }
+
     bool readNumber(QVariant &out)
     {
         const char *start = m_p;
@@ -629,8 +665,9 @@ private:
         const auto result = std::from_chars(start, m_p, value);
         if (result.ec == std::errc::result_out_of_range) {
             // Underflow is zero, as in JSON.parse; overflow would be Infinity, not JSON.
-            const char *e = std::find_if(start, m_p, [](char c) { return c == 'e' || c == 'E'; });
-            if (e + 1 < m_p && e[1] == '-') {
+            // Which one it is depends on where the first significant digit stands, not on
+            // the exponent's sign: 1000e-2 is large, 0.0001e+1 small.
+            if (decimalMagnitude(start, m_p) < 0) {
                 out = *start == '-' ? -0.0 : 0.0;
                 return true;
             }

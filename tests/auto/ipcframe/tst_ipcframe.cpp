@@ -573,6 +573,10 @@ void tst_IpcFrame::decodeAcceptsFrames_data()
     QTest::newRow("numbers")
             << bytes("{\"topic\":\"t\",\"message\":[1E+2,-0,1e-7,5e-324,9007199254740993]}")
             << u"t"_s << QVariant(QVariantList{100.0, 0, 1e-7, 5e-324, qint64(9007199254740993LL)});
+    // 1e-336 written with a positive exponent: it underflows to zero, as in JSON.parse.
+    QTest::newRow("underflow, positive exponent")
+            << "{\"topic\":\"t\",\"message\":0." + QByteArray(340, '0') + "1e+5}" << u"t"_s
+            << QVariant(0.0);
     // Node's client.send("t") leaves out an undefined message.
     QTest::newRow("no message: undefined") << bytes("{\"topic\":\"t\"}") << u"t"_s << QVariant();
     // JSON.parse keeps the last of duplicate keys.
@@ -622,6 +626,9 @@ void tst_IpcFrame::decodeRejectsBadFrames_data()
     QTest::newRow("NaN") << bytes("{\"topic\":\"t\",\"message\":NaN}");
     QTest::newRow("Infinity") << bytes("{\"topic\":\"t\",\"message\":Infinity}");
     QTest::newRow("number overflow") << bytes("{\"topic\":\"t\",\"message\":1e400}");
+    // 1e321 written with a negative exponent: still too large, not zero.
+    QTest::newRow("number overflow, negative exponent")
+            << "{\"topic\":\"t\",\"message\":1" + QByteArray(330, '0') + "e-10}";
     QTest::newRow("bad escape") << bytes("{\"topic\":\"t\",\"message\":\"\\u12\"}");
 
     QTest::newRow("invalid UTF-8 0xff") << bytes("{\"topic\":\"t\",\"message\":\"\xff\"}");
