@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets up a Debian 12 machine and runs every test: a Debug build with warnings as errors,
 # then an AddressSanitizer + UndefinedBehaviorSanitizer build, then the threaded client test
-# under ThreadSanitizer. Exits non-zero on any failure.
+# under ThreadSanitizer, then a minute of fuzzing. Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 
@@ -36,3 +36,7 @@ cmake -S . -B build/tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSOCKETIPC_WERROR=ON
 cmake --build build/tsan --target tst_ipcclient ipctestpeer -j "$jobs"
 TSAN_OPTIONS="halt_on_error=1 suppressions=$PWD/tests/tsan-suppressions.txt" \
     ctest --test-dir build/tsan -R '^tst_ipcclient$' --output-on-failure
+
+# The frame codec under libFuzzer (clang, ASan, UBSan) for a minute, from the seed corpus.
+echo "=== fuzzing the frame codec for 60 s"
+tests/fuzz/run-fuzzer.sh 60
