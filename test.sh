@@ -12,6 +12,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")"
 export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/ccache}"
 jobs=$(nproc)
 
+stages=0   # each stage that passed; set -e stops at the first that does not
+
 run_suite() {
     local dir=$1
     shift
@@ -20,6 +22,7 @@ run_suite() {
         -DCMAKE_CXX_COMPILER_LAUNCHER=ccache "$@"
     cmake --build "$dir" -j "$jobs"
     ctest --test-dir "$dir" --output-on-failure -j "$jobs"
+    stages=$((stages + 1))
 }
 
 run_suite build/werror
@@ -36,7 +39,11 @@ cmake -S . -B build/tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSOCKETIPC_WERROR=ON
 cmake --build build/tsan --target tst_ipcclient ipctestpeer -j "$jobs"
 TSAN_OPTIONS="halt_on_error=1 suppressions=$PWD/tests/tsan-suppressions.txt" \
     ctest --test-dir build/tsan -R '^tst_ipcclient$' --output-on-failure
+stages=$((stages + 1))
 
 # The frame codec under libFuzzer (clang, ASan, UBSan) for a minute, from the seed corpus.
 echo "=== fuzzing the frame codec for 60 s"
 tests/fuzz/run-fuzzer.sh 60
+stages=$((stages + 1))
+
+echo "test.sh stages: $stages passed, 0 failed"
