@@ -46,4 +46,4 @@ echo "=== fuzzing the frame codec for 60 s"
 tests/fuzz/run-fuzzer.sh 60
 stages=$((stages + 1))
 
-echo "test.sh stages: $stages passed, 0 failed"
+echo "stages: $stages passed, 0 failed"
