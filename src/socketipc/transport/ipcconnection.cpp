@@ -93,12 +93,18 @@ void IpcConnection::flush()
 
 void IpcConnection::writeToSocket(const QByteArray &data)
 {
-    if (m_socket->write(data) != data.size()) {
-        fail(IpcError::SocketError, m_socket->errorString());
-        return;
+    // A write can find the peer gone. Say so from the event loop, as for a small frame,
+    // never from inside the send() that wrote it.
+    m_writing = true;
+    const bool written = m_socket->write(data) == data.size();
+    if (written)
+        m_socket->flush();  // into the kernel now, while this process goes on producing
+    m_writing = false;
+    if (!written) {
+        QMetaObject::invokeMethod(
+                this, [this, why = m_socket->errorString()] { fail(IpcError::SocketError, why); },
+                Qt::QueuedConnection);
     }
-    // Into the kernel now, while this process goes on producing.
-    m_socket->flush();
 }
 
 void IpcConnection::close()
@@ -171,6 +177,11 @@ void IpcConnection::onSocketError(QLocalSocket::LocalSocketError error)
 {
     if (m_state == State::Closed)
         return;
+    if (m_writing) {
+        QMetaObject::invokeMethod(
+                this, [this, error] { onSocketError(error); }, Qt::QueuedConnection);
+        return;
+    }
     // A peer closing is an ordinary end, not an error.
     if (error != QLocalSocket::PeerClosedError && m_state == State::Open)
         m_handler->connectionError(this, IpcError::SocketError, m_socket->errorString());
@@ -183,6 +194,10 @@ void IpcConnection::onDisconnected()
 {
     if (m_state == State::Closed)
         return;
+    if (m_writing) {
+        QMetaObject::invokeMethod(this, &IpcConnection::onDisconnected, Qt::QueuedConnection);
+        return;
+    }
     // Whole frames that arrived before the end are still delivered; a trailing partial
     // frame from a dead peer is dropped.
     if (m_socket->bytesAvailable() > 0) {

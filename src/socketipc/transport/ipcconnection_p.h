@@ -85,6 +85,7 @@ private:
     bool m_flushScheduled = false;
     qint64 m_maxPendingBytes = 0;  // 0: no limit
     bool m_received = false;
+    bool m_writing = false;  // inside writeToSocket(): socket signals wait for the event loop
     QString m_id;
     State m_state = State::Open;
 };

@@ -5,6 +5,7 @@
 
 #include <QtCore/qelapsedtimer.h>
 #include <QtCore/qfile.h>
+#include <QtCore/qfileinfo.h>
 #include <QtCore/qthread.h>
 #include <QtNetwork/qlocalserver.h>
 #include <QtNetwork/qlocalsocket.h>
@@ -48,6 +49,8 @@ private Q_SLOTS:
     void oversizedFrameFromServerIsFrameTooLargeError();
     void worksInAWorkerThread();
     void serverThatDoesNotReadFailsSendsNotMemory();
+    void lostServerIsReportedFromTheEventLoopNotFromSend_data();
+    void lostServerIsReportedFromTheEventLoopNotFromSend();
 
 private:
     QString socketPath() const { return m_dir->filePath(QStringLiteral("s.sock")); }
@@ -601,6 +604,27 @@ void tst_IpcClient::serverThatDoesNotReadFailsSendsNotMemory()
     QVERIFY(sent >= 8);  // the limit's worth got out first
     QVERIFY(sent < 64);
     QCOMPARE(client.state(), IpcClient::State::Connected);  // only the message failed
+}
+
+void tst_IpcClient::lostServerIsReportedFromTheEventLoopNotFromSend_data()
+{
+    QTest::addColumn<int>("size");
+    QTest::newRow("small") << 100;
+    QTest::newRow("large (written at once)") << 70000;
+}
+
+void tst_IpcClient::lostServerIsReportedFromTheEventLoopNotFromSend()
+{
+    QFETCH(int, size);
+    IpcServer server;
+    QVERIFY(server.listen(socketPath()));
+    std::unique_ptr<IpcClient> client = connectedClient(server);
+    QSignalSpy disconnectedSpy(client.get(), &IpcClient::disconnected);
+    server.disconnectClient(server.clientIds().first());  // gone at once: nothing pending
+    // Whatever the size, send() returns before the client says anything about the loss.
+    QVERIFY(client->send(QStringLiteral("late"), QString(size, QLatin1Char('x'))));
+    QCOMPARE(disconnectedSpy.count(), 0);
+    QTRY_COMPARE(disconnectedSpy.count(), 1);
 }
 
 QTEST_GUILESS_MAIN(tst_IpcClient)
