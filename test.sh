@@ -37,7 +37,8 @@ cmake -S . -B build/tsan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSOCKETIPC_WERROR=ON
     -DSOCKETIPC_SANITIZE=thread -DSOCKETIPC_BUILD_QML=OFF -DSOCKETIPC_BUILD_EXAMPLES=OFF \
     -DCMAKE_CXX_COMPILER_LAUNCHER=ccache
 cmake --build build/tsan --target tst_ipcclient ipctestpeer -j "$jobs"
-TSAN_OPTIONS="halt_on_error=1 suppressions=$PWD/tests/tsan-suppressions.txt" \
+# die_after_fork=0: QProcess forks (then execs at once) from a process that has threads.
+TSAN_OPTIONS="halt_on_error=1 die_after_fork=0 suppressions=$PWD/tests/tsan-suppressions.txt" \
     ctest --test-dir build/tsan -R '^tst_ipcclient$' --output-on-failure
 stages=$((stages + 1))
 
