@@ -20,6 +20,28 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+// The address of a socket file, for the bare sockets some tests need.
+static sockaddr_un unixAddress(const QString &path)
+{
+    sockaddr_un address = {};
+    address.sun_family = AF_UNIX;
+    const QByteArray encoded = QFile::encodeName(path);
+    std::memcpy(address.sun_path, encoded.constData(), size_t(encoded.size()));
+    return address;
+}
+
+// A socket file nobody listens on, as a server that died leaves behind.
+static bool makeStaleSocketFile(const QString &path)
+{
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    const sockaddr_un address = unixAddress(path);
+    const bool bound = fd >= 0
+            && ::bind(fd, reinterpret_cast<const sockaddr *>(&address), sizeof address) == 0;
+    if (fd >= 0)
+        ::close(fd);
+    return bound;
+}
+
 // The JSON text of a frame followed by its two-NUL delimiter.
 static QByteArray frameBytes(const QByteArray &json)
 {
@@ -182,14 +204,7 @@ void tst_IpcServer::liveServerIsAddressInUse()
 void tst_IpcServer::staleSocketFileIsTakenOver()
 {
     // A socket file whose server died without removing it.
-    const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
-    QVERIFY(fd >= 0);
-    sockaddr_un address = {};
-    address.sun_family = AF_UNIX;
-    const QByteArray encoded = QFile::encodeName(socketPath());
-    std::memcpy(address.sun_path, encoded.constData(), size_t(encoded.size()));
-    QCOMPARE(::bind(fd, reinterpret_cast<sockaddr *>(&address), sizeof address), 0);
-    ::close(fd);
+    QVERIFY(makeStaleSocketFile(socketPath()));
     QVERIFY(QFile::exists(socketPath()));
 
     IpcServer server;
@@ -768,11 +783,8 @@ void tst_IpcServer::clientThatDoesNotReadMeetsThePolicy()
     const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     QVERIFY(fd >= 0);
     const auto closeFd = qScopeGuard([fd] { ::close(fd); });
-    sockaddr_un address = {};
-    address.sun_family = AF_UNIX;
-    const QByteArray encoded = QFile::encodeName(socketPath());
-    std::memcpy(address.sun_path, encoded.constData(), size_t(encoded.size()));
-    QCOMPARE(::connect(fd, reinterpret_cast<sockaddr *>(&address), sizeof address), 0);
+    const sockaddr_un address = unixAddress(socketPath());
+    QCOMPARE(::connect(fd, reinterpret_cast<const sockaddr *>(&address), sizeof address), 0);
     QTRY_COMPARE(connectedSpy.count(), 1);
     const QString slowId = connectedSpy.at(0).at(0).toString();
 
@@ -999,13 +1011,7 @@ void tst_IpcServer::symlinkAtSocketPathIsNeverRemoved()
     QFETCH(QString, target);
     const QString targetPath = m_dir->filePath(target);
     if (target.endsWith(QLatin1String(".sock"))) {
-        const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
-        sockaddr_un address = {};
-        address.sun_family = AF_UNIX;
-        const QByteArray encoded = QFile::encodeName(targetPath);
-        std::memcpy(address.sun_path, encoded.constData(), size_t(encoded.size()));
-        QCOMPARE(::bind(fd, reinterpret_cast<sockaddr *>(&address), sizeof address), 0);
-        ::close(fd);
+        QVERIFY(makeStaleSocketFile(targetPath));
     } else if (target.endsWith(QLatin1String(".txt"))) {
         QFile file(targetPath);
         QVERIFY(file.open(QIODevice::WriteOnly));
