@@ -25,10 +25,13 @@ public:
                 m_buffer.remove(0, newline + 1);
                 QJsonParseError error;
                 const QJsonDocument doc = QJsonDocument::fromJson(line, &error);
-                if (doc.isObject())
-                    m_events.append(doc.object());
-                else
+                if (!doc.isObject()) {
                     qWarning("peer printed a line that is not a JSON object: %s", line.constData());
+                    continue;
+                }
+                if (doc.object().value(QLatin1String("event")) == QLatin1String("problem"))
+                    qWarning("peer %lld: %s", qint64(m_process.processId()), line.constData());
+                m_events.append(doc.object());
             }
         });
     }
@@ -61,6 +64,12 @@ public:
     }
 
     QProcess &process() { return m_process; }
+    bool isRunning() const { return m_process.state() != QProcess::NotRunning; }
+    bool exitedNormally() const
+    {
+        return m_process.state() == QProcess::NotRunning
+                && m_process.exitStatus() == QProcess::NormalExit && m_process.exitCode() == 0;
+    }
     const QList<QJsonObject> &events() const { return m_events; }
 
     // Events named event (and, if given, with that topic).
@@ -79,6 +88,15 @@ public:
         return int(eventsNamed(event, topic).size());
     }
     bool has(const QString &event) const { return count(event) > 0; }
+    // The last event of that name, or an empty object.
+    QJsonObject last(const QString &event) const
+    {
+        for (auto it = m_events.crbegin(); it != m_events.crend(); ++it) {
+            if (it->value(QLatin1String("event")).toString() == event)
+                return *it;
+        }
+        return {};
+    }
 
 private:
     QProcess m_process;
