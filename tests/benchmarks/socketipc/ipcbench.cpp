@@ -1,5 +1,6 @@
 // The SocketIpc side of the benchmarks (see tests/benchmarks/README.md for the protocol):
 //   ipcbench W1|W2|W3|W4 [--count N]        the server; starts its clients; prints one JSON line
+//   ipcbench floor                          QVariantMap + signal cost alone, no socket
 //   ipcbench --role client W1 PATH COUNT    a client (started by the server)
 
 #include "benchcommon.h"
@@ -55,7 +56,7 @@ int defaultCount(const QString &workload)
 {
     if (workload == QLatin1String("W5"))
         return 1000;
-    if (workload == QLatin1String("W1"))
+    if (workload == QLatin1String("W1") || workload == QLatin1String("floor"))
         return 200000;
     if (workload == QLatin1String("W2"))
         return 20000;
@@ -301,6 +302,43 @@ int runServer(const QString &workload, int count)
     return QCoreApplication::exec();
 }
 
+// floor: what any API that hands each message to Qt code as a QVariant pays, with no socket
+// and no JSON: build W1's message as a QVariantMap from UTF-8 and emit it through a signal
+// (IpcServer::messageReceived, one connected functor). Prints ns per message and the rate
+// that cost alone allows, the ceiling for W1 on the receiving side.
+int runFloor(int count)
+{
+    IpcServer emitter;
+    qint64 seen = 0;
+    QObject::connect(&emitter, &IpcServer::messageReceived, &emitter,
+                     [&](const QString &, const QVariant &message, const QString &) {
+                         seen += message.userType();
+                     });
+    const QByteArray text = QByteArrayLiteral("abcdefghij").repeated(6);
+    const QString keyI = QStringLiteral("i"), keyS = QStringLiteral("s");
+    const QString topic = QStringLiteral("t"), clientId = QStringLiteral("c");
+    std::vector<double> perMessage;
+    for (int run = 0; run < 5; ++run) {
+        const qint64 start = monotonicNs();
+        for (int i = 0; i < count; ++i) {
+            QVariantMap map;
+            map.insert(keyI, double(i));
+            map.insert(keyS, QString::fromUtf8(text));
+            emit emitter.messageReceived(topic, QVariant(std::move(map)), clientId);
+        }
+        perMessage.push_back(double(monotonicNs() - start) / count);
+    }
+    std::sort(perMessage.begin(), perMessage.end());
+    const double median = perMessage.at(perMessage.size() / 2);
+    printLine(QJsonObject{{"impl", "socketipc"},
+                          {"workload", "floor"},
+                          {"messages", count},
+                          {"ns_per_msg", median},
+                          {"rate", 1e9 / median},
+                          {"delivered", seen > 0}});
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char *argv[])
@@ -330,5 +368,7 @@ int main(int argc, char *argv[])
         count = args.at(countAt + 1).toInt();
     if (workload == QLatin1String("W5"))
         return runIdle(count);
+    if (workload == QLatin1String("floor"))
+        return runFloor(count);
     return runServer(workload, count);
 }
