@@ -8,7 +8,9 @@
 #include <QtCore/qrandom.h>
 #include <QtNetwork/qlocalsocket.h>
 
-IpcClientPrivate::IpcClientPrivate(IpcClient *q) : q(q), attemptTimer(new QTimer(q))
+#include <cmath>
+
+IpcClientPrivate::IpcClientPrivate(IpcClient *q) : q(q), attemptTimer(new QTimer(q)), requests(q)
 {
     attemptTimer->setSingleShot(true);
     QObject::connect(attemptTimer, &QTimer::timeout, q, [this] { attempt(); });
@@ -146,6 +148,113 @@ void IpcClient::setMaxPendingBytes(qint64 bytes)
     emit maxPendingBytesChanged();
 }
 
+double IpcClient::backoffFactor() const
+{
+    return d->backoffFactor;
+}
+
+void IpcClient::setBackoffFactor(double factor)
+{
+    factor = qMax(1.0, factor);
+    if (qFuzzyCompare(d->backoffFactor, factor))
+        return;
+    d->backoffFactor = factor;
+    emit backoffChanged();
+}
+
+int IpcClient::maxBackoffDelay() const
+{
+    return d->maxBackoffDelay;
+}
+
+void IpcClient::setMaxBackoffDelay(int msecs)
+{
+    msecs = qMax(0, msecs);
+    if (d->maxBackoffDelay == msecs)
+        return;
+    d->maxBackoffDelay = msecs;
+    emit backoffChanged();
+}
+
+int IpcClient::maxQueuedMessages() const
+{
+    return d->maxQueuedMessages;
+}
+
+void IpcClient::setMaxQueuedMessages(int count)
+{
+    count = qMax(0, count);
+    if (d->maxQueuedMessages == count)
+        return;
+    d->maxQueuedMessages = count;
+    emit maxQueuedMessagesChanged();
+}
+
+int IpcClient::queuedMessageCount() const
+{
+    return int(d->queue.size());
+}
+
+std::shared_ptr<const IpcCodec> IpcClient::codec() const
+{
+    return d->codec;
+}
+
+void IpcClient::setCodec(std::shared_ptr<const IpcCodec> codec)
+{
+    if (!codec)
+        codec = IpcCodec::json();
+    if (d->codec == codec)
+        return;
+    d->codec = std::move(codec);
+    emit codecChanged();
+}
+
+QString IpcClient::codecName() const
+{
+    return d->codec->name();
+}
+
+void IpcClient::setCodecName(const QString &name)
+{
+    auto codec = IpcCodec::byName(name);
+    if (!codec) {
+        qWarning("IpcClient::setCodecName: no codec named \"%ls\"", qUtf16Printable(name));
+        return;
+    }
+    setCodec(std::move(codec));
+}
+
+int IpcClient::requestTimeout() const
+{
+    return d->requestTimeout;
+}
+
+void IpcClient::setRequestTimeout(int msecs)
+{
+    msecs = qMax(0, msecs);
+    if (d->requestTimeout == msecs)
+        return;
+    d->requestTimeout = msecs;
+    emit requestTimeoutChanged();
+}
+
+void IpcClient::setRequestHandler(const QString &topic, const QObject *context,
+                                  std::function<void(IpcRequest &)> handler)
+{
+    d->requests.setHandler(topic, context, std::move(handler));
+}
+
+void IpcClient::removeHandler(const QString &topic)
+{
+    d->requests.removeHandler(topic);
+}
+
+bool IpcClient::hasHandler(const QString &topic) const
+{
+    return d->requests.hasHandler(topic);
+}
+
 IpcError::Error IpcClient::error() const
 {
     return d->error;
@@ -171,6 +280,7 @@ void IpcClient::connectToServer(const QString &socketPath)
     if (!socketPath.isEmpty())
         setSocketPath(socketPath);
     d->wasConnected = false;
+    d->failedAttempts = 0;
     d->setState(State::Connecting);
     // From the event loop, so that connected() never comes before this call has returned.
     d->attemptTimer->start(0);
@@ -182,6 +292,7 @@ void IpcClient::close()
         return;
     d->attemptTimer->stop();
     d->dropSocketAttempt();
+    d->dropQueue(QStringLiteral("the client closed before the request was sent"));
     d->setState(State::Closed);
     if (d->connection) {
         // closed() follows once the pending output is written.
@@ -199,27 +310,151 @@ bool IpcClient::send(const QString &topic, const QVariant &message)
                     QStringLiteral("cannot send \"%1\": the client is closed").arg(topic));
         return false;
     }
+    IpcCodec::Frame frame;
+    frame.topic = topic;
+    frame.message = message;
     if (!d->connection || !d->connection->isOpen()) {
+        if (d->maxQueuedMessages > 0)
+            return d->enqueue(frame, nullptr);
         d->setError(IpcError::NoServerError,
                     QStringLiteral("cannot send \"%1\": not connected to a server").arg(topic));
         return false;
     }
     QString why;
-    switch (d->connection->send(topic, message, &why)) {
+    return d->reportWrite(d->connection->send(frame, &why), topic, why);
+}
+
+bool IpcClientPrivate::reportWrite(IpcConnection::WriteResult result, const QString &topic,
+                                   const QString &why)
+{
+    switch (result) {
     case IpcConnection::WriteResult::Queued: return true;
     case IpcConnection::WriteResult::EncodeError:
-        d->setError(IpcError::EncodeError, why);
+        setError(IpcError::EncodeError, why);
         return false;
     case IpcConnection::WriteResult::LimitReached:
-        d->setError(IpcError::WriteBufferFullError,
-                    QStringLiteral("cannot send \"%1\": the server is not reading; %2 bytes "
-                                   "wait for it, the limit is %3")
-                            .arg(topic)
-                            .arg(d->connection->pendingBytes())
-                            .arg(d->maxPendingBytes));
+        setError(IpcError::WriteBufferFullError,
+                 QStringLiteral("cannot send \"%1\": the server is not reading; %2 bytes "
+                                "wait for it, the limit is %3")
+                         .arg(topic)
+                         .arg(connection ? connection->pendingBytes() : 0)
+                         .arg(maxPendingBytes));
         return false;
     }
     return false;
+}
+
+IpcReply *IpcClient::request(const QString &topic, const QVariant &message, int timeoutMsecs)
+{
+    IpcReply *reply =
+            d->requests.create(topic, timeoutMsecs < 0 ? d->requestTimeout : timeoutMsecs);
+    if (d->state == State::Closed) {
+        d->requests.failLater(
+                reply, IpcError::SendAfterCloseError,
+                QStringLiteral("cannot request \"%1\": the client is closed").arg(topic));
+        return reply;
+    }
+    IpcCodec::Frame frame;
+    frame.topic = topic;
+    frame.message = message;
+    frame.requestId = IpcRequestBroker::idOf(reply);
+    if (!d->connection || !d->connection->isOpen()) {
+        if (d->maxQueuedMessages <= 0) {
+            d->requests.failLater(
+                    reply, IpcError::NoServerError,
+                    QStringLiteral("cannot request \"%1\": not connected to a server").arg(topic));
+        } else {
+            d->enqueue(frame, reply);
+        }
+        return reply;
+    }
+    QString why;
+    switch (d->connection->send(frame, &why)) {
+    case IpcConnection::WriteResult::Queued: d->requests.sent(reply, d->connection); break;
+    case IpcConnection::WriteResult::EncodeError:
+        d->requests.failLater(reply, IpcError::EncodeError, why);
+        break;
+    case IpcConnection::WriteResult::LimitReached:
+        d->requests.failLater(
+                reply, IpcError::WriteBufferFullError,
+                QStringLiteral("cannot request \"%1\": the server is not reading").arg(topic));
+        break;
+    }
+    return reply;
+}
+
+bool IpcClientPrivate::enqueue(const IpcCodec::Frame &frame, IpcReply *reply)
+{
+    auto refuse = [&](IpcError::Error code, const QString &why) {
+        if (reply)
+            requests.failLater(reply, code, why);
+        else
+            setError(code, why);
+        return false;
+    };
+    if (int(queue.size()) >= maxQueuedMessages) {
+        return refuse(IpcError::QueueFullError,
+                      QStringLiteral("cannot send \"%1\": %2 messages wait for the server, the "
+                                     "limit (maxQueuedMessages)")
+                              .arg(frame.topic)
+                              .arg(queue.size()));
+    }
+    // Encoded now, so that a value the codec cannot hold is refused now, not on reconnect.
+    Queued entry{frame, {}, codec, reply, reply != nullptr};
+    QString why;
+    if (!IpcFrame::encodeFrame(entry.bytes, *codec, frame, &why))
+        return refuse(IpcError::EncodeError, why);
+    queue.push_back(std::move(entry));
+    emit q->queuedMessageCountChanged();
+    return true;
+}
+
+bool IpcClientPrivate::flushQueue()
+{
+    if (queue.empty())
+        return true;
+    const QPointer<IpcClient> guard(q);
+    std::deque<Queued> waiting = std::exchange(queue, {});
+    emit q->queuedMessageCountChanged();
+    if (!guard)
+        return false;
+    for (Queued &entry : waiting) {
+        if (!guard || !connection || !connection->isOpen())
+            return false;
+        // A request whose reply was deleted or timed out meanwhile is not sent at all.
+        if (entry.isRequest && (!entry.reply || entry.reply->isFinished()))
+            continue;
+        QString why;
+        // Encoded with the codec of the time; one that changed since is applied now.
+        const IpcConnection::WriteResult result = entry.codec == connection->codec()
+                ? connection->write(entry.bytes)
+                : connection->send(entry.frame, &why);
+        if (entry.isRequest) {
+            if (result == IpcConnection::WriteResult::Queued)
+                requests.sent(entry.reply, connection);
+            else
+                requests.failLater(entry.reply,
+                                   result == IpcConnection::WriteResult::EncodeError
+                                           ? IpcError::EncodeError
+                                           : IpcError::WriteBufferFullError,
+                                   QStringLiteral("cannot send the queued request \"%1\"")
+                                           .arg(entry.frame.topic));
+        } else {
+            reportWrite(result, entry.frame.topic, why);
+        }
+    }
+    return guard;
+}
+
+void IpcClientPrivate::dropQueue(const QString &why)
+{
+    if (queue.empty())
+        return;
+    for (const Queued &entry : std::exchange(queue, {})) {
+        if (entry.reply)
+            requests.failLater(entry.reply, IpcError::DisconnectedError, why);
+    }
+    emit q->queuedMessageCountChanged();
 }
 
 void IpcClientPrivate::setState(IpcClient::State newState)
@@ -248,7 +483,18 @@ void IpcClientPrivate::attempt()
 
 void IpcClientPrivate::scheduleAttempt(const Delay &delay)
 {
-    attemptTimer->start(delay.pick());
+    attemptTimer->start(backoff(delay.pick()));
+}
+
+int IpcClientPrivate::backoff(int delay)
+{
+    if (backoffFactor <= 1.0)
+        return delay;
+    const double grown = delay * std::pow(backoffFactor, qMin(failedAttempts, 64));
+    const double capped = qMax(double(delay), qMin(grown, double(maxBackoffDelay)));
+    // Equal jitter: at least half the delay, so that the backoff still holds.
+    const int upper = int(capped);
+    return upper / 2 + int(QRandomGenerator::global()->bounded(upper - upper / 2 + 1));
 }
 
 void IpcClientPrivate::onSocketConnected(QLocalSocket *socket)
@@ -257,11 +503,15 @@ void IpcClientPrivate::onSocketConnected(QLocalSocket *socket)
         return;
     attemptSocket = nullptr;
     socket->disconnect(q);
-    connection = new IpcConnection(socket, maxFrameSize, this, q);
+    connection = new IpcConnection(socket, codec, maxFrameSize, this, q);
     connection->setMaxPendingBytes(maxPendingBytes);
     const bool reconnect = std::exchange(wasConnected, true);
+    failedAttempts = 0;
 
     const QPointer<IpcClient> guard(q);
+    // What waited goes first, before anything sent from connected().
+    if (!flushQueue() || !guard || !connection)
+        return;
     setState(IpcClient::State::Connected);
     if (guard && state == IpcClient::State::Connected)
         emit q->connected();
@@ -280,8 +530,10 @@ void IpcClientPrivate::onConnectFailed(QLocalSocket *socket)
 
     const QPointer<IpcClient> guard(q);
     emit q->connectError(description);
-    if (guard && state == IpcClient::State::Connecting)
+    if (guard && state == IpcClient::State::Connecting) {
         scheduleAttempt(retryDelay);
+        ++failedAttempts;
+    }
 }
 
 void IpcClientPrivate::dropSocketAttempt()
@@ -301,17 +553,24 @@ void IpcClientPrivate::setError(IpcError::Error code, const QString &description
     emit q->errorOccurred(code, description);
 }
 
-void IpcClientPrivate::connectionMessage(IpcConnection *, const QString &topic,
-                                         const QVariant &message)
+void IpcClientPrivate::connectionFrame(IpcConnection *source, const IpcCodec::Frame &frame)
 {
+    if (frame.replyTo > 0) {
+        requests.deliverReply(source, frame);
+        return;
+    }
+    if (frame.requestId > 0) {
+        requests.dispatch(source, frame, QString());
+        return;
+    }
     if (topics.isEmpty()) {
-        emit q->messageReceived(topic, message);
+        emit q->messageReceived(frame.topic, frame.message);
         return;
     }
     const QPointer<IpcClient> guard(q);  // only worth its cost when there is more to do
-    emit q->messageReceived(topic, message);
+    emit q->messageReceived(frame.topic, frame.message);
     if (guard)
-        topics.deliver(topic, message, QString());
+        topics.deliver(frame.topic, frame.message, QString());
 }
 
 void IpcClientPrivate::connectionError(IpcConnection *, IpcError::Error code,
@@ -323,6 +582,8 @@ void IpcClientPrivate::connectionError(IpcConnection *, IpcError::Error code,
 void IpcClientPrivate::connectionClosed(IpcConnection *closedConnection)
 {
     closedConnection->deleteLater();
+    requests.connectionEnded(closedConnection,
+                             QStringLiteral("the connection ended before the reply arrived"));
     if (closedConnection == closingConnection) {
         closingConnection = nullptr;
         emit q->closed();

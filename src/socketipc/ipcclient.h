@@ -1,7 +1,10 @@
 #ifndef IPCCLIENT_H
 #define IPCCLIENT_H
 
+#include "ipccodec.h"
 #include "ipcerror.h"
+#include "ipcreply.h"
+#include "ipcrequest.h"
 #include "ipctopic.h"
 #include "socketipcglobal.h"
 
@@ -35,6 +38,24 @@ class SOCKETIPC_EXPORT IpcClient : public QObject
     // WriteBufferFullError. 0 for no limit.
     Q_PROPERTY(qint64 maxPendingBytes READ maxPendingBytes WRITE setMaxPendingBytes NOTIFY
                        maxPendingBytesChanged)
+    // Exponential backoff: each failed attempt in a row multiplies the delay by
+    // backoffFactor (1, the default: no backoff), up to maxBackoffDelay ms, and the delay is
+    // then picked at random in its upper half (jitter), so that many clients spread out.
+    Q_PROPERTY(double backoffFactor READ backoffFactor WRITE setBackoffFactor NOTIFY backoffChanged)
+    Q_PROPERTY(
+            int maxBackoffDelay READ maxBackoffDelay WRITE setMaxBackoffDelay NOTIFY backoffChanged)
+    // Messages sent while not connected wait, up to this many, and go out in order once
+    // connected, before connected() is emitted; beyond it send() fails with QueueFullError.
+    // 0 (the default): no queue, send() fails with NoServerError as in the Node library.
+    Q_PROPERTY(int maxQueuedMessages READ maxQueuedMessages WRITE setMaxQueuedMessages NOTIFY
+                       maxQueuedMessagesChanged)
+    Q_PROPERTY(int queuedMessageCount READ queuedMessageCount NOTIFY queuedMessageCountChanged)
+    // The wire format: "json" (the default, the Node library's), "cbor", or the name of a
+    // registered IpcCodec. Takes effect at the next connection.
+    Q_PROPERTY(QString codecName READ codecName WRITE setCodecName NOTIFY codecChanged)
+    // For request(): ms until a reply is given up (TimeoutError); 0 for no limit.
+    Q_PROPERTY(int requestTimeout READ requestTimeout WRITE setRequestTimeout NOTIFY
+                       requestTimeoutChanged)
     Q_PROPERTY(IpcError::Error error READ error NOTIFY errorOccurred)
     Q_PROPERTY(QString errorString READ errorString NOTIFY errorOccurred)
 public:
@@ -50,6 +71,8 @@ public:
     static constexpr int DefaultReconnectDelay = 100;
     static constexpr qint64 DefaultMaxFrameSize = 64 * 1024 * 1024;
     static constexpr qint64 DefaultMaxPendingBytes = 128 * 1024 * 1024;
+    static constexpr int DefaultMaxBackoffDelay = 30000;
+    static constexpr int DefaultRequestTimeout = 30000;
 
     explicit IpcClient(QObject *parent = nullptr);
     ~IpcClient() override;
@@ -75,6 +98,21 @@ public:
     qint64 maxPendingBytes() const;
     void setMaxPendingBytes(qint64 bytes);
 
+    double backoffFactor() const;
+    void setBackoffFactor(double factor);
+    int maxBackoffDelay() const;
+    void setMaxBackoffDelay(int msecs);
+    int maxQueuedMessages() const;
+    void setMaxQueuedMessages(int count);
+    int queuedMessageCount() const;
+
+    std::shared_ptr<const IpcCodec> codec() const;
+    void setCodec(std::shared_ptr<const IpcCodec> codec);
+    QString codecName() const;
+    void setCodecName(const QString &name);  // a registered codec's name; else a warning
+    int requestTimeout() const;
+    void setRequestTimeout(int msecs);
+
     IpcError::Error error() const;
     QString errorString() const;
 
@@ -88,6 +126,44 @@ public:
         return QObject::connect(topic(topicName), &IpcTopic::messageReceived, context,
                                 std::forward<Functor>(functor));
     }
+
+    // Asks the server, which answers with IpcServer::handle(). The reply is this client's
+    // child; finished() always comes from the event loop. Not connected: NoServerError, or
+    // queued with the messages when maxQueuedMessages allows. timeoutMsecs -1:
+    // requestTimeout. A Node server sees an ordinary message and never answers.
+    IpcReply *request(const QString &topic, const QVariant &message, int timeoutMsecs = -1);
+    // The same, calling functor(const IpcReply &) once finished while context lives.
+    template<typename Functor>
+    void request(const QString &topic, const QVariant &message, const QObject *context,
+                 Functor &&functor, int timeoutMsecs = -1)
+    {
+        IpcReply *reply = request(topic, message, timeoutMsecs);
+        QObject::connect(
+                reply, &IpcReply::finished, context,
+                [reply, f = std::decay_t<Functor>(std::forward<Functor>(functor))]() mutable {
+                    f(std::as_const(*reply));
+                });
+        QObject::connect(reply, &IpcReply::finished, reply, &QObject::deleteLater);
+    }
+
+    // Answers the server's requests (IpcServer::request()) on topic; the handler forms are
+    // those of IpcServer::handle() (clientId is empty here).
+    template<typename Handler>
+    void handle(const QString &topic, const QObject *context, Handler &&handler)
+    {
+        setRequestHandler(topic, context,
+                          IpcPrivate::requestHandler(std::forward<Handler>(handler)));
+    }
+    template<typename Handler>
+    void handle(const QString &topic, Handler &&handler)
+    {
+        setRequestHandler(topic, nullptr,
+                          IpcPrivate::requestHandler(std::forward<Handler>(handler)));
+    }
+    void setRequestHandler(const QString &topic, const QObject *context,
+                           std::function<void(IpcRequest &)> handler);
+    Q_INVOKABLE void removeHandler(const QString &topic);
+    Q_INVOKABLE bool hasHandler(const QString &topic) const;
 
 public Q_SLOTS:
     void connectToServer(const QString &socketPath = {});
@@ -103,6 +179,11 @@ Q_SIGNALS:
     void reconnectDelayChanged();
     void maxFrameSizeChanged();
     void maxPendingBytesChanged();
+    void backoffChanged();
+    void maxQueuedMessagesChanged();
+    void queuedMessageCountChanged();
+    void codecChanged();
+    void requestTimeoutChanged();
     void connected();
     void reconnected();   // after connected(), when it follows a disconnect
     void disconnected();  // unexpected: a reconnect is scheduled

@@ -8,10 +8,14 @@
 //
 
 #include "ipcclient.h"
+#include "ipcrequest_p.h"
 #include "ipctopic_p.h"
 #include "transport/ipcconnection_p.h"
 
+#include <QtCore/qpointer.h>
 #include <QtCore/qtimer.h>
+
+#include <deque>
 
 class QLocalSocket;
 
@@ -19,6 +23,15 @@ class IpcClientPrivate final : public IpcConnection::Handler
 {
 public:
     explicit IpcClientPrivate(IpcClient *q);
+
+    struct Queued
+    {
+        IpcCodec::Frame frame;
+        QByteArray bytes;  // the whole frame, encoded when it was sent, by codec
+        std::shared_ptr<const IpcCodec> codec;
+        QPointer<IpcReply> reply;  // a request's
+        bool isRequest = false;
+    };
 
     struct Delay
     {
@@ -31,13 +44,19 @@ public:
     void setState(IpcClient::State state);
     void attempt();
     void scheduleAttempt(const Delay &delay);
+    int backoff(int delay);
     void onSocketConnected(QLocalSocket *socket);
     void onConnectFailed(QLocalSocket *socket);
     void dropSocketAttempt();
     void setError(IpcError::Error error, const QString &description);
 
-    void connectionMessage(IpcConnection *connection, const QString &topic,
-                           const QVariant &message) override;
+    // Queues frame while disconnected, if the queue allows; false and the error if not.
+    bool enqueue(const IpcCodec::Frame &frame, IpcReply *reply);
+    bool flushQueue();
+    void dropQueue(const QString &why);
+    bool reportWrite(IpcConnection::WriteResult result, const QString &topic, const QString &why);
+
+    void connectionFrame(IpcConnection *connection, const IpcCodec::Frame &frame) override;
     void connectionError(IpcConnection *connection, IpcError::Error error,
                          const QString &description) override;
     void connectionClosed(IpcConnection *connection) override;
@@ -54,9 +73,17 @@ public:
     IpcConnection *connection = nullptr;    // the established connection
     IpcConnection *closingConnection = nullptr;  // flushing after close()
     bool wasConnected = false;                   // the next connect is a reconnect
+    double backoffFactor = 1.0;
+    int maxBackoffDelay = IpcClient::DefaultMaxBackoffDelay;
+    int failedAttempts = 0;  // in a row, since the last connection
+    int maxQueuedMessages = 0;
+    std::deque<Queued> queue;
+    std::shared_ptr<const IpcCodec> codec = IpcCodec::json();
+    int requestTimeout = IpcClient::DefaultRequestTimeout;
     IpcError::Error error = IpcError::NoError;
     QString errorString;
     IpcTopicRegistry topics;
+    IpcRequestBroker requests;
 };
 
 #endif  // IPCCLIENT_P_H

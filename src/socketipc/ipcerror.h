@@ -12,8 +12,8 @@ Q_NAMESPACE_EXPORT(SOCKETIPC_EXPORT)
 
 enum Error {
     NoError = 0,
-    EncodeError,           // a message is not a JSON value (a QObject*, NaN, a QByteArray...)
-    DecodeError,           // a peer sent a frame that is not {"topic": string, "message": JSON}
+    EncodeError,           // the codec cannot encode a message (JSON: a QObject*, NaN, bytes...)
+    DecodeError,           // a peer sent a frame that is not {"topic": string, "message": value}
     SendAfterCloseError,   // send() or broadcast() after close()
     NoServerError,         // IpcClient::send() while not connected
     BadClientError,        // IpcServer::send() or disconnectClient() with an unknown client id
@@ -23,6 +23,12 @@ enum Error {
     WriteBufferFullError,  // a peer does not read: more than maxPendingBytes would wait for it
     ClientRefusedError,    // a connection was turned away: maxClients, allowedUserIds, the
                            // connection filter, or no first message within handshakeTimeout
+    // Requests (IpcReply::error()) and the offline queue:
+    TimeoutError,       // no reply within the request's timeout
+    NoHandlerError,     // the peer has no handler for the request's topic
+    HandlerError,       // the peer's handler failed: threw, returned an error or never answered
+    DisconnectedError,  // the connection ended before the reply arrived
+    QueueFullError,     // IpcClient::send() while disconnected, with the offline queue full
 };
 Q_ENUM_NS(Error)
 

@@ -7,6 +7,7 @@
 #include <QtCore/qfile.h>
 #include <QtCore/qpointer.h>
 #include <QtCore/qtimer.h>
+#include <QtCore/qvarlengtharray.h>
 #include <QtCore/quuid.h>
 #include <QtNetwork/qlocalserver.h>
 
@@ -289,8 +290,11 @@ bool IpcServer::send(const QString &topic, const QVariant &message, const QStrin
                 clientId);
         return false;
     }
+    IpcCodec::Frame frame;
+    frame.topic = topic;
+    frame.message = message;
     QString why;
-    return d->handleWrite(connection, connection->send(topic, message, &why), topic, why);
+    return d->handleWrite(connection, connection->send(frame, &why), topic, why);
 }
 
 void IpcServer::broadcast(const QString &topic, const QVariant &message)
@@ -303,21 +307,133 @@ void IpcServer::broadcast(const QString &topic, const QVariant &message)
     }
     if (d->connections.isEmpty())
         return;
-    QByteArray frame;
-    QString why;
-    if (!IpcFrame::encode(frame, topic, message, &why)) {
-        d->setError(IpcError::EncodeError, why);
-        return;
-    }
-    // Encoded once; every socket shares the same bytes. A write may fail and drop its
-    // connection, so walk a copy.
+    IpcCodec::Frame frame;
+    frame.topic = topic;
+    frame.message = message;
+    // Encoded once per codec (connections keep the codec they were accepted with); every
+    // socket shares the same bytes. A write may fail and drop its connection, so walk a
+    // copy.
+    QVarLengthArray<std::pair<const IpcCodec *, QByteArray>, 2> encoded;
     const QList<IpcConnection *> connections = d->connections;
     const QPointer<IpcServer> guard(this);
     for (IpcConnection *connection : connections) {
-        d->handleWrite(connection, connection->write(frame), topic, QString());
         if (!guard)
             return;
+        if (!d->connections.contains(connection))
+            continue;
+        const IpcCodec *codec = connection->codec().get();
+        auto bytes = std::find_if(encoded.begin(), encoded.end(),
+                                  [codec](const auto &entry) { return entry.first == codec; });
+        if (bytes == encoded.end()) {
+            QByteArray out;
+            QString why;
+            if (!IpcFrame::encodeFrame(out, *codec, frame, &why)) {
+                d->setError(IpcError::EncodeError, why);
+                return;
+            }
+            encoded.append({codec, std::move(out)});
+            bytes = encoded.end() - 1;
+        }
+        d->handleWrite(connection, connection->write(bytes->second), topic, QString());
     }
+}
+
+IpcReply *IpcServer::request(const QString &topic, const QVariant &message, const QString &clientId,
+                             int timeoutMsecs)
+{
+    IpcReply *reply =
+            d->requests.create(topic, timeoutMsecs < 0 ? d->requestTimeout : timeoutMsecs);
+    using State = IpcServerPrivate::State;
+    if (d->state == State::Closing || d->state == State::Closed) {
+        d->requests.failLater(
+                reply, IpcError::SendAfterCloseError,
+                QStringLiteral("cannot request \"%1\": the server is closed").arg(topic));
+        return reply;
+    }
+    IpcConnection *connection = d->openConnection(clientId);
+    if (!connection) {
+        d->requests.failLater(reply, IpcError::BadClientError,
+                              QStringLiteral("cannot request \"%1\": no client with id \"%2\"")
+                                      .arg(topic, clientId));
+        return reply;
+    }
+    IpcCodec::Frame frame;
+    frame.topic = topic;
+    frame.message = message;
+    frame.requestId = IpcRequestBroker::idOf(reply);
+    QString why;
+    switch (connection->send(frame, &why)) {
+    case IpcConnection::WriteResult::Queued: d->requests.sent(reply, connection); break;
+    case IpcConnection::WriteResult::EncodeError:
+        d->requests.failLater(reply, IpcError::EncodeError, why);
+        break;
+    case IpcConnection::WriteResult::LimitReached:
+        d->requests.failLater(reply, IpcError::WriteBufferFullError,
+                              QStringLiteral("cannot request \"%1\": client %2 is not reading")
+                                      .arg(topic, clientId));
+        break;
+    }
+    return reply;
+}
+
+void IpcServer::setRequestHandler(const QString &topic, const QObject *context,
+                                  std::function<void(IpcRequest &)> handler)
+{
+    d->requests.setHandler(topic, context, std::move(handler));
+}
+
+void IpcServer::removeHandler(const QString &topic)
+{
+    d->requests.removeHandler(topic);
+}
+
+bool IpcServer::hasHandler(const QString &topic) const
+{
+    return d->requests.hasHandler(topic);
+}
+
+std::shared_ptr<const IpcCodec> IpcServer::codec() const
+{
+    return d->codec;
+}
+
+void IpcServer::setCodec(std::shared_ptr<const IpcCodec> codec)
+{
+    if (!codec)
+        codec = IpcCodec::json();
+    if (d->codec == codec)
+        return;
+    d->codec = std::move(codec);
+    emit codecChanged();
+}
+
+QString IpcServer::codecName() const
+{
+    return d->codec->name();
+}
+
+void IpcServer::setCodecName(const QString &name)
+{
+    auto codec = IpcCodec::byName(name);
+    if (!codec) {
+        qWarning("IpcServer::setCodecName: no codec named \"%ls\"", qUtf16Printable(name));
+        return;
+    }
+    setCodec(std::move(codec));
+}
+
+int IpcServer::requestTimeout() const
+{
+    return d->requestTimeout;
+}
+
+void IpcServer::setRequestTimeout(int msecs)
+{
+    msecs = qMax(0, msecs);
+    if (d->requestTimeout == msecs)
+        return;
+    d->requestTimeout = msecs;
+    emit requestTimeoutChanged();
 }
 
 void IpcServer::disconnectClient(const QString &clientId)
@@ -351,7 +467,7 @@ void IpcServerPrivate::acceptConnections()
                 return;
             continue;
         }
-        auto *connection = new IpcConnection(socket, maxFrameSize, this, q);
+        auto *connection = new IpcConnection(socket, codec, maxFrameSize, this, q);
         connection->setMaxPendingBytes(maxPendingBytes);
         const QString id = QUuid::createUuid().toString(QUuid::WithoutBraces);
         connection->setId(id);
@@ -440,9 +556,18 @@ IpcConnection *IpcServerPrivate::openConnection(const QString &clientId) const
     return connection && connection->isOpen() ? connection : nullptr;
 }
 
-void IpcServerPrivate::connectionMessage(IpcConnection *connection, const QString &topic,
-                                         const QVariant &message)
+void IpcServerPrivate::connectionFrame(IpcConnection *connection, const IpcCodec::Frame &frame)
 {
+    if (frame.replyTo > 0) {
+        requests.deliverReply(connection, frame);
+        return;
+    }
+    if (frame.requestId > 0) {
+        requests.dispatch(connection, frame, connection->id());
+        return;
+    }
+    const QString &topic = frame.topic;
+    const QVariant &message = frame.message;
     const QString id = connection->id();
     if (topics.isEmpty()) {
         emit q->messageReceived(topic, message, id);
@@ -467,6 +592,8 @@ void IpcServerPrivate::connectionClosed(IpcConnection *connection)
     connections.removeOne(connection);
     connectionsById.remove(id);
     connection->deleteLater();
+    requests.connectionEnded(connection,
+                             QStringLiteral("client %1 disconnected before it answered").arg(id));
 
     const QPointer<IpcServer> guard(q);
     emit q->clientCountChanged();

@@ -1,8 +1,11 @@
 #ifndef IPCSERVER_H
 #define IPCSERVER_H
 
+#include "ipccodec.h"
 #include "ipcerror.h"
 #include "ipcpeercredentials.h"
+#include "ipcreply.h"
+#include "ipcrequest.h"
 #include "ipctopic.h"
 #include "socketipcglobal.h"
 
@@ -45,6 +48,12 @@ class SOCKETIPC_EXPORT IpcServer : public QObject
     // 0 (the default) lets idle clients stay.
     Q_PROPERTY(int handshakeTimeout READ handshakeTimeout WRITE setHandshakeTimeout NOTIFY
                        handshakeTimeoutChanged)
+    // The wire format of new connections: "json" (the default, the Node library's), "cbor",
+    // or the name of a registered IpcCodec.
+    Q_PROPERTY(QString codecName READ codecName WRITE setCodecName NOTIFY codecChanged)
+    // For request(): ms until a reply is given up (TimeoutError); 0 for no limit.
+    Q_PROPERTY(int requestTimeout READ requestTimeout WRITE setRequestTimeout NOTIFY
+                       requestTimeoutChanged)
     Q_PROPERTY(IpcError::Error error READ error NOTIFY errorOccurred)
     Q_PROPERTY(QString errorString READ errorString NOTIFY errorOccurred)
 public:
@@ -66,6 +75,7 @@ public:
     static constexpr qint64 DefaultMaxPendingBytes = 128 * 1024 * 1024;
 
     static constexpr qint64 DefaultMaxFrameSize = 64 * 1024 * 1024;
+    static constexpr int DefaultRequestTimeout = 30000;
 
     explicit IpcServer(QObject *parent = nullptr);
     ~IpcServer() override;
@@ -94,6 +104,13 @@ public:
     using ConnectionFilter = std::function<bool(const IpcPeerCredentials &)>;
     void setConnectionFilter(ConnectionFilter filter);
 
+    std::shared_ptr<const IpcCodec> codec() const;
+    void setCodec(std::shared_ptr<const IpcCodec> codec);  // for connections accepted later
+    QString codecName() const;
+    void setCodecName(const QString &name);  // a registered codec's name; else a warning
+    int requestTimeout() const;
+    void setRequestTimeout(int msecs);
+
     IpcError::Error error() const;
     QString errorString() const;
 
@@ -111,6 +128,48 @@ public:
     {
         return QObject::connect(topic(topicName), &IpcTopic::messageReceived, context,
                                 std::forward<Functor>(functor));
+    }
+
+    // Answers requests on topic from clients (IpcClient::request()), replacing an earlier
+    // handler of topic, while context lives. handler is one of
+    //   QVariant (const QVariant &message, const QString &clientId)  returns the answer
+    //   QVariant (const QVariant &message)
+    //   void (IpcRequest &request)  answers with request.reply() or fail(), now or later
+    // A handler fails the request by throwing, or by returning IpcRequest::error(why).
+    // Requests are not messages: they reach their handler only.
+    template<typename Handler>
+    void handle(const QString &topic, const QObject *context, Handler &&handler)
+    {
+        setRequestHandler(topic, context,
+                          IpcPrivate::requestHandler(std::forward<Handler>(handler)));
+    }
+    template<typename Handler>
+    void handle(const QString &topic, Handler &&handler)
+    {
+        setRequestHandler(topic, nullptr,
+                          IpcPrivate::requestHandler(std::forward<Handler>(handler)));
+    }
+    void setRequestHandler(const QString &topic, const QObject *context,
+                           std::function<void(IpcRequest &)> handler);
+    Q_INVOKABLE void removeHandler(const QString &topic);
+    Q_INVOKABLE bool hasHandler(const QString &topic) const;
+
+    // Asks one client, which answers with IpcClient::handle(). The reply is this server's
+    // child; finished() always comes from the event loop. timeoutMsecs -1: requestTimeout.
+    IpcReply *request(const QString &topic, const QVariant &message, const QString &clientId,
+                      int timeoutMsecs = -1);
+    // The same, calling functor(const IpcReply &) once finished while context lives.
+    template<typename Functor>
+    void request(const QString &topic, const QVariant &message, const QString &clientId,
+                 const QObject *context, Functor &&functor, int timeoutMsecs = -1)
+    {
+        IpcReply *reply = request(topic, message, clientId, timeoutMsecs);
+        QObject::connect(
+                reply, &IpcReply::finished, context,
+                [reply, f = std::decay_t<Functor>(std::forward<Functor>(functor))]() mutable {
+                    f(std::as_const(*reply));
+                });
+        QObject::connect(reply, &IpcReply::finished, reply, &QObject::deleteLater);
     }
 
 public Q_SLOTS:
@@ -135,6 +194,8 @@ Q_SIGNALS:
     void maxClientsChanged();
     void allowedUserIdsChanged();
     void handshakeTimeoutChanged();
+    void codecChanged();
+    void requestTimeoutChanged();
     void clientConnected(const QString &clientId);
     void clientDisconnected(const QString &clientId);
     void messageReceived(const QString &topic, const QVariant &message, const QString &clientId);

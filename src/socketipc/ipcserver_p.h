@@ -7,6 +7,7 @@
 // This file is not part of the SocketIpc API. It may change without notice.
 //
 
+#include "ipcrequest_p.h"
 #include "ipcserver.h"
 #include "ipctopic_p.h"
 #include "transport/ipcconnection_p.h"
@@ -21,7 +22,7 @@ class IpcServerPrivate final : public IpcConnection::Handler
 public:
     enum class State { Idle, Listening, Closing, Closed };
 
-    explicit IpcServerPrivate(IpcServer *q) : q(q) { }
+    explicit IpcServerPrivate(IpcServer *q) : q(q), requests(q) { }
 
     void acceptConnections();
     // Why a new connection may not stay, or empty if it may.
@@ -34,8 +35,7 @@ public:
     bool handleWrite(IpcConnection *connection, IpcConnection::WriteResult result,
                      const QString &topic, const QString &encodeError);
 
-    void connectionMessage(IpcConnection *connection, const QString &topic,
-                           const QVariant &message) override;
+    void connectionFrame(IpcConnection *connection, const IpcCodec::Frame &frame) override;
     void connectionError(IpcConnection *connection, IpcError::Error error,
                          const QString &description) override;
     void connectionClosed(IpcConnection *connection) override;
@@ -52,12 +52,15 @@ public:
     QList<int> allowedUserIds;
     int handshakeTimeout = 0;
     IpcServer::ConnectionFilter connectionFilter;
+    std::shared_ptr<const IpcCodec> codec = IpcCodec::json();
+    int requestTimeout = IpcServer::DefaultRequestTimeout;
     // In connection order, and by id.
     QList<IpcConnection *> connections;
     QHash<QString, IpcConnection *> connectionsById;
     IpcError::Error error = IpcError::NoError;
     QString errorString;
     IpcTopicRegistry topics;
+    IpcRequestBroker requests;
 };
 
 #endif  // IPCSERVER_P_H

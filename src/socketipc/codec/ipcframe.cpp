@@ -1,6 +1,7 @@
 #include "ipcframe_p.h"
 
 #include <QtCore/qassociativeiterable.h>
+#include <QtCore/qendian.h>
 #include <QtCore/qjsonarray.h>
 #include <QtCore/qjsonobject.h>
 #include <QtCore/qjsonvalue.h>
@@ -338,8 +339,8 @@ public:
             // Qt's JSON types hold only JSON-compatible values.
             return writeValue(v.toJsonValue().toVariant(), depth);
         case QMetaType::QByteArray:
-            return fail(QStringLiteral("a QByteArray is not a JSON value; send a QString "
-                                       "(base64 or UTF-8 text) instead"));
+            return fail(QStringLiteral("a QByteArray is not a JSON value; use the cbor codec, "
+                                       "or send a QString (base64 or UTF-8 text)"));
         default: break;
         }
 
@@ -420,26 +421,69 @@ private:
 
 }  // namespace
 
-bool encode(QByteArray &out, QStringView topic, const QVariant &message, QString *error)
+bool encode(QByteArray &out, const IpcCodec::Frame &frame, QString *error)
 {
     const qsizetype start = out.size();
     JsonWriter writer(out);
     out.append("{\"topic\":");
-    writer.writeString(topic.isEmpty() ? QStringView(u"none") : topic);
+    writer.writeString(frame.topic.isEmpty() ? QStringView(u"none") : QStringView(frame.topic));
     out.append(",\"message\":");
-    if (!writer.writeValue(message, 0)) {
+    if (!writer.writeValue(frame.message, 0)) {
         out.truncate(start);
         if (error)
             *error = QStringLiteral("cannot encode the message of topic \"%1\": %2")
-                             .arg(topic, writer.error);
+                             .arg(frame.topic, writer.error);
         return false;
     }
+    // The request/reply extension: keys the Node library ignores.
+    if (frame.requestId > 0) {
+        out.append(",\"id\":");
+        writer.writeInteger(frame.requestId);
+    }
+    if (frame.replyTo > 0) {
+        out.append(",\"re\":");
+        writer.writeInteger(frame.replyTo);
+    }
+    if (!frame.errorCode.isEmpty()) {
+        out.append(",\"error\":{\"code\":");
+        writer.writeString(frame.errorCode);
+        out.append(",\"message\":");
+        writer.writeString(frame.errorMessage);
+        out.append('}');
+    }
     out.append('}');
+    return true;
+}
+
+bool encode(QByteArray &out, QStringView topic, const QVariant &message, QString *error)
+{
+    IpcCodec::Frame frame;
+    frame.topic = topic.toString();
+    frame.message = message;
+    if (!encode(out, frame, error))
+        return false;
     out.append(Delimiter, DelimiterSize);
     return true;
 }
 
 namespace {
+
+// The request/reply fields, read leniently: what is not ours is no request.
+qint64 positiveInteger(const QVariant &value)
+{
+    if (value.metaType().id() == QMetaType::LongLong)
+        return qMax<qint64>(value.toLongLong(), 0);
+    return 0;
+}
+
+void readError(const QVariant &value, IpcCodec::Frame *frame)
+{
+    const QVariantMap error = value.toMap();
+    frame->errorCode = error.value(QStringLiteral("code")).toString();
+    frame->errorMessage = error.value(QStringLiteral("message")).toString();
+    if (frame->errorCode.isEmpty() && value.isValid() && !value.isNull())
+        frame->errorCode = QStringLiteral("Handler");
+}
 
 // A strict JSON reader (RFC 8259, as JSON.parse accepts it) that builds QVariants directly:
 // objects become QVariantMap, arrays QVariantList, integers that fit qlonglong, other
@@ -462,13 +506,16 @@ public:
         return true;
     }
 
-    bool readFrame(QString *topic, QVariant *message)
+    bool readFrame(IpcCodec::Frame *frame)
     {
         skipSpace();
         if (!consume('{'))
             return fail("a frame must be a JSON object");
         bool haveTopic = false;
         bool haveMessage = false;
+        frame->requestId = frame->replyTo = 0;
+        frame->errorCode.clear();
+        frame->errorMessage.clear();
         QString key;
         QVariant value;
         skipSpace();
@@ -484,15 +531,24 @@ public:
                 if (key == QLatin1StringView("topic")) {
                     if (peek() != '"')
                         return fail("a frame's \"topic\" must be a string");
-                    if (!readString(*topic, true))
+                    if (!readString(frame->topic, true))
                         return false;
                     haveTopic = true;
                 } else if (key == QLatin1StringView("message")) {
-                    if (!readValue(*message, 1))
+                    if (!readValue(frame->message, 1))
                         return false;
                     haveMessage = true;
-                } else if (!readValue(value, 1)) {  // other keys are extensions: skipped
-                    return false;
+                } else {
+                    // Other keys are extensions; those of other programs are skipped, and so
+                    // are ours when they are not what this library writes.
+                    if (!readValue(value, 1))
+                        return false;
+                    if (key == QLatin1StringView("id"))
+                        frame->requestId = positiveInteger(value);
+                    else if (key == QLatin1StringView("re"))
+                        frame->replyTo = positiveInteger(value);
+                    else if (key == QLatin1StringView("error"))
+                        readError(value, frame);
                 }
                 skipSpace();
             } while (consume(','));
@@ -507,7 +563,7 @@ public:
         // The Node library writes no "message" when it sends undefined: deliver that as an
         // invalid QVariant, which QML sees as undefined too.
         if (!haveMessage)
-            *message = QVariant();
+            frame->message = QVariant();
         return true;
     }
 
@@ -856,14 +912,24 @@ bool decodeValue(QByteArrayView json, QVariant *value, QString *error)
     return false;
 }
 
-bool decode(QByteArrayView json, QString *topic, QVariant *message, QString *error)
+bool decode(QByteArrayView json, IpcCodec::Frame *frame, QString *error)
 {
     JsonReader reader(json.data(), json.data() + json.size());
-    if (reader.readFrame(topic, message))
+    if (reader.readFrame(frame))
         return true;
     if (error)
         *error = reader.error;
     return false;
+}
+
+bool decode(QByteArrayView json, QString *topic, QVariant *message, QString *error)
+{
+    IpcCodec::Frame frame;
+    if (!decode(json, &frame, error))
+        return false;
+    *topic = std::move(frame.topic);
+    *message = std::move(frame.message);
+    return true;
 }
 
 char *Decoder::reserve(qsizetype size)
@@ -898,8 +964,76 @@ void Decoder::append(const QByteArray &bytes)
         m_buffer.append(bytes);
 }
 
+bool encodeFrame(QByteArray &out, const IpcCodec &codec, const IpcCodec::Frame &frame,
+                 QString *error)
+{
+    const qsizetype start = out.size();
+    if (codec.framing() == IpcCodec::Framing::Delimited) {
+        if (!codec.encode(out, frame, error)) {
+            out.truncate(start);
+            return false;
+        }
+        // JSON never holds two NULs; a codec of the user's might.
+        if (&codec != IpcCodec::json().get()
+            && QByteArrayView(out).sliced(start).indexOf(QByteArrayView(Delimiter, DelimiterSize))
+                    >= 0) {
+            out.truncate(start);
+            if (error)
+                *error = QStringLiteral("the %1 codec wrote two NUL bytes in a row, which "
+                                        "would end the frame early")
+                                 .arg(codec.name());
+            return false;
+        }
+        out.append(Delimiter, DelimiterSize);
+        return true;
+    }
+    out.append(LengthPrefixSize, '\0');
+    if (!codec.encode(out, frame, error)) {
+        out.truncate(start);
+        return false;
+    }
+    const qint64 length = out.size() - start - LengthPrefixSize;
+    if (length > 0xffffffffLL) {
+        out.truncate(start);
+        if (error)
+            *error = QStringLiteral("a frame of %1 bytes does not fit a length prefix").arg(length);
+        return false;
+    }
+    qToBigEndian(quint32(length), out.data() + start);
+    return true;
+}
+
+Decoder::Status Decoder::nextLengthPrefixed(QByteArrayView *frame)
+{
+    const qsizetype available = m_buffer.size() - m_start;
+    if (available >= LengthPrefixSize) {
+        const quint32 length = qFromBigEndian<quint32>(m_buffer.constData() + m_start);
+        // Known before the frame arrives: no need to buffer what will be refused.
+        if (qint64(length) > m_maxFrameSize)
+            return Status::TooLarge;
+        if (available - LengthPrefixSize >= qsizetype(length)) {
+            *frame = QByteArrayView(m_buffer.constData() + m_start + LengthPrefixSize, length);
+            m_start += LengthPrefixSize + length;
+            return Status::Frame;
+        }
+    }
+    compact();
+    return Status::NeedMore;
+}
+
+void Decoder::compact()
+{
+    if (m_start > 0) {
+        m_buffer.remove(0, m_start);
+        m_scan = qMax<qsizetype>(0, m_scan - m_start);
+        m_start = 0;
+    }
+}
+
 Decoder::Status Decoder::next(QByteArrayView *frame)
 {
+    if (m_framing == IpcCodec::Framing::LengthPrefixed)
+        return nextLengthPrefixed(frame);
     const char *data = m_buffer.constData();
     const qsizetype size = m_buffer.size();
     qsizetype i = qMax(m_scan, m_start);
@@ -923,11 +1057,7 @@ Decoder::Status Decoder::next(QByteArrayView *frame)
     const bool halfDelimiter = size > m_start && data[size - 1] == '\0';
     if (size - m_start > m_maxFrameSize + (halfDelimiter ? 1 : 0))
         return Status::TooLarge;
-    if (m_start > 0) {
-        m_buffer.remove(0, m_start);
-        m_scan -= m_start;
-        m_start = 0;
-    }
+    compact();
     return Status::NeedMore;
 }
 

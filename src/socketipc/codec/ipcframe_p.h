@@ -7,6 +7,8 @@
 // This file is not part of the SocketIpc API. It may change without notice.
 //
 
+#include "../ipccodec.h"
+
 #include <QtCore/qbytearray.h>
 #include <QtCore/qbytearrayview.h>
 #include <QtCore/qstring.h>
@@ -18,6 +20,12 @@ namespace IpcFrame {
 
 inline constexpr char Delimiter[] = {'\0', '\0'};
 inline constexpr qsizetype DelimiterSize = 2;
+inline constexpr qsizetype LengthPrefixSize = 4;
+
+// The JSON codec's contents, without the delimiter: {"topic": ..., "message": ...}, plus
+// "id", "re" and "error" for requests and replies.
+bool encode(QByteArray &out, const IpcCodec::Frame &frame, QString *error);
+bool decode(QByteArrayView json, IpcCodec::Frame *frame, QString *error);
 
 // Appends one whole frame to out. On a value JSON cannot hold, returns false, leaves out as
 // it was and says why in *error. An empty topic goes out as "none", as in the Node library.
@@ -32,6 +40,10 @@ bool decode(QByteArrayView json, QString *topic, QVariant *message, QString *err
 bool encodeValue(QByteArray &out, const QVariant &value, QString *error);
 bool decodeValue(QByteArrayView json, QVariant *value, QString *error);
 
+// Appends one whole frame, framing included, as codec encodes it.
+bool encodeFrame(QByteArray &out, const IpcCodec &codec, const IpcCodec::Frame &frame,
+                 QString *error);
+
 // Splits a byte stream into frames. Frames may arrive split at any byte or many at once;
 // the search resumes where it stopped, so a large frame is scanned once, not per read.
 class Decoder
@@ -42,6 +54,7 @@ public:
     explicit Decoder(qint64 maxFrameSize) : m_maxFrameSize(maxFrameSize) { }
 
     void setMaxFrameSize(qint64 bytes) { m_maxFrameSize = bytes; }
+    void setFraming(IpcCodec::Framing framing) { m_framing = framing; }
     qint64 maxFrameSize() const { return m_maxFrameSize; }
 
     void append(const QByteArray &bytes);
@@ -60,6 +73,10 @@ private:
     qsizetype m_start = 0;  // first byte not yet handed out
     qsizetype m_scan = 0;   // where the delimiter search resumes
     qint64 m_maxFrameSize;
+    IpcCodec::Framing m_framing = IpcCodec::Framing::Delimited;
+
+    Status nextLengthPrefixed(QByteArrayView *frame);
+    void compact();
 };
 
 }  // namespace IpcFrame

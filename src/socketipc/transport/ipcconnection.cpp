@@ -5,10 +5,15 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
-IpcConnection::IpcConnection(QLocalSocket *socket, qint64 maxFrameSize, Handler *handler,
-                             QObject *parent)
-    : QObject(parent), m_socket(socket), m_handler(handler), m_decoder(maxFrameSize)
+IpcConnection::IpcConnection(QLocalSocket *socket, std::shared_ptr<const IpcCodec> codec,
+                             qint64 maxFrameSize, Handler *handler, QObject *parent)
+    : QObject(parent),
+      m_socket(socket),
+      m_codec(std::move(codec)),
+      m_handler(handler),
+      m_decoder(maxFrameSize)
 {
+    m_decoder.setFraming(m_codec->framing());
     m_socket->setParent(this);
     connect(m_socket, &QLocalSocket::readyRead, this, &IpcConnection::readFrames);
     connect(m_socket, &QLocalSocket::errorOccurred, this, &IpcConnection::onSocketError);
@@ -41,14 +46,13 @@ namespace {
 constexpr qsizetype FlushThreshold = 64 * 1024;
 }  // namespace
 
-IpcConnection::WriteResult IpcConnection::send(QStringView topic, const QVariant &message,
-                                               QString *error)
+IpcConnection::WriteResult IpcConnection::send(const IpcCodec::Frame &frame, QString *error)
 {
     if (m_state != State::Open)
         return WriteResult::Queued;
     const qint64 before = pendingBytes();
     const qsizetype start = m_outgoing.size();
-    if (!IpcFrame::encode(m_outgoing, topic, message, error))
+    if (!IpcFrame::encodeFrame(m_outgoing, *m_codec, frame, error))
         return WriteResult::EncodeError;
     if (m_maxPendingBytes > 0 && before + (m_outgoing.size() - start) > m_maxPendingBytes) {
         m_outgoing.truncate(start);
@@ -143,12 +147,11 @@ void IpcConnection::readFrames()
     }
 
     const QPointer<IpcConnection> guard(this);
-    QByteArrayView json;
-    QString topic;
-    QVariant message;
+    QByteArrayView contents;
+    IpcCodec::Frame frame;
     QString error;
     for (;;) {
-        switch (m_decoder.next(&json)) {
+        switch (m_decoder.next(&contents)) {
         case IpcFrame::Decoder::Status::NeedMore:
             // Answers to what just arrived go out now, not a loop turn later.
             flush();
@@ -159,12 +162,12 @@ void IpcConnection::readFrames()
                          .arg(m_decoder.maxFrameSize()));
             return;
         case IpcFrame::Decoder::Status::Frame:
-            if (!IpcFrame::decode(json, &topic, &message, &error)) {
+            if (!m_codec->decode(contents, &frame, &error)) {
                 fail(IpcError::DecodeError, QStringLiteral("malformed frame: %1").arg(error));
                 return;
             }
             m_received = true;
-            m_handler->connectionMessage(this, topic, message);
+            m_handler->connectionFrame(this, frame);
             // The handler may have closed or even deleted this connection.
             if (!guard || m_state == State::Closed)
                 return;

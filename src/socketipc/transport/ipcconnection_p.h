@@ -14,6 +14,8 @@
 #include <QtCore/qobject.h>
 #include <QtNetwork/qlocalsocket.h>
 
+#include <memory>
+
 // One established connection, server side or client side: the single read and write path.
 // It decodes incoming frames and reports them, one call per event, to its Handler.
 class IpcConnection : public QObject
@@ -24,8 +26,8 @@ public:
     class Handler
     {
     public:
-        virtual void connectionMessage(IpcConnection *connection, const QString &topic,
-                                       const QVariant &message) = 0;
+        // A message, a request (frame.requestId) or a reply (frame.replyTo).
+        virtual void connectionFrame(IpcConnection *connection, const IpcCodec::Frame &frame) = 0;
         // The connection is dropped right after a Decode or FrameTooLarge error.
         virtual void connectionError(IpcConnection *connection, IpcError::Error error,
                                      const QString &description) = 0;
@@ -37,8 +39,8 @@ public:
     };
 
     // Takes ownership of a connected socket.
-    IpcConnection(QLocalSocket *socket, qint64 maxFrameSize, Handler *handler,
-                  QObject *parent = nullptr);
+    IpcConnection(QLocalSocket *socket, std::shared_ptr<const IpcCodec> codec, qint64 maxFrameSize,
+                  Handler *handler, QObject *parent = nullptr);
     ~IpcConnection() override;
 
     void setId(const QString &id) { m_id = id; }
@@ -56,8 +58,9 @@ public:
     // Frames go out once per event-loop turn, many in one write, or at once when a lot is
     // pending. send() encodes straight into that buffer; write() queues an encoded frame.
     // Neither lets more than maxPendingBytes wait for a peer that does not read.
-    WriteResult send(QStringView topic, const QVariant &message, QString *error);
-    WriteResult write(const QByteArray &frame);
+    WriteResult send(const IpcCodec::Frame &frame, QString *error);
+    WriteResult write(const QByteArray &frame);  // framed by codec()
+    const std::shared_ptr<const IpcCodec> &codec() const { return m_codec; }
     void flush();
     void setMaxPendingBytes(qint64 bytes) { m_maxPendingBytes = bytes; }
     // Written but not yet taken by the peer's socket, here and in the socket's buffer.
@@ -79,6 +82,7 @@ private:
     void finish();
 
     QLocalSocket *m_socket;
+    std::shared_ptr<const IpcCodec> m_codec;
     Handler *m_handler;
     IpcFrame::Decoder m_decoder;
     QByteArray m_outgoing;

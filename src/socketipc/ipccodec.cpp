@@ -1,0 +1,62 @@
+#include "ipccodec.h"
+
+#include "codec/ipccodecs_p.h"
+#include "codec/ipcframe_p.h"
+
+#include <QtCore/qhash.h>
+#include <QtCore/qmutex.h>
+
+IpcCodec::~IpcCodec() = default;
+
+bool IpcJsonCodec::encode(QByteArray &out, const Frame &frame, QString *error) const
+{
+    return IpcFrame::encode(out, frame, error);
+}
+
+bool IpcJsonCodec::decode(QByteArrayView contents, Frame *frame, QString *error) const
+{
+    return IpcFrame::decode(contents, frame, error);
+}
+
+std::shared_ptr<const IpcCodec> IpcCodec::json()
+{
+    static const auto codec = std::make_shared<const IpcJsonCodec>();
+    return codec;
+}
+
+std::shared_ptr<const IpcCodec> IpcCodec::cbor()
+{
+    static const auto codec = std::make_shared<const IpcCborCodec>();
+    return codec;
+}
+
+namespace {
+struct Registry
+{
+    QMutex mutex;
+    QHash<QString, std::shared_ptr<const IpcCodec>> codecs{
+            {QStringLiteral("json"), IpcCodec::json()}, {QStringLiteral("cbor"), IpcCodec::cbor()}};
+};
+
+Registry &registry()
+{
+    static Registry instance;
+    return instance;
+}
+}  // namespace
+
+std::shared_ptr<const IpcCodec> IpcCodec::byName(const QString &name)
+{
+    Registry &r = registry();
+    const QMutexLocker lock(&r.mutex);
+    return r.codecs.value(name);
+}
+
+void IpcCodec::registerCodec(std::shared_ptr<const IpcCodec> codec)
+{
+    if (!codec)
+        return;
+    Registry &r = registry();
+    const QMutexLocker lock(&r.mutex);
+    r.codecs.insert(codec->name(), std::move(codec));
+}

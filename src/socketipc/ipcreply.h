@@ -1,0 +1,54 @@
+#ifndef IPCREPLY_H
+#define IPCREPLY_H
+
+#include "ipcerror.h"
+#include "socketipcglobal.h"
+
+#include <QtCore/qobject.h>
+#include <QtCore/qvariant.h>
+
+#include <memory>
+
+class IpcReplyPrivate;
+class IpcRequestBroker;
+
+// The pending answer to a request made with IpcClient::request() or IpcServer::request().
+// finished() is emitted once, always from the event loop (never inside request()), with
+// either value() or error() set. The reply belongs to the client or server that made it:
+// delete it (deleteLater() from a slot) when done; deleting it earlier forgets the request.
+class SOCKETIPC_EXPORT IpcReply : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(IpcReply)
+    Q_PROPERTY(QString topic READ topic CONSTANT)
+    Q_PROPERTY(bool finished READ isFinished NOTIFY finished)
+    Q_PROPERTY(QVariant value READ value NOTIFY finished)
+    Q_PROPERTY(IpcError::Error error READ error NOTIFY finished)
+    Q_PROPERTY(QString errorString READ errorString NOTIFY finished)
+public:
+    ~IpcReply() override;
+
+    QString topic() const;
+    bool isFinished() const;
+    // The answer; invalid until finished, and when the request failed.
+    QVariant value() const;
+    // NoError when answered; else TimeoutError, NoHandlerError, HandlerError,
+    // DisconnectedError, NoServerError, SendAfterCloseError, BadClientError, EncodeError,
+    // WriteBufferFullError or QueueFullError, with errorString() saying why.
+    IpcError::Error error() const;
+    QString errorString() const;
+
+Q_SIGNALS:
+    void finished();
+
+protected:
+    void timerEvent(QTimerEvent *event) override;
+
+private:
+    explicit IpcReply(const QString &topic, QObject *parent);
+    friend class IpcReplyPrivate;
+    friend class IpcRequestBroker;
+    std::unique_ptr<IpcReplyPrivate> d;
+};
+
+#endif  // IPCREPLY_H
