@@ -1,5 +1,6 @@
 #include "qmlipcclient.h"
 
+#include "qmlrequests.h"
 #include "qmlvalue.h"
 
 QmlIpcClient::QmlIpcClient(QObject *parent) : IpcClient(parent)
@@ -42,4 +43,19 @@ void QmlIpcClient::apply()
         connectToServer();
     else if (!m_active && running)
         close();
+}
+
+void QmlIpcClient::request(const QString &topic, const QVariant &message, const QJSValue &callback,
+                           int timeoutMsecs)
+{
+    callWhenFinished(IpcClient::request(topic, plainValue(message), timeoutMsecs), callback);
+}
+
+void QmlIpcClient::handle(const QString &topic, const QJSValue &function)
+{
+    if (!function.isCallable()) {
+        removeHandler(topic);
+        return;
+    }
+    setRequestHandler(topic, this, javaScriptHandler(this, function));
 }

@@ -3,6 +3,7 @@
 
 #include <SocketIpc/IpcClient>
 
+#include <QtQml/qjsvalue.h>
 #include <QtQml/qqml.h>
 #include <QtQml/qqmlparserstatus.h>
 
@@ -24,6 +25,13 @@ public:
 
     // JavaScript objects and arrays arrive wrapped in QJSValue: unwrap them first.
     Q_INVOKABLE bool send(const QString &topic, const QVariant &message);
+    // bus.request("sum", [1, 2], function(result, error, code) { ... }[, timeoutMsecs]):
+    // error (a description) and code (an IpcError value) are undefined on success.
+    Q_INVOKABLE void request(const QString &topic, const QVariant &message,
+                             const QJSValue &callback, int timeoutMsecs = -1);
+    // Answers the server's requests on topic with function(message, clientId), which returns
+    // the answer or a promise of it, and throws (or rejects) to fail; null removes it.
+    Q_INVOKABLE void handle(const QString &topic, const QJSValue &function);
 
 Q_SIGNALS:
     void activeChanged();

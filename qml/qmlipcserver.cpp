@@ -1,5 +1,6 @@
 #include "qmlipcserver.h"
 
+#include "qmlrequests.h"
 #include "qmlvalue.h"
 
 QmlIpcServer::QmlIpcServer(QObject *parent) : IpcServer(parent)
@@ -46,4 +47,20 @@ void QmlIpcServer::apply()
         listen();
     else if (!m_active)
         close();
+}
+
+void QmlIpcServer::handle(const QString &topic, const QJSValue &function)
+{
+    if (!function.isCallable()) {
+        removeHandler(topic);
+        return;
+    }
+    setRequestHandler(topic, this, javaScriptHandler(this, function));
+}
+
+void QmlIpcServer::request(const QString &topic, const QVariant &message, const QString &clientId,
+                           const QJSValue &callback, int timeoutMsecs)
+{
+    callWhenFinished(IpcServer::request(topic, plainValue(message), clientId, timeoutMsecs),
+                     callback);
 }

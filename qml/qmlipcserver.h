@@ -3,6 +3,7 @@
 
 #include <SocketIpc/IpcServer>
 
+#include <QtQml/qjsvalue.h>
 #include <QtQml/qqml.h>
 #include <QtQml/qqmlparserstatus.h>
 
@@ -26,6 +27,13 @@ public:
     // QVariantMap and QVariantList before they are encoded.
     Q_INVOKABLE bool send(const QString &topic, const QVariant &message, const QString &clientId);
     Q_INVOKABLE void broadcast(const QString &topic, const QVariant &message);
+    // Answers clients' requests on topic with function(message, clientId), which returns the
+    // answer or a promise of it, and throws (or rejects) to fail; null removes it.
+    Q_INVOKABLE void handle(const QString &topic, const QJSValue &function);
+    // server.request("status", {}, clientId, function(result, error, code) { ... }):
+    // error (a description) and code (an IpcError value) are undefined on success.
+    Q_INVOKABLE void request(const QString &topic, const QVariant &message, const QString &clientId,
+                             const QJSValue &callback, int timeoutMsecs = -1);
 
 Q_SIGNALS:
     void activeChanged();

@@ -2,6 +2,7 @@
 
 #include "ipcclient.h"
 #include "ipcserver.h"
+#include "ipctopic.h"
 
 #include <QtCore/qjsondocument.h>
 #include <QtCore/qpointer.h>
@@ -31,6 +32,7 @@ public:
     QMetaObject::Connection messageConnection;
     QMetaObject::Connection destroyedConnection;
     QString topic;
+    bool topicIsPattern = false;
     int maxCount = IpcMessageModel::DefaultMaxCount;
     std::deque<Entry> entries;  // cheap removal at the front, where the oldest are
 };
@@ -38,7 +40,8 @@ public:
 void IpcMessageModelPrivate::append(const QString &messageTopic, const QVariant &message,
                                     const QString &clientId)
 {
-    if (!topic.isEmpty() && messageTopic != topic)
+    if (!topic.isEmpty()
+        && (topicIsPattern ? !IpcTopic::matches(topic, messageTopic) : messageTopic != topic))
         return;
     const int row = int(entries.size());
     q->beginInsertRows({}, row, row);
@@ -113,6 +116,7 @@ void IpcMessageModel::setTopic(const QString &topic)
     if (d->topic == topic)
         return;
     d->topic = topic;
+    d->topicIsPattern = IpcTopic::isPattern(topic);
     emit topicChanged();
 }
 

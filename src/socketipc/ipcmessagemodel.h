@@ -17,7 +17,8 @@ class SOCKETIPC_EXPORT IpcMessageModel : public QAbstractListModel
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(IpcMessageModel)
     Q_PROPERTY(QObject *source READ source WRITE setSource NOTIFY sourceChanged)
-    // Only this topic's messages; empty (the default) for all.
+    // Only this topic's messages, or those matching it when it is a pattern (see IpcTopic);
+    // empty (the default) for all.
     Q_PROPERTY(QString topic READ topic WRITE setTopic NOTIFY topicChanged)
     Q_PROPERTY(int count READ count NOTIFY countChanged)
     // 0 for no limit.

@@ -8,6 +8,8 @@
 
 #include <QtCore/qvarlengtharray.h>
 
+#include <functional>
+
 IpcTopic::IpcTopic(QObject *parent) : QObject(parent), d(std::make_unique<IpcTopicPrivate>()) { }
 
 IpcTopic::IpcTopic(const QString &name, QObject *source, QObject *parent) : IpcTopic(parent)
@@ -79,17 +81,161 @@ QString IpcTopic::lastClientId() const
     return d->lastClientId;
 }
 
+QString IpcTopic::lastTopic() const
+{
+    return d->lastTopic;
+}
+
 int IpcTopic::count() const
 {
     return d->count;
+}
+
+namespace {
+
+constexpr QChar Separator = u'.';
+
+QList<QStringView> segmentsOf(QStringView name)
+{
+    QList<QStringView> segments;
+    for (QStringView segment : name.tokenize(Separator))
+        segments.append(segment);
+    return segments;
+}
+
+bool matchFrom(const QList<QStringView> &pattern, qsizetype i, const QList<QStringView> &topic,
+               qsizetype j)
+{
+    for (; i < pattern.size(); ++i, ++j) {
+        if (pattern.at(i) == u"#") {
+            for (qsizetype k = j; k <= topic.size(); ++k) {
+                if (matchFrom(pattern, i + 1, topic, k))
+                    return true;
+            }
+            return false;
+        }
+        if (j == topic.size() || (pattern.at(i) != u"*" && pattern.at(i) != topic.at(j)))
+            return false;
+    }
+    return j == topic.size();
+}
+
+bool isWildcard(QStringView segment)
+{
+    return segment == u"*" || segment == u"#";
+}
+
+// Builds the chain of nodes for pattern's segments under root.
+IpcPatternNode *nodeFor(IpcPatternNode *root, QStringView pattern)
+{
+    IpcPatternNode *node = root;
+    for (QStringView segment : pattern.tokenize(Separator)) {
+        std::unique_ptr<IpcPatternNode> *next;
+        if (segment == u"*")
+            next = &node->anyOne;
+        else if (segment == u"#")
+            next = &node->anyMore;
+        else
+            next = &node->children[segment.toString()];
+        if (!*next)
+            *next = std::make_unique<IpcPatternNode>();
+        node = next->get();
+    }
+    return node;
+}
+
+// Removes topic from where pattern ends, and the branches that leaves empty.
+bool prune(IpcPatternNode *node, const QList<QStringView> &segments, qsizetype i, IpcTopic *topic)
+{
+    if (i == segments.size()) {
+        node->topics.removeOne(topic);
+        return node->isEmpty();
+    }
+    const QStringView segment = segments.at(i);
+    auto removeIfEmpty = [&](std::unique_ptr<IpcPatternNode> &child) {
+        if (child && prune(child.get(), segments, i + 1, topic))
+            child.reset();
+    };
+    if (segment == u"*") {
+        removeIfEmpty(node->anyOne);
+    } else if (segment == u"#") {
+        removeIfEmpty(node->anyMore);
+    } else {
+        const auto it = node->children.find(segment.toString());
+        if (it != node->children.end()) {
+            removeIfEmpty(it->second);
+            if (!it->second)
+                node->children.erase(it);
+        }
+    }
+    return node->isEmpty();
+}
+
+void collect(const IpcPatternNode &node, const QList<QStringView> &segments, qsizetype i,
+             IpcTopicRegistry::Matches *out)
+{
+    if (node.anyMore) {
+        // "#" takes none, one, ... or all of the remaining segments.
+        for (qsizetype j = i; j <= segments.size(); ++j)
+            collect(*node.anyMore, segments, j, out);
+    }
+    if (i == segments.size()) {
+        for (IpcTopic *topic : node.topics) {
+            if (!out->contains(topic))  // a pattern with two "#" can match in two ways
+                out->append(topic);
+        }
+        return;
+    }
+    if (!node.children.empty()) {
+        const auto it = node.children.find(segments.at(i).toString());
+        if (it != node.children.end())
+            collect(*it->second, segments, i + 1, out);
+    }
+    if (node.anyOne)
+        collect(*node.anyOne, segments, i + 1, out);
+}
+
+}  // namespace
+
+bool IpcTopic::isPattern(QStringView name)
+{
+    for (QStringView segment : name.tokenize(Separator)) {
+        if (isWildcard(segment))
+            return true;
+    }
+    return false;
+}
+
+bool IpcTopic::matches(QStringView pattern, QStringView topic)
+{
+    if (!isPattern(pattern))
+        return pattern == topic;
+    return matchFrom(segmentsOf(pattern), 0, segmentsOf(topic), 0);
+}
+
+void IpcTopicRegistry::match(const IpcPatternNode &root, QStringView topic, Matches *out)
+{
+    collect(root, segmentsOf(topic), 0, out);
 }
 
 IpcTopicRegistry::~IpcTopicRegistry()
 {
     // The source is going away: its topics (owned ones are its children and die next)
     // must not reach back into it.
-    const auto topics = m_topics.values();
+    QList<IpcTopic *> topics = m_topics.values();
+    std::function<void(const IpcPatternNode &)> gather = [&](const IpcPatternNode &node) {
+        topics += node.topics;
+        for (const auto &child : node.children)
+            gather(*child.second);
+        if (node.anyOne)
+            gather(*node.anyOne);
+        if (node.anyMore)
+            gather(*node.anyMore);
+    };
+    gather(m_patterns);
     m_topics.clear();
+    m_patterns = IpcPatternNode();
+    m_patternCount = 0;
     m_owned.clear();
     for (IpcTopic *topic : topics) {
         QObject::disconnect(topic->d->sourceDestroyed);
@@ -100,12 +246,22 @@ IpcTopicRegistry::~IpcTopicRegistry()
 
 void IpcTopicRegistry::add(IpcTopic *topic)
 {
+    if (IpcTopic::isPattern(topic->name())) {
+        nodeFor(&m_patterns, topic->name())->topics.append(topic);
+        ++m_patternCount;
+        return;
+    }
     m_topics.insert(topic->name(), topic);
 }
 
 void IpcTopicRegistry::remove(IpcTopic *topic)
 {
-    m_topics.remove(topic->name(), topic);
+    if (IpcTopic::isPattern(topic->name())) {
+        prune(&m_patterns, segmentsOf(topic->name()), 0, topic);
+        --m_patternCount;
+    } else {
+        m_topics.remove(topic->name(), topic);
+    }
     const auto owned = m_owned.constFind(topic->name());
     if (owned != m_owned.constEnd() && *owned == topic)
         m_owned.erase(owned);
@@ -114,24 +270,36 @@ void IpcTopicRegistry::remove(IpcTopic *topic)
 void IpcTopicRegistry::deliver(const QString &topic, const QVariant &message,
                                const QString &clientId)
 {
-    auto [it, end] = m_topics.equal_range(topic);
-    if (it == end)
-        return;
-    // A receiver may unsubscribe or delete topics: deliver to a snapshot.
-    QVarLengthArray<QPointer<IpcTopic>, 4> targets;
-    for (; it != end; ++it)
-        targets.append(it.value());
-    for (const QPointer<IpcTopic> &target : targets) {
-        if (!target || target->name() != topic)
+    // A receiver may unsubscribe, rename or delete topics: deliver to a snapshot, and skip
+    // what changed meanwhile.
+    struct Target
+    {
+        QPointer<IpcTopic> topic;
+        QString name;
+    };
+    QVarLengthArray<Target, 4> targets;
+    for (auto [it, end] = m_topics.equal_range(topic); it != end; ++it)
+        targets.append({it.value(), it.value()->name()});
+    if (m_patternCount > 0) {
+        Matches matched;
+        match(m_patterns, topic, &matched);
+        for (IpcTopic *target : matched)
+            targets.append({target, target->name()});
+    }
+    for (const Target &entry : targets) {
+        IpcTopic *target = entry.topic;
+        if (!target || target->name() != entry.name
+            || IpcTopicRegistry::of(target->source()) != this)
             continue;
         IpcTopicPrivate *d = target->d.get();
         d->lastMessage = message;
         d->lastClientId = clientId;
+        d->lastTopic = topic;
         ++d->count;
-        emit target->messageReceived(message, clientId);
-        if (target)
+        emit target->messageReceived(message, clientId, topic);
+        if (entry.topic)
             emit target->lastMessageChanged();
-        if (target)
+        if (entry.topic)
             emit target->countChanged();
     }
 }

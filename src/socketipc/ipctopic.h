@@ -21,6 +21,8 @@ class SOCKETIPC_EXPORT IpcTopic : public QObject
     Q_PROPERTY(QString name READ name WRITE setName NOTIFY nameChanged)
     Q_PROPERTY(QVariant lastMessage READ lastMessage NOTIFY lastMessageChanged)
     Q_PROPERTY(QString lastClientId READ lastClientId NOTIFY lastMessageChanged)
+    // The topic lastMessage came with: name(), unless name() is a pattern.
+    Q_PROPERTY(QString lastTopic READ lastTopic NOTIFY lastMessageChanged)
     Q_PROPERTY(int count READ count NOTIFY countChanged)
 public:
     explicit IpcTopic(QObject *parent = nullptr);
@@ -35,10 +37,16 @@ public:
 
     QVariant lastMessage() const;
     QString lastClientId() const;  // the sender, when the source is a server
-    int count() const;             // messages received since the subscription started
+    QString lastTopic() const;
+    int count() const;  // messages received since the subscription started
+
+    // Whether name has a "*" or "#" segment.
+    static bool isPattern(QStringView name);
+    // Whether topic matches pattern (a plain name matches only itself).
+    static bool matches(QStringView pattern, QStringView topic);
 
 Q_SIGNALS:
-    void messageReceived(const QVariant &message, const QString &clientId);
+    void messageReceived(const QVariant &message, const QString &clientId, const QString &topic);
     void sourceChanged();
     void nameChanged();
     void lastMessageChanged();

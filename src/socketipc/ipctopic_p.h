@@ -11,6 +11,10 @@
 
 #include <QtCore/qhash.h>
 #include <QtCore/qpointer.h>
+#include <QtCore/qvarlengtharray.h>
+
+#include <memory>
+#include <unordered_map>
 
 class IpcTopicPrivate
 {
@@ -20,11 +24,25 @@ public:
     QString name;
     QVariant lastMessage;
     QString lastClientId;
+    QString lastTopic;
     int count = 0;
 };
 
-// The topics subscribed to on one server or client. Delivery is one hash look-up, so
-// unrelated subscriptions cost nothing.
+// Patterns (IpcTopic::isPattern()) by their segments: a message's topic walks down the
+// branches its segments name, so unrelated patterns are never looked at.
+struct IpcPatternNode
+{
+    std::unordered_map<QString, std::unique_ptr<IpcPatternNode>> children;
+    std::unique_ptr<IpcPatternNode> anyOne;   // "*"
+    std::unique_ptr<IpcPatternNode> anyMore;  // "#"
+    QList<IpcTopic *> topics;                 // the patterns that end here
+
+    bool isEmpty() const { return children.empty() && !anyOne && !anyMore && topics.isEmpty(); }
+};
+
+// The topics subscribed to on one server or client. Delivery is one hash look-up for exact
+// names, and a walk along the topic's segments for patterns, so unrelated subscriptions cost
+// nothing.
 class IpcTopicRegistry
 {
 public:
@@ -34,7 +52,7 @@ public:
 
     void add(IpcTopic *topic);
     void remove(IpcTopic *topic);
-    bool isEmpty() const { return m_topics.isEmpty(); }
+    bool isEmpty() const { return m_topics.isEmpty() && m_patternCount == 0; }
     void deliver(const QString &topic, const QVariant &message, const QString &clientId);
     // The owner's own subscription to name, created on first use.
     IpcTopic *owned(const QString &name, QObject *owner);
@@ -42,8 +60,14 @@ public:
     // The registry of an IpcServer or IpcClient; nullptr for any other object.
     static IpcTopicRegistry *of(QObject *source);
 
+    using Matches = QVarLengthArray<IpcTopic *, 4>;
+    // The patterns of root that match topic, each once.
+    static void match(const IpcPatternNode &root, QStringView topic, Matches *out);
+
 private:
-    QMultiHash<QString, IpcTopic *> m_topics;
+    QMultiHash<QString, IpcTopic *> m_topics;  // exact names
+    IpcPatternNode m_patterns;
+    int m_patternCount = 0;
     QHash<QString, IpcTopic *> m_owned;
 };
 

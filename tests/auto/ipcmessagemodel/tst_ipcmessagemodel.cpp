@@ -22,6 +22,7 @@ private Q_SLOTS:
     void logsClientMessages();
     void trimsToMaxCount();
     void filtersByTopic();
+    void filtersByTopicPattern();
     void clearEmptiesIt();
     void sourceMustBeServerOrClient();
     void sourceDestructionClearsSource();
@@ -138,6 +139,25 @@ void tst_IpcMessageModel::filtersByTopic()
     clientSends(QStringLiteral("keep"), 3);
     QCOMPARE(model.count(), 2);
     QCOMPARE(model.get(1).value("message").toInt(), 3);
+}
+
+void tst_IpcMessageModel::filtersByTopicPattern()
+{
+    IpcMessageModel model;
+    model.setSource(m_server.get());
+    model.setTopic(QStringLiteral("sensor.#"));
+    clientSends(QStringLiteral("sensor"), 1);
+    clientSends(QStringLiteral("sensors"), 2);
+    clientSends(QStringLiteral("sensor.cpu.load"), 3);
+    clientSends(QStringLiteral("other.sensor"), 4);
+    QCOMPARE(model.count(), 2);
+    QCOMPARE(model.get(0).value(QStringLiteral("topic")).toString(), QStringLiteral("sensor"));
+    QCOMPARE(model.get(1).value(QStringLiteral("message")), QVariant(3));
+    model.setTopic(QStringLiteral("*.sensor"));
+    clientSends(QStringLiteral("other.sensor"), 5);
+    clientSends(QStringLiteral("sensor.cpu"), 6);
+    QCOMPARE(model.count(), 3);
+    QCOMPARE(model.get(2).value(QStringLiteral("message")), QVariant(5));
 }
 
 void tst_IpcMessageModel::clearEmptiesIt()

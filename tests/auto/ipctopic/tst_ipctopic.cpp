@@ -28,6 +28,15 @@ private Q_SLOTS:
     void sourceDestructionClearsSource();
     void sourceMustBeServerOrClient();
     void manyUnrelatedTopicsDoNotInterfere();
+    void patternMatching_data();
+    void patternMatching();
+    void patternTopicReceivesMatchingMessages();
+    void patternAndExactTopicsBothReceive();
+    void patternWithTwoHashesDeliversOnce();
+    void renamingPatternMovesTheSubscription();
+    void deletingPatternTopicsPrunesThem();
+    void functorOnPatternGetsTheTopic();
+    void patternsOnTheClientSide();
 
 private:
     // Sends topic/message from the client and waits until the server has it.
@@ -233,6 +242,183 @@ void tst_IpcTopic::manyUnrelatedTopicsDoNotInterfere()
     QCOMPARE(spy.count(), 1);
     for (const auto &topic : unrelated)
         QCOMPARE(topic->count(), 0);
+}
+
+void tst_IpcTopic::patternMatching_data()
+{
+    QTest::addColumn<QString>("pattern");
+    QTest::addColumn<QString>("topic");
+    QTest::addColumn<bool>("matches");
+    QTest::newRow("exact") << "a.b"
+                           << "a.b" << true;
+    QTest::newRow("exact differs") << "a.b"
+                                   << "a.c" << false;
+    QTest::newRow("star one") << "sensor.*"
+                              << "sensor.cpu" << true;
+    QTest::newRow("star not two") << "sensor.*"
+                                  << "sensor.cpu.load" << false;
+    QTest::newRow("star not none") << "sensor.*"
+                                   << "sensor" << false;
+    QTest::newRow("star empty segment") << "sensor.*"
+                                        << "sensor." << true;
+    QTest::newRow("star middle") << "a.*.c"
+                                 << "a.b.c" << true;
+    QTest::newRow("star middle wrong end") << "a.*.c"
+                                           << "a.b.d" << false;
+    QTest::newRow("hash none") << "sensor.#"
+                               << "sensor" << true;
+    QTest::newRow("hash one") << "sensor.#"
+                              << "sensor.cpu" << true;
+    QTest::newRow("hash many") << "sensor.#"
+                               << "sensor.cpu.load.1m" << true;
+    QTest::newRow("hash other prefix") << "sensor.#"
+                                       << "sensors.cpu" << false;
+    QTest::newRow("hash alone") << "#"
+                                << "anything.at.all" << true;
+    QTest::newRow("hash alone empty") << "#"
+                                      << "" << true;
+    QTest::newRow("hash front") << "#.load"
+                                << "sensor.cpu.load" << true;
+    QTest::newRow("hash front no") << "#.load"
+                                   << "sensor.cpu.loads" << false;
+    QTest::newRow("hash middle") << "a.#.z"
+                                 << "a.z" << true;
+    QTest::newRow("hash middle many") << "a.#.z"
+                                      << "a.b.c.z" << true;
+    QTest::newRow("hash middle no") << "a.#.z"
+                                    << "a.b.c" << false;
+    QTest::newRow("two hashes") << "#.x.#"
+                                << "a.x.b.x.c" << true;
+    QTest::newRow("star and hash") << "*.#"
+                                   << "" << true;  // "" is one empty segment
+    QTest::newRow("star inside a segment is literal") << "sen*"
+                                                      << "sensor" << false;
+    QTest::newRow("literal star segment") << "sen*"
+                                          << "sen*" << true;
+}
+
+void tst_IpcTopic::patternMatching()
+{
+    QFETCH(QString, pattern);
+    QFETCH(QString, topic);
+    QFETCH(bool, matches);
+    QCOMPARE(IpcTopic::matches(pattern, topic), matches);
+
+    // The registry's walk must agree with the direct matcher.
+    IpcTopic subscription(pattern, m_server.get());
+    clientSends(topic, 1);
+    QCOMPARE(subscription.count(), matches ? 1 : 0);
+}
+
+void tst_IpcTopic::patternTopicReceivesMatchingMessages()
+{
+    IpcTopic sensors(QStringLiteral("sensor.*"), m_server.get());
+    QVERIFY(IpcTopic::isPattern(sensors.name()));
+    QSignalSpy spy(&sensors, &IpcTopic::messageReceived);
+    clientSends(QStringLiteral("sensor.cpu"), 1);
+    clientSends(QStringLiteral("sensor.cpu.load"), 2);
+    clientSends(QStringLiteral("other"), 3);
+    clientSends(QStringLiteral("sensor.memory"), 4);
+    QCOMPARE(spy.count(), 2);
+    QCOMPARE(spy.at(0).at(0), QVariant(1));
+    QCOMPARE(spy.at(0).at(1).toString(), m_clientId);
+    QCOMPARE(spy.at(0).at(2).toString(), QStringLiteral("sensor.cpu"));
+    QCOMPARE(spy.at(1).at(2).toString(), QStringLiteral("sensor.memory"));
+    QCOMPARE(sensors.lastTopic(), QStringLiteral("sensor.memory"));
+    QCOMPARE(sensors.lastMessage(), QVariant(4));
+    QCOMPARE(sensors.count(), 2);
+}
+
+void tst_IpcTopic::patternAndExactTopicsBothReceive()
+{
+    IpcTopic exact(QStringLiteral("sensor.cpu"), m_server.get());
+    IpcTopic one(QStringLiteral("sensor.*"), m_server.get());
+    IpcTopic any(QStringLiteral("sensor.#"), m_server.get());
+    IpcTopic everything(QStringLiteral("#"), m_server.get());
+    clientSends(QStringLiteral("sensor.cpu"), 1);
+    QCOMPARE(exact.count(), 1);
+    QCOMPARE(one.count(), 1);
+    QCOMPARE(any.count(), 1);
+    QCOMPARE(everything.count(), 1);
+    clientSends(QStringLiteral("sensor"), 2);
+    QCOMPARE(exact.count(), 1);
+    QCOMPARE(one.count(), 1);
+    QCOMPARE(any.count(), 2);
+    QCOMPARE(everything.count(), 2);
+    QCOMPARE(exact.lastTopic(), QStringLiteral("sensor.cpu"));
+}
+
+void tst_IpcTopic::patternWithTwoHashesDeliversOnce()
+{
+    // "a.x.b.x.c" matches "#.x.#" in two ways; the topic must still hear it once.
+    IpcTopic twice(QStringLiteral("#.x.#"), m_server.get());
+    QSignalSpy spy(&twice, &IpcTopic::messageReceived);
+    clientSends(QStringLiteral("a.x.b.x.c"), 1);
+    QCOMPARE(spy.count(), 1);
+}
+
+void tst_IpcTopic::renamingPatternMovesTheSubscription()
+{
+    IpcTopic topic(QStringLiteral("a.*"), m_server.get());
+    clientSends(QStringLiteral("a.1"), 1);
+    QCOMPARE(topic.count(), 1);
+    topic.setName(QStringLiteral("b.#"));
+    clientSends(QStringLiteral("a.2"), 2);
+    clientSends(QStringLiteral("b.2.3"), 3);
+    QCOMPARE(topic.count(), 2);
+    QCOMPARE(topic.lastMessage(), QVariant(3));
+    topic.setName(QStringLiteral("exact"));
+    clientSends(QStringLiteral("b.4"), 4);
+    clientSends(QStringLiteral("exact"), 5);
+    QCOMPARE(topic.count(), 3);
+    QCOMPARE(topic.lastMessage(), QVariant(5));
+}
+
+void tst_IpcTopic::deletingPatternTopicsPrunesThem()
+{
+    auto first = std::make_unique<IpcTopic>(QStringLiteral("a.*.c"), m_server.get());
+    auto second = std::make_unique<IpcTopic>(QStringLiteral("a.*.c"), m_server.get());
+    IpcTopic survivor(QStringLiteral("a.#"), m_server.get());
+    first.reset();
+    clientSends(QStringLiteral("a.b.c"), 1);
+    QCOMPARE(second->count(), 1);
+    QCOMPARE(survivor.count(), 1);
+    second.reset();
+    clientSends(QStringLiteral("a.b.c"), 2);
+    QCOMPARE(survivor.count(), 2);
+    // A topic deleted while its message is delivered to a pattern beside it.
+    auto victim = std::make_unique<IpcTopic>(QStringLiteral("a.*.c"), m_server.get());
+    connect(&survivor, &IpcTopic::messageReceived, this, [&] { victim.reset(); });
+    clientSends(QStringLiteral("a.b.c"), 3);
+    QVERIFY(!victim);
+    QCOMPARE(survivor.count(), 3);
+}
+
+void tst_IpcTopic::functorOnPatternGetsTheTopic()
+{
+    QStringList seen;
+    m_server->on(QStringLiteral("log.#"), this,
+                 [&](const QVariant &message, const QString &clientId, const QString &topic) {
+                     QCOMPARE(clientId, m_clientId);
+                     seen << topic + QLatin1Char('=') + message.toString();
+                 });
+    clientSends(QStringLiteral("log.warning"), QStringLiteral("w"));
+    clientSends(QStringLiteral("metrics"), QStringLiteral("m"));
+    clientSends(QStringLiteral("log"), QStringLiteral("l"));
+    QCOMPARE(seen, (QStringList{QStringLiteral("log.warning=w"), QStringLiteral("log=l")}));
+}
+
+void tst_IpcTopic::patternsOnTheClientSide()
+{
+    IpcTopic news(QStringLiteral("news.*"), m_client.get());
+    QSignalSpy spy(&news, &IpcTopic::messageReceived);
+    m_server->broadcast(QStringLiteral("news.sport"), QStringLiteral("goal"));
+    m_server->broadcast(QStringLiteral("weather"), QStringLiteral("rain"));
+    m_server->broadcast(QStringLiteral("news.local"), QStringLiteral("fair"));
+    QTRY_COMPARE(spy.count(), 2);
+    QCOMPARE(spy.at(0).at(2).toString(), QStringLiteral("news.sport"));
+    QCOMPARE(spy.at(1).at(0).toString(), QStringLiteral("fair"));
+    QVERIFY(spy.at(1).at(1).toString().isEmpty());
 }
 
 QTEST_GUILESS_MAIN(tst_IpcTopic)
