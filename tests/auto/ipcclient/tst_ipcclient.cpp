@@ -52,6 +52,14 @@ private Q_SLOTS:
     void lostServerIsReportedFromTheEventLoopNotFromSend_data();
     void lostServerIsReportedFromTheEventLoopNotFromSend();
 
+    void queuedMessagesGoOutInOrderBeforeConnected();
+    void queueOverflowIsQueueFullError();
+    void queueCarriesMessagesAcrossAReconnect();
+    void closeDiscardsTheQueue();
+    void unencodableMessageIsRefusedWhenQueued();
+    void backoffGrowsWithJitterUpToItsCap();
+    void backoffPropertiesAreClampedAndNotify();
+
 private:
     QString socketPath() const { return m_dir->filePath(QStringLiteral("s.sock")); }
     // A client with quick retries, connected to server.
@@ -625,6 +633,176 @@ void tst_IpcClient::lostServerIsReportedFromTheEventLoopNotFromSend()
     QVERIFY(client->send(QStringLiteral("late"), QString(size, QLatin1Char('x'))));
     QCOMPARE(disconnectedSpy.count(), 0);
     QTRY_COMPARE(disconnectedSpy.count(), 1);
+}
+
+void tst_IpcClient::queuedMessagesGoOutInOrderBeforeConnected()
+{
+    IpcClient client;
+    client.setRetryDelay(20);
+    client.setMaxQueuedMessages(100);
+    QSignalSpy countSpy(&client, &IpcClient::queuedMessageCountChanged);
+    client.connectToServer(socketPath());
+    for (int i = 0; i < 50; ++i)
+        QVERIFY(client.send(QStringLiteral("n"), i));
+    IpcReply *reply = client.request(QStringLiteral("double"), 21);
+    QCOMPARE(client.queuedMessageCount(), 51);
+    QVERIFY(countSpy.count() >= 51);
+    QCOMPARE(client.error(), IpcError::NoError);
+    // Sent from connected(): after what waited.
+    connect(&client, &IpcClient::connected, this,
+            [&] { client.send(QStringLiteral("n"), QStringLiteral("from connected()")); });
+
+    IpcServer server;
+    server.handle(QStringLiteral("double"), [](const QVariant &m) { return m.toInt() * 2; });
+    QVariantList received;
+    connect(&server, &IpcServer::messageReceived, this,
+            [&](const QString &, const QVariant &message) { received.append(message); });
+    QVERIFY(server.listen(socketPath()));
+    QTRY_COMPARE(received.size(), 51);
+    for (int i = 0; i < 50; ++i)
+        QCOMPARE(received.at(i), QVariant(i));
+    QCOMPARE(received.last().toString(), QStringLiteral("from connected()"));
+    QTRY_VERIFY(reply->isFinished());
+    QCOMPARE(reply->error(), IpcError::NoError);
+    QCOMPARE(reply->value(), QVariant(42));
+    QCOMPARE(client.queuedMessageCount(), 0);
+}
+
+void tst_IpcClient::queueOverflowIsQueueFullError()
+{
+    IpcClient client;
+    client.setRetryDelay(1000);
+    client.setMaxQueuedMessages(3);
+    QSignalSpy errorSpy(&client, &IpcClient::errorOccurred);
+    QVERIFY(client.send(QStringLiteral("a"), 1));  // Unconnected also queues
+    client.connectToServer(socketPath());
+    QVERIFY(client.send(QStringLiteral("a"), 2));
+    QVERIFY(client.send(QStringLiteral("a"), 3));
+    QVERIFY(!client.send(QStringLiteral("a"), 4));
+    QCOMPARE(errorSpy.count(), 1);
+    QCOMPARE(errorSpy.at(0).at(0).value<IpcError::Error>(), IpcError::QueueFullError);
+    QVERIFY(client.errorString().contains(QStringLiteral("maxQueuedMessages")));
+    QCOMPARE(client.queuedMessageCount(), 3);
+    // A request does not fit either, and learns it from its reply.
+    IpcReply *reply = client.request(QStringLiteral("a"), 5);
+    QVERIFY(!reply->isFinished());  // from the event loop, not inside request()
+    QTRY_VERIFY(reply->isFinished());
+    QCOMPARE(reply->error(), IpcError::QueueFullError);
+}
+
+void tst_IpcClient::queueCarriesMessagesAcrossAReconnect()
+{
+    IpcServer server;
+    QVERIFY(server.listen(socketPath()));
+    std::unique_ptr<IpcClient> client = connectedClient(server);
+    client->setMaxQueuedMessages(10);
+    client->setRetryDelay(50);
+    QSignalSpy disconnectedSpy(client.get(), &IpcClient::disconnected);
+    QSignalSpy closedSpy(&server, &IpcServer::closed);
+    server.close();
+    QTRY_COMPARE(closedSpy.count(), 1);
+    QTRY_COMPARE(disconnectedSpy.count(), 1);
+    QVERIFY(client->send(QStringLiteral("while-away"), 1));
+    QVERIFY(client->send(QStringLiteral("while-away"), 2));
+    QCOMPARE(client->queuedMessageCount(), 2);
+
+    QSignalSpy messageSpy(&server, &IpcServer::messageReceived);
+    QVERIFY(server.listen());
+    QTRY_COMPARE(messageSpy.count(), 2);
+    QCOMPARE(messageSpy.at(0).at(1), QVariant(1));
+    QCOMPARE(messageSpy.at(1).at(1), QVariant(2));
+    QCOMPARE(client->queuedMessageCount(), 0);
+}
+
+void tst_IpcClient::closeDiscardsTheQueue()
+{
+    IpcClient client;
+    client.setRetryDelay(1000);
+    client.setMaxQueuedMessages(10);
+    client.connectToServer(socketPath());
+    QVERIFY(client.send(QStringLiteral("a"), 1));
+    IpcReply *reply = client.request(QStringLiteral("b"), 2);
+    QCOMPARE(client.queuedMessageCount(), 2);
+    client.close();
+    QCOMPARE(client.queuedMessageCount(), 0);
+    QTRY_VERIFY(reply->isFinished());
+    QCOMPARE(reply->error(), IpcError::DisconnectedError);
+
+    // Nothing of it reaches a server that appears later.
+    IpcServer server;
+    QSignalSpy messageSpy(&server, &IpcServer::messageReceived);
+    QSignalSpy connectedSpy(&server, &IpcServer::clientConnected);
+    QVERIFY(server.listen(socketPath()));
+    QTest::qWait(100);
+    QCOMPARE(connectedSpy.count(), 0);
+    QCOMPARE(messageSpy.count(), 0);
+}
+
+void tst_IpcClient::unencodableMessageIsRefusedWhenQueued()
+{
+    IpcClient client;
+    client.setMaxQueuedMessages(10);
+    QSignalSpy errorSpy(&client, &IpcClient::errorOccurred);
+    QVERIFY(!client.send(QStringLiteral("nan"), qQNaN()));
+    QCOMPARE(errorSpy.count(), 1);
+    QCOMPARE(errorSpy.at(0).at(0).value<IpcError::Error>(), IpcError::EncodeError);
+    QCOMPARE(client.queuedMessageCount(), 0);
+}
+
+void tst_IpcClient::backoffGrowsWithJitterUpToItsCap()
+{
+    IpcClient client;
+    client.setRetryDelay(20);
+    client.setBackoffFactor(2.0);
+    client.setMaxBackoffDelay(200);
+    QList<qint64> at;
+    QElapsedTimer clock;
+    clock.start();
+    connect(&client, &IpcClient::connectError, this, [&] { at.append(clock.elapsed()); });
+    client.connectToServer(socketPath());
+    QTRY_VERIFY_WITH_TIMEOUT(at.size() >= 8, 10000);
+    client.close();
+    // Attempt n waits a random time in [d/2, d], d = min(20 * 2^n, 200): 10-20, 20-40,
+    // 40-80, 80-160, then 100-200 ms. Timers may fire a little early, and late on a busy
+    // machine: only the lower bounds and the cap (with slack) are asserted.
+    QList<qint64> waits;
+    for (int i = 1; i < at.size(); ++i)
+        waits.append(at[i] - at[i - 1]);
+    for (int n = 0; n < waits.size(); ++n) {
+        const qint64 full = qMin<qint64>(20 << n, 200);
+        QVERIFY2(waits[n] >= full / 2 - 5,
+                 qPrintable(QStringLiteral("wait %1: %2 ms, expected at least %3")
+                                    .arg(n)
+                                    .arg(waits[n])
+                                    .arg(full / 2)));
+    }
+    QVERIFY2(*std::max_element(waits.begin(), waits.end()) <= 200 + 150, "the cap was not applied");
+    // It grew: the last waits are well above the first.
+    QVERIFY(waits.last() >= 95 && waits.at(waits.size() - 2) >= 95);
+}
+
+void tst_IpcClient::backoffPropertiesAreClampedAndNotify()
+{
+    IpcClient client;
+    QCOMPARE(client.backoffFactor(), 1.0);
+    QCOMPARE(client.maxBackoffDelay(), IpcClient::DefaultMaxBackoffDelay);
+    QCOMPARE(client.maxQueuedMessages(), 0);
+    QSignalSpy spy(&client, &IpcClient::backoffChanged);
+    client.setBackoffFactor(0.5);  // no shrinking delays: stays 1
+    QCOMPARE(client.backoffFactor(), 1.0);
+    QCOMPARE(spy.count(), 0);
+    client.setBackoffFactor(1.5);
+    client.setBackoffFactor(1.5);
+    client.setMaxBackoffDelay(-3);
+    QCOMPARE(client.backoffFactor(), 1.5);
+    QCOMPARE(client.maxBackoffDelay(), 0);
+    QCOMPARE(spy.count(), 2);
+    QSignalSpy queueSpy(&client, &IpcClient::maxQueuedMessagesChanged);
+    client.setMaxQueuedMessages(-1);
+    QCOMPARE(client.maxQueuedMessages(), 0);
+    client.setMaxQueuedMessages(5);
+    QCOMPARE(queueSpy.count(), 1);
+    QCOMPARE(client.property("maxQueuedMessages").toInt(), 5);
 }
 
 QTEST_GUILESS_MAIN(tst_IpcClient)
