@@ -277,7 +277,10 @@ private:
         out->clear();
         auto chunk = m_reader.readString();
         while (chunk.status == QCborStreamReader::Ok) {
-            out->append(chunk.data);
+            if (out->isEmpty())
+                *out = std::move(chunk.data);  // a definite-length string: its one chunk
+            else
+                out->append(chunk.data);
             chunk = m_reader.readString();
         }
         return chunk.status == QCborStreamReader::EndOfString || readError();
@@ -288,7 +291,10 @@ private:
         out->clear();
         auto chunk = m_reader.readByteArray();
         while (chunk.status == QCborStreamReader::Ok) {
-            out->append(chunk.data);
+            if (out->isEmpty())
+                *out = std::move(chunk.data);
+            else
+                out->append(chunk.data);
             chunk = m_reader.readByteArray();
         }
         return chunk.status == QCborStreamReader::EndOfString || readError();

@@ -1,5 +1,7 @@
 // The SocketIpc side of the benchmarks (see tests/benchmarks/README.md for the protocol):
 //   ipcbench W1|W2|W3|W4 [--count N]        the server; starts its clients; prints one JSON line
+//   ipcbench W4bin --codec json|cbor        1 MiB of bytes: base64 text in JSON, bytes in CBOR
+//   ipcbench topics                         delivery beside 0, 1000, 100000 other subscriptions
 //   ipcbench floor                          QVariantMap + signal cost alone, no socket
 //   ipcbench --role client W1 PATH COUNT    a client (started by the server)
 
@@ -7,8 +9,10 @@
 
 #include <SocketIpc/IpcClient>
 #include <SocketIpc/IpcServer>
+#include <SocketIpc/IpcTopic>
 
 #include <QtCore/qcoreapplication.h>
+#include <QtCore/qeventloop.h>
 #include <QtCore/qjsondocument.h>
 #include <QtCore/qjsonobject.h>
 #include <QtCore/qprocess.h>
@@ -56,7 +60,8 @@ int defaultCount(const QString &workload)
 {
     if (workload == QLatin1String("W5"))
         return 1000;
-    if (workload == QLatin1String("W1") || workload == QLatin1String("floor"))
+    if (workload == QLatin1String("W1") || workload == QLatin1String("floor")
+        || workload == QLatin1String("topics"))
         return 200000;
     if (workload == QLatin1String("W2"))
         return 20000;
@@ -67,6 +72,13 @@ int defaultCount(const QString &workload)
 
 // W4's message size; --size changes it (to check that cost stays linear in it).
 qsizetype largeSize = 1024 * 1024;
+// --codec json|cbor, on both ends.
+QString codecName = QStringLiteral("json");
+
+bool isLarge(const QString &workload)
+{
+    return workload == QLatin1String("W4") || workload == QLatin1String("W4bin");
+}
 
 QVariant payload(const QString &workload, int i)
 {
@@ -74,6 +86,17 @@ QVariant payload(const QString &workload, int i)
     static const QString large(largeSize, QLatin1Char('x'));
     if (workload == QLatin1String("W4"))
         return large;
+    if (workload == QLatin1String("W4bin")) {
+        // Bytes (an image, say): as they are with CBOR; JSON needs them as base64 text.
+        static const QByteArray bytes = [] {
+            QByteArray b(largeSize, Qt::Uninitialized);
+            for (qsizetype k = 0; k < b.size(); ++k)
+                b[k] = char((k * 7919) >> 3);
+            return b;
+        }();
+        static const QString base64 = QString::fromLatin1(bytes.toBase64());
+        return codecName == QLatin1String("json") ? QVariant(base64) : QVariant(bytes);
+    }
     return QVariantMap{{QStringLiteral("i"), i}, {QStringLiteral("s"), s}};
 }
 
@@ -95,6 +118,10 @@ int runClient(const QString &workload, const QString &path, int count)
 {
     IpcClient client;
     client.setRetryDelay(10);
+    client.setCodecName(codecName);
+    // W4bin's JSON sender outruns its reader (base64 decoding): let everything wait.
+    if (workload == QLatin1String("W4bin"))
+        client.setMaxPendingBytes(0);
     QList<qint64> rtts;
     qint64 sentAt = 0;
     int received = 0;
@@ -116,7 +143,7 @@ int runClient(const QString &workload, const QString &path, int count)
     QObject::connect(&client, &IpcClient::closed, qApp, finish);
 
     QObject::connect(&client, &IpcClient::connected, &client, [&] {
-        if (workload == QLatin1String("W1") || workload == QLatin1String("W4")) {
+        if (workload == QLatin1String("W1") || isLarge(workload)) {
             for (int i = 0; i < count; ++i)
                 client.send(QStringLiteral("t"), payload(workload, i));
             finishedAt = monotonicNs();
@@ -207,6 +234,7 @@ int runServer(const QString &workload, int count)
     QTemporaryDir dir;
     const QString path = dir.filePath(QStringLiteral("bench.sock"));
     IpcServer server;
+    server.setCodecName(codecName);
     if (!server.listen(path))
         fail("cannot listen");
 
@@ -220,7 +248,10 @@ int runServer(const QString &workload, int count)
     int exited = 0;
 
     auto report = [&] {
-        QJsonObject line{{"impl", "socketipc"}, {"workload", workload}, {"messages", count}};
+        QJsonObject line{{"impl", "socketipc"},
+                         {"workload", workload},
+                         {"messages", count},
+                         {"codec", codecName}};
         double seconds = (finishedAt - startedAt) / 1e9;
         double clientCpu = 0;
         qint64 clientRss = 0;
@@ -241,6 +272,9 @@ int runServer(const QString &workload, int count)
         if (workload == QLatin1String("W4")) {
             const double frameBytes = double(largeSize) + 28;  // {"topic":"t","message":"..."}\0\0
             line.insert("mib_per_s", count * frameBytes / (1024 * 1024) / seconds);
+        } else if (workload == QLatin1String("W4bin")) {
+            // The bytes the application moved, whatever the wire needed for them.
+            line.insert("mib_per_s", count * double(largeSize) / (1024 * 1024) / seconds);
         }
         line.insert("cpu_us_per_msg",
                     QJsonObject{{"server", serverUsage.cpuUs / handled},
@@ -253,7 +287,7 @@ int runServer(const QString &workload, int count)
     };
 
     QObject::connect(&server, &IpcServer::clientConnected, &server, [&] {
-        if (workload == QLatin1String("W1") || workload == QLatin1String("W4")) {
+        if (workload == QLatin1String("W1") || isLarge(workload)) {
             startedAt = monotonicNs();
         } else if (workload == QLatin1String("W2")) {
             startedAt = monotonicNs();
@@ -268,6 +302,14 @@ int runServer(const QString &workload, int count)
     QObject::connect(&server, &IpcServer::messageReceived, &server,
                      [&](const QString &topic, const QVariant &message, const QString &clientId) {
                          ++received;
+                         if (workload == QLatin1String("W4bin")) {
+                             // What a receiver does to get the bytes back.
+                             const QByteArray bytes = message.metaType().id() == QMetaType::QString
+                                     ? QByteArray::fromBase64(message.toString().toLatin1())
+                                     : message.toByteArray();
+                             if (bytes.size() != largeSize)
+                                 fail("W4bin: wrong size");
+                         }
                          if (workload == QLatin1String("W2")) {
                              server.send(topic, message, clientId);
                              if (received == count) {
@@ -277,6 +319,9 @@ int runServer(const QString &workload, int count)
                          } else if (received == count) {
                              finishedAt = monotonicNs();
                              serverUsage = selfUsage();
+                             // A client may be done writing (and gone) before all is read.
+                             if (exited == clients)
+                                 report();
                          }
                      });
 
@@ -289,13 +334,13 @@ int runServer(const QString &workload, int count)
             const QJsonObject result =
                     QJsonDocument::fromJson(process->readAllStandardOutput().trimmed()).object();
             clientResults.append(result);
-            if (++exited == clients)
+            if (++exited == clients && finishedAt != 0)
                 report();
         });
         process->start(QCoreApplication::applicationFilePath(),
                        {QStringLiteral("--role"), QStringLiteral("client"), workload, path,
                         QString::number(count), QStringLiteral("--size"),
-                        QString::number(largeSize)});
+                        QString::number(largeSize), QStringLiteral("--codec"), codecName});
         processes.append(process);
     }
     QTimer::singleShot(120000, qApp, [] { fail("timed out"); });
@@ -339,6 +384,51 @@ int runFloor(int count)
     return 0;
 }
 
+// topics: what subscriptions cost delivery. In one process, a client sends count messages
+// on "sensor.cpu.load", which one pattern subscription ("sensor.#") on the server wants,
+// beside N unrelated exact names and patterns; messages per second for each N.
+int runTopics(int count)
+{
+    QTemporaryDir dir;
+    for (const int unrelated : {0, 1000, 100000}) {
+        IpcServer server;
+        if (!server.listen(dir.filePath(QStringLiteral("topics-%1.sock").arg(unrelated))))
+            fail("cannot listen");
+        std::vector<std::unique_ptr<IpcTopic>> others;
+        for (int i = 0; i < unrelated; ++i) {
+            // A third each: exact names, "*" patterns and "#" patterns, none matching.
+            const QString name = i % 3 == 0 ? QStringLiteral("topic-%1").arg(i)
+                    : i % 3 == 1            ? QStringLiteral("sensor.*.%1").arg(i)
+                                            : QStringLiteral("other-%1.#").arg(i);
+            others.push_back(std::make_unique<IpcTopic>(name, &server));
+        }
+        IpcTopic wanted(QStringLiteral("sensor.#"), &server);
+        IpcClient client;
+        client.connectToServer(server.socketPath());
+        QEventLoop loop;
+        qint64 startedAt = 0;
+        QObject::connect(&client, &IpcClient::connected, &client, [&] {
+            startedAt = monotonicNs();
+            for (int i = 0; i < count; ++i)
+                client.send(QStringLiteral("sensor.cpu.load"), i);
+        });
+        QObject::connect(&wanted, &IpcTopic::countChanged, &loop, [&] {
+            if (wanted.count() == count)
+                loop.quit();
+        });
+        QTimer::singleShot(120000, qApp, [] { fail("timed out"); });
+        loop.exec();
+        const double seconds = (monotonicNs() - startedAt) / 1e9;
+        printLine(QJsonObject{{"impl", "socketipc"},
+                              {"workload", "topics"},
+                              {"unrelated_subscriptions", unrelated},
+                              {"messages", count},
+                              {"rate", count / seconds},
+                              {"ns_per_msg", seconds * 1e9 / count}});
+    }
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char *argv[])
@@ -348,6 +438,9 @@ int main(int argc, char *argv[])
     const qsizetype sizeAt = args.indexOf(QLatin1String("--size"));
     if (sizeAt > 0 && sizeAt + 1 < args.size())
         largeSize = args.at(sizeAt + 1).toLongLong();
+    const qsizetype codecAt = args.indexOf(QLatin1String("--codec"));
+    if (codecAt > 0 && codecAt + 1 < args.size())
+        codecName = args.at(codecAt + 1);
     // W5 holds a thousand sockets on each side.
     rlimit files;
     if (getrlimit(RLIMIT_NOFILE, &files) == 0) {
@@ -370,5 +463,7 @@ int main(int argc, char *argv[])
         return runIdle(count);
     if (workload == QLatin1String("floor"))
         return runFloor(count);
+    if (workload == QLatin1String("topics"))
+        return runTopics(count);
     return runServer(workload, count);
 }
