@@ -120,7 +120,8 @@ void IpcRequestBroker::setHandler(const QString &topic, const QObject *context, 
         removeHandler(topic);
         return;
     }
-    m_handlers.insert(topic, HandlerEntry{std::move(handler), context, context != nullptr});
+    m_handlers.insert(topic, HandlerEntry{std::make_shared<Handler>(std::move(handler)), context,
+                                          context != nullptr});
 }
 
 void IpcRequestBroker::removeHandler(const QString &topic)
@@ -153,9 +154,10 @@ void IpcRequestBroker::dispatch(IpcConnection *connection, const IpcCodec::Frame
                           QStringLiteral("no handler for \"%1\"").arg(frame.topic));
         return;
     }
-    const Handler handler = it->handler;  // a copy: the handler may replace itself
+    // Held here too: the handler may replace or remove itself.
+    const std::shared_ptr<Handler> handler = it->handler;
     try {
-        handler(request);
+        (*handler)(request);
     } catch (const std::exception &e) {
         request.fail(QStringLiteral("the handler of \"%1\" threw: %2")
                              .arg(frame.topic, QString::fromLocal8Bit(e.what())));

@@ -16,6 +16,7 @@
 #include <QtCore/qpointer.h>
 
 #include <functional>
+#include <memory>
 
 class IpcRequestPrivate
 {
@@ -82,7 +83,8 @@ public:
 private:
     struct HandlerEntry
     {
-        Handler handler;
+        // Shared, not copied per call: a handler's state (a mutable lambda's captures) lasts.
+        std::shared_ptr<Handler> handler;
         QPointer<const QObject> context;
         bool hasContext = false;
     };

@@ -6,6 +6,15 @@
 // Each stdin line is a command: {"send":TOPIC,"message":VALUE[,"client":ID]},
 // {"broadcast":TOPIC,"message":VALUE}, {"disconnect":ID}, {"close":true}.
 // The process exits once closed.
+//
+// Requests, in both modes: {"handle":TOPIC,"with":"sum"|"echo"|"fail"|"hold"} answers
+// requests on TOPIC ({"event":"handling"} once set): with the sum of the integers of the
+// message, the message itself, a HandlerError described by the message, or not yet ("hold":
+// kept until {"answer":VALUE}, which replies to the oldest held one and reports
+// {"event":"answered","ok":BOOL}). Every request is reported as {"event":"request",...}.
+// {"unhandle":TOPIC} removes a handler. {"request":TOPIC,"message":VALUE[,"client":ID]
+// [,"timeout":MS]} asks the peer and reports {"event":"reply","topic":...,"value":...,
+// "error":"NoError"|...,"errorString":...}. Option --codec NAME sets the wire format.
 
 #include <SocketIpc/IpcClient>
 #include <SocketIpc/IpcServer>
@@ -32,6 +41,64 @@ static QString errorName(IpcError::Error error)
     return QString::fromLatin1(QMetaEnum::fromType<IpcError::Error>().valueToKey(error));
 }
 
+// The request handlers both modes install on {"handle":...}.
+static std::function<void(IpcRequest &)> requestHandler(const QString &with,
+                                                        QList<IpcRequest> *held)
+{
+    return [with, held](IpcRequest &request) {
+        emitEvent({{"event", "request"},
+                   {"topic", request.topic()},
+                   {"message", QJsonValue::fromVariant(request.message())},
+                   {"client", request.clientId()}});
+        if (with == QLatin1String("sum")) {
+            qint64 sum = 0;
+            for (const QVariant &term : request.message().toList())
+                sum += term.toLongLong();
+            request.reply(sum);
+        } else if (with == QLatin1String("echo")) {
+            request.reply(request.message());
+        } else if (with == QLatin1String("fail")) {
+            request.fail(request.message().toString());
+        } else {
+            held->append(request);
+        }
+    };
+}
+
+// Reports the reply once finished, then deletes it.
+static void reportReply(IpcReply *reply)
+{
+    QObject::connect(reply, &IpcReply::finished, reply, [reply] {
+        emitEvent({{"event", "reply"},
+                   {"topic", reply->topic()},
+                   {"value", QJsonValue::fromVariant(reply->value())},
+                   {"error", errorName(reply->error())},
+                   {"errorString", reply->errorString()}});
+        reply->deleteLater();
+    });
+}
+
+// The request commands both modes share; false if command is none of them.
+template<typename Peer>
+static bool requestCommand(Peer &peer, const QJsonObject &command, QList<IpcRequest> &held)
+{
+    if (command.contains("handle")) {
+        const QString topic = command.value("handle").toString();
+        peer.setRequestHandler(topic, nullptr,
+                               requestHandler(command.value("with").toString(), &held));
+        emitEvent({{"event", "handling"}, {"topic", topic}});
+    } else if (command.contains("unhandle")) {
+        peer.removeHandler(command.value("unhandle").toString());
+    } else if (command.contains("answer")) {
+        const bool ok =
+                !held.isEmpty() && held.takeFirst().reply(command.value("answer").toVariant());
+        emitEvent({{"event", "answered"}, {"ok", ok}});
+    } else {
+        return false;
+    }
+    return true;
+}
+
 int main(int argc, char *argv[])
 {
     QCoreApplication app(argc, argv);
@@ -45,7 +112,14 @@ int main(int argc, char *argv[])
 
     IpcServer server;
     IpcClient client;
+    QList<IpcRequest> held;  // requests a "hold" handler has not answered yet
     std::function<void(const QJsonObject &)> handle;
+    for (int i = 3; i + 1 < args.size(); i += 2) {
+        if (args.at(i) == QLatin1String("--codec")) {
+            server.setCodecName(args.at(i + 1));
+            client.setCodecName(args.at(i + 1));
+        }
+    }
 
     if (mode == QLatin1String("server")) {
         QObject::connect(&server, &IpcServer::clientConnected, [](const QString &id) {
@@ -72,9 +146,15 @@ int main(int argc, char *argv[])
             emitEvent({{"event", "closed"}});
             QCoreApplication::exit(0);
         });
-        handle = [&server](const QJsonObject &command) {
+        handle = [&server, &held](const QJsonObject &command) {
             const QVariant message = command.value("message").toVariant();
-            if (command.contains("send"))
+            if (requestCommand(server, command, held))
+                return;
+            if (command.contains("request"))
+                reportReply(server.request(command.value("request").toString(), message,
+                                           command.value("client").toString(),
+                                           command.value("timeout").toInt(-1)));
+            else if (command.contains("send"))
                 server.send(command.value("send").toString(), message,
                             command.value("client").toString());
             else if (command.contains("broadcast"))
@@ -126,8 +206,14 @@ int main(int argc, char *argv[])
             emitEvent({{"event", "closed"}});
             QCoreApplication::exit(0);
         });
-        handle = [&client](const QJsonObject &command) {
-            if (command.contains("send"))
+        handle = [&client, &held](const QJsonObject &command) {
+            if (requestCommand(client, command, held))
+                return;
+            if (command.contains("request"))
+                reportReply(client.request(command.value("request").toString(),
+                                           command.value("message").toVariant(),
+                                           command.value("timeout").toInt(-1)));
+            else if (command.contains("send"))
                 client.send(command.value("send").toString(), command.value("message").toVariant());
             else if (command.contains("close"))
                 client.close();
