@@ -3,6 +3,8 @@
 #include "qmlvalue.h"
 
 #include <QtQml/qjsengine.h>
+#include <QtQml/qqml.h>
+#include <QtQml/qqmlinfo.h>
 
 namespace {
 
@@ -10,7 +12,27 @@ QString describe(const QJSValue &error)
 {
     // An Error object says what in "message"; anything else thrown speaks for itself.
     const QJSValue message = error.property(QStringLiteral("message"));
-    return message.isString() ? message.toString() : error.toString();
+    return error.isObject() && message.isString() ? message.toString() : error.toString();
+}
+
+// Calls a function and tells what it threw, whatever it was: QJSValue::call() hands back a
+// thrown value as if it were returned, and only an Error object can be told apart.
+QJSValue guardedCall(QJSEngine *engine, const QJSValue &function, const QJSValueList &arguments,
+                     bool *threw)
+{
+    QJSValue guard = engine->globalObject().property(QStringLiteral("__socketIpcGuardedCall"));
+    if (!guard.isCallable()) {
+        guard = engine->evaluate(QStringLiteral(
+                "(function (f, args) { try { return { ok: true, value: f.apply(null, args) } } "
+                "catch (e) { return { ok: false, value: e } } })"));
+        engine->globalObject().setProperty(QStringLiteral("__socketIpcGuardedCall"), guard);
+    }
+    QJSValue list = engine->newArray(uint(arguments.size()));
+    for (int i = 0; i < arguments.size(); ++i)
+        list.setProperty(quint32(i), arguments.at(i));
+    const QJSValue outcome = guard.call({function, list});
+    *threw = !outcome.property(QStringLiteral("ok")).toBool();
+    return outcome.property(QStringLiteral("value"));
 }
 
 // Settles a request when a promise returned by its handler does.
@@ -18,7 +40,8 @@ class PendingAnswer : public QObject
 {
     Q_OBJECT
 public:
-    explicit PendingAnswer(const IpcRequest &request) : m_request(request) { }
+    PendingAnswer(const IpcRequest &request, QObject *parent) : QObject(parent), m_request(request)
+    { }
 
     Q_INVOKABLE void resolve(const QJSValue &value)
     {
@@ -49,9 +72,12 @@ void callWhenFinished(IpcReply *reply, const QJSValue &callback)
         QJSValueList arguments{engine->toScriptValue(reply->value())};
         if (reply->error() != IpcError::NoError)
             arguments << QJSValue(reply->errorString()) << QJSValue(int(reply->error()));
-        const QJSValue result = callback.call(arguments);
-        if (result.isError())
-            engine->throwError(result);  // reported by the engine, as any JS error
+        bool threw = false;
+        const QJSValue thrown = guardedCall(engine, callback, arguments, &threw);
+        // Said where it happened, not thrown into whatever JavaScript runs next.
+        if (threw)
+            qmlWarning(reply->parent()) << "the callback of request \"" << reply->topic()
+                                        << "\" threw: " << describe(thrown);
     });
 }
 
@@ -63,15 +89,18 @@ std::function<void(IpcRequest &)> javaScriptHandler(QObject *owner, const QJSVal
             request.fail(QStringLiteral("the QML handler is gone"));
             return;
         }
-        const QJSValue result = function.call(
-                {engine->toScriptValue(request.message()), QJSValue(request.clientId())});
-        if (result.isError()) {
+        bool threw = false;
+        const QJSValue result = guardedCall(
+                engine, function,
+                {engine->toScriptValue(request.message()), QJSValue(request.clientId())}, &threw);
+        if (threw) {
             request.fail(describe(result));
             return;
         }
         const QJSValue then = result.property(QStringLiteral("then"));
         if (result.isObject() && then.isCallable()) {
-            auto *answer = new PendingAnswer(request);
+            // Lives until the promise settles, or at the latest as long as the server.
+            auto *answer = new PendingAnswer(request, owner);
             QJSEngine::setObjectOwnership(answer, QJSEngine::CppOwnership);
             const QJSValue wrapper = engine->newQObject(answer);
             then.callWithInstance(result,

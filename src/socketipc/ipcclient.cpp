@@ -394,8 +394,8 @@ bool IpcClientPrivate::enqueue(const IpcCodec::Frame &frame, IpcReply *reply)
     };
     if (int(queue.size()) >= maxQueuedMessages) {
         return refuse(IpcError::QueueFullError,
-                      QStringLiteral("cannot send \"%1\": %2 messages wait for the server, the "
-                                     "limit (maxQueuedMessages)")
+                      QStringLiteral("cannot send \"%1\": %2 messages wait for the server "
+                                     "already, as many as maxQueuedMessages allows")
                               .arg(frame.topic)
                               .arg(queue.size()));
     }

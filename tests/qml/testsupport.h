@@ -3,12 +3,16 @@
 
 // QML helpers for tst_qml, in the module SocketIpcTest:
 //   TestSupport.socketPath(name)  a fresh socket path in a temporary directory
+//   TestSupport.after(ms, fn)     calls fn from the event loop ms later (qmllint here knows no
+//                                 Timer: Debian ships no type information for QtQml)
 //   PeerProcess                   an ipctestpeer process (client or server) driven by JSON lines
 
 #include <QtCore/qjsondocument.h>
 #include <QtCore/qjsonobject.h>
 #include <QtCore/qprocess.h>
 #include <QtCore/qtemporarydir.h>
+#include <QtCore/qtimer.h>
+#include <QtQml/qjsvalue.h>
 #include <QtQml/qqml.h>
 
 #include <memory>
@@ -39,10 +43,12 @@ public:
     QVariantList events() const { return m_events; }
     int pid() const { return int(m_process.processId()); }
 
-    // mode: "client" or "server"
-    Q_INVOKABLE void start(const QString &mode, const QString &socketPath)
+    // mode: "client" or "server"; options as ipctestpeer takes them ("--codec", "cbor")
+    Q_INVOKABLE void start(const QString &mode, const QString &socketPath,
+                           const QStringList &options = {})
     {
-        m_process.start(QStringLiteral(SOCKETIPC_TESTPEER), {mode, socketPath});
+        m_process.start(QStringLiteral(SOCKETIPC_TESTPEER),
+                        QStringList{mode, socketPath} + options);
         emit eventsChanged();
     }
     Q_INVOKABLE void command(const QVariantMap &command)
@@ -87,6 +93,10 @@ public:
     {
         m_dirs.push_back(std::make_unique<QTemporaryDir>());
         return m_dirs.back()->filePath(name + QStringLiteral(".sock"));
+    }
+    Q_INVOKABLE void after(int msecs, const QJSValue &function)
+    {
+        QTimer::singleShot(msecs, this, [function]() mutable { function.call(); });
     }
 
 private:

@@ -314,11 +314,12 @@ private:
             return m_reader.next() || readError();
         }
         case QCborStreamReader::NegativeInteger: {
-            const quint64 n = quint64(m_reader.toNegativeInteger());  // the value is -1 - n
-            if (n <= quint64(std::numeric_limits<qint64>::max()))
-                out = qint64(-1 - qint64(n));
+            // Qt gives the magnitude: the value is -n, and n == 0 stands for -2^64.
+            const quint64 n = quint64(m_reader.toNegativeInteger());
+            if (n != 0 && n <= quint64(1) << 63)
+                out = qint64(0 - n);
             else
-                out = -1.0 - double(n);
+                out = n == 0 ? -18446744073709551616.0 : -double(n);
             return m_reader.next() || readError();
         }
         case QCborStreamReader::ByteArray: {
