@@ -327,13 +327,19 @@ void IpcServer::broadcast(const QString &topic, const QVariant &message)
         if (bytes == encoded.end()) {
             QByteArray out;
             QString why;
+            // A codec that cannot hold the value is reported once; the clients of the
+            // others still get it, in whatever order they connected.
             if (!IpcFrame::encodeFrame(out, *codec, frame, &why)) {
+                out.clear();
                 d->setError(IpcError::EncodeError, why);
-                return;
+                if (!guard)
+                    return;
             }
             encoded.append({codec, std::move(out)});
             bytes = encoded.end() - 1;
         }
+        if (bytes->second.isEmpty())
+            continue;
         d->handleWrite(connection, connection->write(bytes->second), topic, QString());
     }
 }

@@ -1,4 +1,4 @@
-// node node-client.js SOCKET_PATH [--retry MS] [--reconnect MS]
+// node node-client.js SOCKET_PATH [--retry MS] [--reconnect MS] [--raw-frames]
 //
 // A @crussell52/socket-ipc Client driven like ipctestpeer's client mode. Retry and reconnect
 // delays default to 100 ms (the library's defaults are 1000 ms) to keep the tests quick.
@@ -7,24 +7,32 @@
 // {"event":"message","topic":T,"message":V,"json":TEXT},
 // {"event":"topicMessage","topic":T,"message":V,"json":TEXT} (for subscribed topics),
 // {"event":"subscribed","topic":T}, {"event":"error","code":NAME,"description":TEXT},
-// {"event":"closed"}.
+// {"event":"closed"}; with --raw-frames also {"event":"rawFrame","json":TEXT} for each frame
+// as it arrived, before the library decoded it.
 // Commands (stdin): {"send":T,"message":V} ("json":TEXT may replace "message"),
-// {"subscribe":T}, {"close":true}.
+// {"raw":TEXT} (writes TEXT and the delimiter on the socket as they are, bypassing the
+// library: frames with keys it cannot send), {"subscribe":T}, {"close":true}.
 // The process exits once the client is closed, or when stdin ends.
 
 'use strict';
 
 const {emitEvent, messageEvent, errorEvent, commandMessage, readCommands, socketPathArgument,
-       loadSocketIpc} = require('./peer-io');
+       loadSocketIpc, tapRawFrames} = require('./peer-io');
 
-const usage = 'node node-client.js SOCKET_PATH [--retry MS] [--reconnect MS]';
+const usage = 'node node-client.js SOCKET_PATH [--retry MS] [--reconnect MS] [--raw-frames]';
 const socketFile = socketPathArgument(usage);
 const options = {socketFile, retryDelay: 100, reconnectDelay: 100};
-for (let i = 3; i + 1 < process.argv.length; i += 2) {
-    const value = parseInt(process.argv[i + 1], 10);
-    if (process.argv[i] === '--retry')
+let rawFrames = false;
+for (let i = 3; i < process.argv.length; ++i) {
+    const option = process.argv[i];
+    if (option === '--raw-frames') {
+        rawFrames = true;
+        continue;
+    }
+    const value = parseInt(process.argv[++i], 10);
+    if (option === '--retry')
         options.retryDelay = value;
-    else if (process.argv[i] === '--reconnect')
+    else if (option === '--reconnect')
         options.reconnectDelay = value;
 }
 
@@ -32,19 +40,24 @@ const {Client} = loadSocketIpc();
 const client = new Client(options);
 let connected = false;
 let closing = false;
+let socket = null;  // the current connection's, for the raw command
 
 function finish() {
     emitEvent({event: 'closed'});
     process.exit(0);
 }
 
-client.on('connect', () => {
+client.on('connect', connection => {
     connected = true;
+    socket = connection;
+    if (rawFrames)
+        tapRawFrames(connection);
     emitEvent({event: 'connected'});
 });
 client.on('reconnect', () => emitEvent({event: 'reconnected'}));
 client.on('disconnect', () => {
     connected = false;
+    socket = null;
     emitEvent({event: 'disconnected'});
 });
 client.on('connectError', err => emitEvent({event: 'connectError', description: err.message}));
@@ -65,6 +78,11 @@ function close() {
 readCommands(command => {
     if ('send' in command) {
         client.send(command.send, commandMessage(command));
+    } else if ('raw' in command) {
+        if (socket)
+            socket.write(command.raw + '\0\0');
+        else
+            emitEvent({event: 'badCommand', description: 'raw: not connected'});
     } else if ('subscribe' in command) {
         const topic = command.subscribe;
         client.on(`message.${topic}`, message => {

@@ -32,6 +32,23 @@ function errorEvent(err, clientId) {
     return event;
 }
 
+// With --raw-frames, each frame as it arrives, before the library decodes it, so that the test
+// sees keys the library ignores ("id", "re", "error"): {"event":"rawFrame","json":TEXT}.
+// The library has set the socket's encoding to utf8 by then, so chunks are strings.
+function tapRawFrames(socket, clientId) {
+    let buffer = '';
+    socket.on('data', chunk => {
+        const frames = (buffer += chunk).split('\0\0');
+        buffer = frames.pop();
+        for (const json of frames) {
+            const event = {event: 'rawFrame', json};
+            if (clientId !== undefined)
+                event.client = clientId;
+            emitEvent(event);
+        }
+    });
+}
+
 // A command's message: "json" (text for JSON.parse, exact to the byte) wins over "message".
 function commandMessage(command) {
     return typeof command.json === 'string' ? JSON.parse(command.json) : command.message;
@@ -75,4 +92,4 @@ function loadSocketIpc() {
 }
 
 module.exports = {emitEvent, messageEvent, errorEvent, commandMessage, readCommands,
-                  socketPathArgument, loadSocketIpc};
+                  socketPathArgument, loadSocketIpc, tapRawFrames};

@@ -191,7 +191,9 @@ private:
 class CborReader
 {
 public:
-    explicit CborReader(QByteArrayView cbor) : m_reader(cbor.data(), cbor.size()) { }
+    explicit CborReader(QByteArrayView cbor)
+        : m_reader(cbor.data(), cbor.size()), m_size(cbor.size())
+    { }
 
     QString error;
 
@@ -215,7 +217,7 @@ public:
         bool haveTopic = false;
         QString key;
         QVariant value;
-        while (m_reader.hasNext()) {
+        while (m_reader.lastError() == QCborError::NoError && m_reader.hasNext()) {
             if (!m_reader.isString())
                 return fail(QStringLiteral("a frame's keys must be text strings"));
             if (!readText(&key))
@@ -227,10 +229,10 @@ public:
                     return false;
                 haveTopic = true;
             } else if (key == QLatin1StringView("message")) {
-                if (!readValue(frame->message, 1))
+                if (!readValue(frame->message, 0))
                     return false;
             } else {
-                if (!readValue(value, 1))
+                if (!readValue(value, 0))
                     return false;
                 if (key == QLatin1StringView("id"))
                     frame->requestId = positive(value);
@@ -267,7 +269,8 @@ private:
     {
         if (m_reader.lastError() != QCborError::NoError)
             return readError();
-        if (m_reader.type() != QCborStreamReader::Invalid)
+        // Qt's reader stops after the first top-level item, whatever follows it.
+        if (m_reader.currentOffset() != m_size)
             return fail(QStringLiteral("unexpected data after the value"));
         return true;
     }
@@ -340,7 +343,7 @@ private:
             QVariantList list;
             if (!m_reader.enterContainer())
                 return readError();
-            while (m_reader.hasNext()) {
+            while (m_reader.lastError() == QCborError::NoError && m_reader.hasNext()) {
                 list.append(QVariant());
                 if (!readValue(list.last(), depth + 1))
                     return false;
@@ -355,7 +358,7 @@ private:
             QString key;
             if (!m_reader.enterContainer())
                 return readError();
-            while (m_reader.hasNext()) {
+            while (m_reader.lastError() == QCborError::NoError && m_reader.hasNext()) {
                 if (!m_reader.isString())
                     return fail(QStringLiteral("map keys must be text strings"));
                 if (!readText(&key))
@@ -407,6 +410,7 @@ private:
     }
 
     QCborStreamReader m_reader;
+    qint64 m_size;
 };
 
 }  // namespace

@@ -535,13 +535,13 @@ public:
                         return false;
                     haveTopic = true;
                 } else if (key == QLatin1StringView("message")) {
-                    if (!readValue(frame->message, 1))
+                    if (!readValue(frame->message, 0))
                         return false;
                     haveMessage = true;
                 } else {
                     // Other keys are extensions; those of other programs are skipped, and so
                     // are ours when they are not what this library writes.
-                    if (!readValue(value, 1))
+                    if (!readValue(value, 0))
                         return false;
                     if (key == QLatin1StringView("id"))
                         frame->requestId = positiveInteger(value);
@@ -973,14 +973,16 @@ bool encodeFrame(QByteArray &out, const IpcCodec &codec, const IpcCodec::Frame &
             out.truncate(start);
             return false;
         }
-        // JSON never holds two NULs; a codec of the user's might.
+        // JSON never holds two NULs; a codec of the user's might, or end with one, which the
+        // delimiter would follow.
         if (&codec != IpcCodec::json().get()
-            && QByteArrayView(out).sliced(start).indexOf(QByteArrayView(Delimiter, DelimiterSize))
-                    >= 0) {
+            && (QByteArrayView(out).sliced(start).indexOf(QByteArrayView(Delimiter, DelimiterSize))
+                        >= 0
+                || (out.size() > start && out.endsWith('\0')))) {
             out.truncate(start);
             if (error)
-                *error = QStringLiteral("the %1 codec wrote two NUL bytes in a row, which "
-                                        "would end the frame early")
+                *error = QStringLiteral("the %1 codec wrote two NUL bytes in a row (or "
+                                        "ended with one), which would end the frame early")
                                  .arg(codec.name());
             return false;
         }

@@ -4,6 +4,7 @@
 #include "testpeer.h"
 
 #include <SocketIpc/IpcClient>
+#include <SocketIpc/IpcReply>
 #include <SocketIpc/IpcServer>
 #include <SocketIpc/IpcTopic>
 
@@ -123,6 +124,13 @@ QString valueDifference(const QVariant &actual, const QVariant &expected,
     }
 }
 
+// A rawFrame event's frame (the JSON text a Node peer received, before its library decoded
+// it) as an object.
+QJsonObject rawFrameObject(const QJsonObject &event)
+{
+    return QJsonDocument::fromJson(event.value(u"json").toString().toUtf8()).object();
+}
+
 QString mebibyteOf(const QString &pattern)
 {
     const qsizetype patternBytes = pattern.toUtf8().size();
@@ -240,6 +248,7 @@ private Q_SLOTS:
     void qtClientCloseFlushesToNodeServer();
     void qtClientReconnectsAfterNodeServerRestart_data();
     void qtClientReconnectsAfterNodeServerRestart();
+    void qtClientRequestIsAnOrdinaryMessageToNodeServer();
 
     // A Qt server, Node clients.
     void qtServerSendReachesNodeClient_data() { addPayloadRows(); }
@@ -256,16 +265,19 @@ private Q_SLOTS:
     void qtServerCloseFlushesToNodeClient();
     void qtServerNoticesNodeClientClose();
     void nodeClientReconnectsAfterQtServerRestart();
+    void qtServerRequestIsAnOrdinaryMessageToNodeClient();
+    void qtServerRepliesReachNodeClientAsOrdinaryMessages();
 
 private:
     QString socketPath() const { return m_dir->filePath(u"ipc.sock"_s); }
 
-    void startNodeServer(TestPeer &peer);
+    void startNodeServer(TestPeer &peer, const QStringList &extraArguments = {});
     void startNodeClient(TestPeer &peer, const QStringList &extraArguments = {});
     // Connects client to the Node server and returns, in *clientId, the id Node gave it.
     void connectQtClient(IpcClient &client, TestPeer &nodeServer, QString *clientId);
     // Starts Node clients of server; (*ids)[i] is the id server gave peers[i].
-    void connectNodeClients(IpcServer &server, const QList<TestPeer *> &peers, QStringList *ids);
+    void connectNodeClients(IpcServer &server, const QList<TestPeer *> &peers, QStringList *ids,
+                            const QStringList &extraArguments = {});
 
     std::unique_ptr<QTemporaryDir> m_dir;
 };
@@ -302,9 +314,11 @@ void tst_Interop::cleanup()
     m_dir.reset();
 }
 
-void tst_Interop::startNodeServer(TestPeer &peer)
+void tst_Interop::startNodeServer(TestPeer &peer, const QStringList &extraArguments)
 {
-    CHECKED(peer.start(NodeProgram, {InteropDir + u"/node-server.js"_s, socketPath()}));
+    CHECKED(peer.start(NodeProgram,
+                       QStringList{InteropDir + u"/node-server.js"_s, socketPath()}
+                               + extraArguments));
     QTRY_VERIFY_WITH_TIMEOUT(
             peer.has(u"listening"_s) || peer.process().state() == QProcess::NotRunning, Timeout);
     QVERIFY2(peer.has(u"listening"_s), "node-server.js exited before listening (see its stderr)");
@@ -331,12 +345,12 @@ void tst_Interop::connectQtClient(IpcClient &client, TestPeer &nodeServer, QStri
 }
 
 void tst_Interop::connectNodeClients(IpcServer &server, const QList<TestPeer *> &peers,
-                                     QStringList *ids)
+                                     QStringList *ids, const QStringList &extraArguments)
 {
     QSignalSpy hellos(&server, &IpcServer::messageReceived);
     const int before = server.clientCount();
     for (TestPeer *peer : peers)
-        CHECKED(startNodeClient(*peer));
+        CHECKED(startNodeClient(*peer, extraArguments));
     for (TestPeer *peer : peers)
         QTRY_VERIFY_WITH_TIMEOUT(peer->has(u"connected"_s), Timeout);
     QTRY_COMPARE_WITH_TIMEOUT(server.clientCount(), before + int(peers.size()), Timeout);
@@ -662,6 +676,43 @@ void tst_Interop::qtClientReconnectsAfterNodeServerRestart()
     QCOMPARE(disconnected.count(), 1);
 }
 
+void tst_Interop::qtClientRequestIsAnOrdinaryMessageToNodeServer()
+{
+    TestPeer node;
+    CHECKED(startNodeServer(node, {u"--raw-frames"_s}));
+    IpcClient client;
+    QSignalSpy errors(&client, &IpcClient::errorOccurred);
+    QSignalSpy disconnected(&client, &IpcClient::disconnected);
+    QString id;
+    CHECKED(connectQtClient(client, node, &id));
+
+    // The request goes out with an "id" key, which the Node library ignores: its server sees a
+    // message, and never answers.
+    IpcReply *reply = client.request(u"ask"_s, QVariantMap{{u"q"_s, u"é"_s}}, 300);
+    QSignalSpy finished(reply, &IpcReply::finished);
+    QTRY_COMPARE_WITH_TIMEOUT(node.count(u"message"_s), 1, Timeout);
+    const QJsonObject message = node.eventsNamed(u"message"_s).first();
+    QCOMPARE(message.value(u"topic").toString(), u"ask"_s);
+    QCOMPARE(message.value(u"json").toString(), uR"({"q":"é"})"_s);
+    QCOMPARE(message.value(u"client").toString(), id);
+    QCOMPARE(node.count(u"rawFrame"_s), 1);
+    const QJsonObject raw = rawFrameObject(node.eventsNamed(u"rawFrame"_s).first());
+    QCOMPARE(raw.keys(), (QStringList{u"id"_s, u"message"_s, u"topic"_s}));
+    QVERIFY2(raw.value(u"id").toDouble() >= 1, qPrintable(raw.value(u"id").toVariant().toString()));
+
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, Timeout);
+    QCOMPARE(reply->error(), IpcError::TimeoutError);
+    QVERIFY(!reply->value().isValid());
+
+    // Nothing else went wrong, on either side, and the connection goes on.
+    QVERIFY(client.send(u"after"_s, 1));
+    QTRY_COMPARE_WITH_TIMEOUT(node.count(u"message"_s), 2, Timeout);
+    QCOMPARE(node.eventsNamed(u"message"_s).last().value(u"topic").toString(), u"after"_s);
+    QCOMPARE(errors.count(), 0);
+    QCOMPARE(disconnected.count(), 0);
+    QVERIFY(!node.has(u"error"_s));
+}
+
 // --- A Qt server, Node clients ------------------------------------------------------------
 
 void tst_Interop::qtServerSendReachesNodeClient()
@@ -957,6 +1008,94 @@ void tst_Interop::nodeClientReconnectsAfterQtServerRestart()
     QVERIFY(restarted.send(u"back"_s, u"from Qt"_s, connections.at(0).at(0).toString()));
     QTRY_COMPARE_WITH_TIMEOUT(node.count(u"message"_s), 1, Timeout);
     QCOMPARE(node.count(u"disconnected"_s), 1);
+}
+
+void tst_Interop::qtServerRequestIsAnOrdinaryMessageToNodeClient()
+{
+    IpcServer server;
+    QVERIFY2(server.listen(socketPath()), qPrintable(server.errorString()));
+    QSignalSpy errors(&server, &IpcServer::errorOccurred);
+    QSignalSpy disconnections(&server, &IpcServer::clientDisconnected);
+    TestPeer node;
+    QStringList ids;
+    CHECKED(connectNodeClients(server, {&node}, &ids, {u"--raw-frames"_s}));
+
+    IpcReply *reply = server.request(u"ask"_s, u"x"_s, ids.at(0), 300);
+    QSignalSpy finished(reply, &IpcReply::finished);
+    QTRY_COMPARE_WITH_TIMEOUT(node.count(u"message"_s), 1, Timeout);
+    const QJsonObject message = node.eventsNamed(u"message"_s).first();
+    QCOMPARE(message.value(u"topic").toString(), u"ask"_s);
+    QCOMPARE(message.value(u"json").toString(), uR"("x")"_s);
+    const QJsonObject raw = rawFrameObject(node.eventsNamed(u"rawFrame"_s).first());
+    QCOMPARE(raw.keys(), (QStringList{u"id"_s, u"message"_s, u"topic"_s}));
+
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, Timeout);
+    QCOMPARE(reply->error(), IpcError::TimeoutError);
+
+    QVERIFY(server.send(u"after"_s, 1, ids.at(0)));
+    QTRY_COMPARE_WITH_TIMEOUT(node.count(u"message"_s), 2, Timeout);
+    QCOMPARE(errors.count(), 0);
+    QCOMPARE(disconnections.count(), 0);
+    QVERIFY(!node.has(u"error"_s));
+}
+
+void tst_Interop::qtServerRepliesReachNodeClientAsOrdinaryMessages()
+{
+    IpcServer server;
+    QVERIFY2(server.listen(socketPath()), qPrintable(server.errorString()));
+    server.handle(u"sum"_s, [](const QVariant &message) {
+        const QVariantList terms = message.toList();
+        return terms.at(0).toLongLong() + terms.at(1).toLongLong();
+    });
+    server.handle(u"fail"_s,
+                  [](const QVariant &) { return IpcRequest::error(u"refused on purpose"_s); });
+    QSignalSpy errors(&server, &IpcServer::errorOccurred);
+    QSignalSpy disconnections(&server, &IpcServer::clientDisconnected);
+    TestPeer node;
+    QStringList ids;
+    CHECKED(connectNodeClients(server, {&node}, &ids, {u"--raw-frames"_s}));
+    QSignalSpy messages(&server, &IpcServer::messageReceived);
+
+    // The Node library cannot send requests: write them as a program of its own would.
+    node.command({{u"raw"_s, uR"({"topic":"sum","message":[2,3],"id":5})"_s}});
+    node.command({{u"raw"_s, uR"({"topic":"nobody","message":null,"id":6})"_s}});
+    node.command({{u"raw"_s, uR"({"topic":"fail","message":0,"id":7})"_s}});
+    QTRY_COMPARE_WITH_TIMEOUT(node.count(u"message"_s), 3, Timeout);
+
+    // The replies, with "re" and "error" keys the Node library ignores, are its messages.
+    const QList<QJsonObject> received = node.eventsNamed(u"message"_s);
+    QCOMPARE(received.at(0).value(u"topic").toString(), u"sum"_s);
+    QCOMPARE(received.at(0).value(u"json").toString(), u"5"_s);
+    QCOMPARE(received.at(1).value(u"topic").toString(), u"nobody"_s);
+    QCOMPARE(received.at(1).value(u"json").toString(), u"null"_s);
+    QCOMPARE(received.at(2).value(u"topic").toString(), u"fail"_s);
+    QCOMPARE(received.at(2).value(u"json").toString(), u"null"_s);
+
+    const QList<QJsonObject> raw = node.eventsNamed(u"rawFrame"_s);
+    QCOMPARE(raw.size(), 3);
+    const QJsonObject sum = rawFrameObject(raw.at(0));
+    QCOMPARE(sum.keys(), (QStringList{u"message"_s, u"re"_s, u"topic"_s}));
+    QCOMPARE(sum.value(u"re").toInt(), 5);
+    const QJsonObject nobody = rawFrameObject(raw.at(1));
+    QCOMPARE(nobody.keys(), (QStringList{u"error"_s, u"message"_s, u"re"_s, u"topic"_s}));
+    QCOMPARE(nobody.value(u"re").toInt(), 6);
+    QCOMPARE(nobody.value(u"error").toObject().value(u"code").toString(), u"NoHandler"_s);
+    const QJsonObject fail = rawFrameObject(raw.at(2));
+    QCOMPARE(fail.value(u"re").toInt(), 7);
+    QCOMPARE(fail.value(u"error").toObject().value(u"code").toString(), u"Handler"_s);
+    QVERIFY2(fail.value(u"error")
+                     .toObject()
+                     .value(u"message")
+                     .toString()
+                     .contains(u"refused on purpose"_s),
+             qPrintable(raw.at(2).value(u"json").toString()));
+
+    // Requests are not messages; nothing failed on either side.
+    QCOMPARE(messages.count(), 0);
+    QCOMPARE(errors.count(), 0);
+    QCOMPARE(disconnections.count(), 0);
+    QVERIFY(!node.has(u"error"_s));
+    QVERIFY(!node.has(u"badCommand"_s));
 }
 
 QTEST_GUILESS_MAIN(tst_Interop)
