@@ -9,6 +9,8 @@ packages=(
     qt6-declarative-dev qt6-declarative-dev-tools
     qml6-module-qtquick qml6-module-qttest qml6-module-qtquick-window
     qml6-module-qtqml-workerscript qml6-module-qtqml-models
+    # The TLS tests make their certificates at test time
+    openssl
 )
 # Node from elsewhere (nvm, NodeSource) serves as well as Debian's.
 command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)

@@ -2,11 +2,14 @@
 #include "ipcclient_p.h"
 
 #include "codec/ipcframe_p.h"
+#include "transport/ipcaddress_p.h"
 #include "transport/ipclocalpath_p.h"
+#include "transport/ipcsocket_p.h"
 
 #include <QtCore/qpointer.h>
 #include <QtCore/qrandom.h>
 #include <QtNetwork/qlocalsocket.h>
+#include <QtNetwork/qsslsocket.h>
 
 #include <cmath>
 
@@ -255,6 +258,69 @@ bool IpcClient::hasHandler(const QString &topic) const
     return d->requests.hasHandler(topic);
 }
 
+QString IpcClient::tlsCaFile() const
+{
+    return d->tls.ca;
+}
+
+void IpcClient::setTlsCaFile(const QString &path)
+{
+    if (d->tls.ca == path)
+        return;
+    d->tls.ca = path;
+    emit tlsChanged();
+}
+
+QString IpcClient::tlsCertificateFile() const
+{
+    return d->tls.certificate;
+}
+
+void IpcClient::setTlsCertificateFile(const QString &path)
+{
+    if (d->tls.certificate == path)
+        return;
+    d->tls.certificate = path;
+    emit tlsChanged();
+}
+
+QString IpcClient::tlsPrivateKeyFile() const
+{
+    return d->tls.privateKey;
+}
+
+void IpcClient::setTlsPrivateKeyFile(const QString &path)
+{
+    if (d->tls.privateKey == path)
+        return;
+    d->tls.privateKey = path;
+    emit tlsChanged();
+}
+
+QSslConfiguration IpcClient::sslConfiguration() const
+{
+    return d->sslConfiguration;
+}
+
+void IpcClient::setSslConfiguration(const QSslConfiguration &configuration)
+{
+    d->sslConfiguration = configuration;
+    emit tlsChanged();
+}
+
+QString IpcClient::authToken() const
+{
+    return d->authToken;
+}
+
+void IpcClient::setAuthToken(const QString &token)
+{
+    if (d->authToken == token)
+        return;
+    d->authToken = token;
+    emit authTokenChanged();
+}
+
 IpcError::Error IpcClient::error() const
 {
     return d->error;
@@ -468,17 +534,59 @@ void IpcClientPrivate::setState(IpcClient::State newState)
 void IpcClientPrivate::attempt()
 {
     dropSocketAttempt();
-    const QString path = IpcLocalPath::resolve(socketPath);
-    auto *socket = new QLocalSocket(q);
+    const IpcAddress where = IpcAddress::parse(socketPath);
+    if (!where.isValid()) {
+        // Retried all the same: the address may be corrected meanwhile.
+        onConnectFailed(nullptr, where.error, IpcError::SocketError);
+        return;
+    }
+    if (where.kind == IpcAddress::Kind::Local) {
+        auto *socket = new QLocalSocket(q);
+        attemptSocket = socket;
+        QObject::connect(socket, &QLocalSocket::connected, q,
+                         [this, socket] { onSocketConnected(socket); });
+        QObject::connect(socket, &QLocalSocket::errorOccurred, q,
+                         [this, socket] { onConnectFailed(socket, socket->errorString()); });
+        const bool abstract = IpcLocalPath::isAbstract(where.path);
+        if (abstract)
+            socket->setSocketOptions(QLocalSocket::AbstractNamespaceOption);
+        // May report success or failure before it returns.
+        socket->connectToServer(abstract ? where.path.mid(1) : where.path);
+        return;
+    }
+    if (where.kind == IpcAddress::Kind::Tcp) {
+        auto *socket = new QTcpSocket(q);
+        attemptSocket = socket;
+        QObject::connect(socket, &QTcpSocket::connected, q,
+                         [this, socket] { onSocketConnected(socket); });
+        QObject::connect(socket, &QTcpSocket::errorOccurred, q,
+                         [this, socket] { onConnectFailed(socket, socket->errorString()); });
+        socket->connectToHost(where.host, where.port);
+        return;
+    }
+    QSslConfiguration configuration;
+    QString why;
+    if (!IpcTls::clientConfiguration(tls, sslConfiguration, &configuration, &why)) {
+        onConnectFailed(nullptr, why, IpcError::TlsError);
+        return;
+    }
+    auto *socket = new QSslSocket(q);
     attemptSocket = socket;
-    QObject::connect(socket, &QLocalSocket::connected, q,
+    socket->setSslConfiguration(configuration);
+    // Connected once the server is verified, not before.
+    QObject::connect(socket, &QSslSocket::encrypted, q,
                      [this, socket] { onSocketConnected(socket); });
-    QObject::connect(socket, &QLocalSocket::errorOccurred, q,
-                     [this, socket] { onConnectFailed(socket); });
-    if (IpcLocalPath::isAbstract(path))
-        socket->setSocketOptions(QLocalSocket::AbstractNamespaceOption);
-    // May report success or failure before it returns.
-    socket->connectToServer(IpcLocalPath::isAbstract(path) ? path.mid(1) : path);
+    auto tlsErrors = std::make_shared<QString>();
+    QObject::connect(
+            socket, &QSslSocket::sslErrors, q,
+            [tlsErrors](const QList<QSslError> &errors) { *tlsErrors = IpcTls::describe(errors); });
+    QObject::connect(socket, &QSslSocket::errorOccurred, q, [this, socket, tlsErrors] {
+        if (tlsErrors->isEmpty())
+            onConnectFailed(socket, socket->errorString());
+        else
+            onConnectFailed(socket, QStringLiteral("TLS: %1").arg(*tlsErrors), IpcError::TlsError);
+    });
+    socket->connectToHostEncrypted(where.host, where.port);
 }
 
 void IpcClientPrivate::scheduleAttempt(const Delay &delay)
@@ -497,16 +605,24 @@ int IpcClientPrivate::backoff(int delay)
     return upper / 2 + int(QRandomGenerator::global()->bounded(upper - upper / 2 + 1));
 }
 
-void IpcClientPrivate::onSocketConnected(QLocalSocket *socket)
+void IpcClientPrivate::onSocketConnected(QIODevice *socket)
 {
     if (socket != attemptSocket)
         return;
     attemptSocket = nullptr;
     socket->disconnect(q);
+    if (auto *tcp = qobject_cast<QAbstractSocket *>(socket))  // frames are coalesced already
+        tcp->setSocketOption(QAbstractSocket::LowDelayOption, 1);
     connection = new IpcConnection(socket, codec, maxFrameSize, this, q);
     connection->setMaxPendingBytes(maxPendingBytes);
     const bool reconnect = std::exchange(wasConnected, true);
     failedAttempts = 0;
+    if (!authToken.isEmpty()) {
+        IpcCodec::Frame token;
+        token.topic = AuthTopic.toString();
+        token.message = authToken;
+        connection->send(token, nullptr);
+    }
 
     const QPointer<IpcClient> guard(q);
     // What waited goes first, before anything sent from connected().
@@ -519,17 +635,22 @@ void IpcClientPrivate::onSocketConnected(QLocalSocket *socket)
         emit q->reconnected();
 }
 
-void IpcClientPrivate::onConnectFailed(QLocalSocket *socket)
+void IpcClientPrivate::onConnectFailed(QIODevice *socket, const QString &why, IpcError::Error error)
 {
     if (socket != attemptSocket)
         return;
-    const QString description =
-            QStringLiteral("cannot connect to %1: %2")
-                    .arg(IpcLocalPath::resolve(socketPath), socket->errorString());
+    const IpcAddress where = IpcAddress::parse(socketPath);
+    const QString description = QStringLiteral("cannot connect to %1: %2")
+                                        .arg(where.isValid() ? where.toString() : socketPath, why);
     dropSocketAttempt();
 
     const QPointer<IpcClient> guard(q);
-    emit q->connectError(description);
+    // A refused connect is routine (retried); a misconfiguration or an untrusted server is
+    // an error as well.
+    if (error != IpcError::NoError)
+        setError(error, description);
+    if (guard)
+        emit q->connectError(description);
     if (guard && state == IpcClient::State::Connecting) {
         scheduleAttempt(retryDelay);
         ++failedAttempts;
@@ -540,9 +661,9 @@ void IpcClientPrivate::dropSocketAttempt()
 {
     if (!attemptSocket)
         return;
-    QLocalSocket *socket = std::exchange(attemptSocket, nullptr);
+    QIODevice *socket = std::exchange(attemptSocket, nullptr);
     socket->disconnect(q);
-    socket->abort();
+    IpcSocket::abort(socket);
     socket->deleteLater();
 }
 
@@ -561,6 +682,13 @@ void IpcClientPrivate::connectionFrame(IpcConnection *source, const IpcCodec::Fr
     }
     if (frame.requestId > 0) {
         requests.dispatch(source, frame, QString());
+        return;
+    }
+    if (frame.topic == AuthTopic && frame.message == QVariant(false)) {
+        setError(IpcError::ClientRefusedError,
+                 authToken.isEmpty() ? QStringLiteral("the server requires a token (authToken)")
+                                     : QStringLiteral("the server refused the token"));
+        ++failedAttempts;  // the reconnects back off like failed connects
         return;
     }
     if (topics.isEmpty()) {

@@ -10,18 +10,21 @@
 
 #include <QtCore/qobject.h>
 #include <QtCore/qvariant.h>
+#include <QtNetwork/qsslconfiguration.h>
 
 #include <memory>
 
 class IpcClientPrivate;
 
-// Connects to an IpcServer (or a Node @crussell52/socket-ipc server) over a local socket.
+// Connects to an IpcServer (or a Node @crussell52/socket-ipc server) over a local socket,
+// TCP or TLS.
 // Resilient: a failed connect is retried after retryDelay, an unexpected disconnect is
 // followed by a reconnect after reconnectDelay, until close().
 class SOCKETIPC_EXPORT IpcClient : public QObject
 {
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(IpcClient)
+    // The server's address: a path (or "unix:PATH"), "tcp://HOST:PORT" or "tls://HOST:PORT".
     Q_PROPERTY(QString socketPath READ socketPath WRITE setSocketPath NOTIFY socketPathChanged)
     Q_PROPERTY(State state READ state NOTIFY stateChanged)
     // A delay is random in [delay, delayMax] when delayMax is greater, else fixed (delayMax
@@ -56,6 +59,16 @@ class SOCKETIPC_EXPORT IpcClient : public QObject
     // For request(): ms until a reply is given up (TimeoutError); 0 for no limit.
     Q_PROPERTY(int requestTimeout READ requestTimeout WRITE setRequestTimeout NOTIFY
                        requestTimeoutChanged)
+    // TLS (PEM files, read at each connect): the CA to trust instead of the system's, and a
+    // client certificate and key for servers that require one. The server is always
+    // verified, its host name included.
+    Q_PROPERTY(QString tlsCaFile READ tlsCaFile WRITE setTlsCaFile NOTIFY tlsChanged)
+    Q_PROPERTY(QString tlsCertificateFile READ tlsCertificateFile WRITE setTlsCertificateFile NOTIFY
+                       tlsChanged)
+    Q_PROPERTY(QString tlsPrivateKeyFile READ tlsPrivateKeyFile WRITE setTlsPrivateKeyFile NOTIFY
+                       tlsChanged)
+    // Presented first on every connection, for servers that require a token.
+    Q_PROPERTY(QString authToken READ authToken WRITE setAuthToken NOTIFY authTokenChanged)
     Q_PROPERTY(IpcError::Error error READ error NOTIFY errorOccurred)
     Q_PROPERTY(QString errorString READ errorString NOTIFY errorOccurred)
 public:
@@ -112,6 +125,18 @@ public:
     void setCodecName(const QString &name);  // a registered codec's name; else a warning
     int requestTimeout() const;
     void setRequestTimeout(int msecs);
+
+    QString tlsCaFile() const;
+    void setTlsCaFile(const QString &path);
+    QString tlsCertificateFile() const;
+    void setTlsCertificateFile(const QString &path);
+    QString tlsPrivateKeyFile() const;
+    void setTlsPrivateKeyFile(const QString &path);
+    // The base of the TLS settings; the files above are applied on top of it.
+    QSslConfiguration sslConfiguration() const;
+    void setSslConfiguration(const QSslConfiguration &configuration);
+    QString authToken() const;
+    void setAuthToken(const QString &token);
 
     IpcError::Error error() const;
     QString errorString() const;
@@ -184,6 +209,8 @@ Q_SIGNALS:
     void queuedMessageCountChanged();
     void codecChanged();
     void requestTimeoutChanged();
+    void tlsChanged();
+    void authTokenChanged();
     void connected();
     void reconnected();   // after connected(), when it follows a disconnect
     void disconnected();  // unexpected: a reconnect is scheduled

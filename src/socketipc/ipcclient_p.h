@@ -11,13 +11,14 @@
 #include "ipcrequest_p.h"
 #include "ipctopic_p.h"
 #include "transport/ipcconnection_p.h"
+#include "transport/ipctls_p.h"
 
 #include <QtCore/qpointer.h>
 #include <QtCore/qtimer.h>
 
 #include <deque>
 
-class QLocalSocket;
+class QIODevice;
 
 class IpcClientPrivate final : public IpcConnection::Handler
 {
@@ -45,8 +46,9 @@ public:
     void attempt();
     void scheduleAttempt(const Delay &delay);
     int backoff(int delay);
-    void onSocketConnected(QLocalSocket *socket);
-    void onConnectFailed(QLocalSocket *socket);
+    void onSocketConnected(QIODevice *socket);
+    void onConnectFailed(QIODevice *socket, const QString &why,
+                         IpcError::Error error = IpcError::NoError);
     void dropSocketAttempt();
     void setError(IpcError::Error error, const QString &description);
 
@@ -68,9 +70,9 @@ public:
     Delay reconnectDelay{IpcClient::DefaultReconnectDelay};
     qint64 maxFrameSize = IpcClient::DefaultMaxFrameSize;
     qint64 maxPendingBytes = IpcClient::DefaultMaxPendingBytes;
-    QTimer *attemptTimer;                   // a child of q, so that moveToThread() moves it too
-    QLocalSocket *attemptSocket = nullptr;  // a connect attempt under way
-    IpcConnection *connection = nullptr;    // the established connection
+    QTimer *attemptTimer;                 // a child of q, so that moveToThread() moves it too
+    QIODevice *attemptSocket = nullptr;   // a connect attempt under way
+    IpcConnection *connection = nullptr;  // the established connection
     IpcConnection *closingConnection = nullptr;  // flushing after close()
     bool wasConnected = false;                   // the next connect is a reconnect
     double backoffFactor = 1.0;
@@ -80,6 +82,9 @@ public:
     std::deque<Queued> queue;
     std::shared_ptr<const IpcCodec> codec = IpcCodec::json();
     int requestTimeout = IpcClient::DefaultRequestTimeout;
+    IpcTlsFiles tls;
+    QSslConfiguration sslConfiguration = QSslConfiguration::defaultConfiguration();
+    QString authToken;
     IpcError::Error error = IpcError::NoError;
     QString errorString;
     IpcTopicRegistry topics;

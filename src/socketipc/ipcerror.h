@@ -29,6 +29,9 @@ enum Error {
     HandlerError,       // the peer's handler failed: threw, returned an error or never answered
     DisconnectedError,  // the connection ended before the reply arrived
     QueueFullError,     // IpcClient::send() while disconnected, with the offline queue full
+    // TCP and TLS:
+    TlsError,  // a TLS handshake failed (untrusted, expired or misnamed certificate, none
+               // where one is required) or the TLS files cannot be used
 };
 Q_ENUM_NS(Error)
 

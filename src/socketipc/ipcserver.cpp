@@ -3,6 +3,7 @@
 
 #include "codec/ipcframe_p.h"
 #include "transport/ipclocalpath_p.h"
+#include "transport/ipcsocket_p.h"
 
 #include <QtCore/qfile.h>
 #include <QtCore/qpointer.h>
@@ -10,6 +11,9 @@
 #include <QtCore/qvarlengtharray.h>
 #include <QtCore/quuid.h>
 #include <QtNetwork/qlocalserver.h>
+#include <QtNetwork/qlocalsocket.h>
+#include <QtNetwork/qsslserver.h>
+#include <QtNetwork/qsslsocket.h>
 
 IpcServer::IpcServer(QObject *parent) : QObject(parent), d(std::make_unique<IpcServerPrivate>(this))
 { }
@@ -20,6 +24,7 @@ IpcServer::~IpcServer()
     const QList<IpcConnection *> connections = std::exchange(d->connections, {});
     d->connectionsById.clear();
     qDeleteAll(connections);
+    qDeleteAll(std::exchange(d->unauthenticated, {}));
     delete d->server;  // closes, and removes the socket file
 }
 
@@ -159,6 +164,87 @@ void IpcServer::setConnectionFilter(ConnectionFilter filter)
     d->connectionFilter = std::move(filter);
 }
 
+QString IpcServer::listeningAddress() const
+{
+    return isListening() ? d->address.toString() : QString();
+}
+
+QString IpcServer::tlsCertificateFile() const
+{
+    return d->tls.certificate;
+}
+
+void IpcServer::setTlsCertificateFile(const QString &path)
+{
+    if (d->tls.certificate == path)
+        return;
+    d->tls.certificate = path;
+    emit tlsChanged();
+}
+
+QString IpcServer::tlsPrivateKeyFile() const
+{
+    return d->tls.privateKey;
+}
+
+void IpcServer::setTlsPrivateKeyFile(const QString &path)
+{
+    if (d->tls.privateKey == path)
+        return;
+    d->tls.privateKey = path;
+    emit tlsChanged();
+}
+
+QString IpcServer::tlsCaFile() const
+{
+    return d->tls.ca;
+}
+
+void IpcServer::setTlsCaFile(const QString &path)
+{
+    if (d->tls.ca == path)
+        return;
+    d->tls.ca = path;
+    emit tlsChanged();
+}
+
+bool IpcServer::requireClientCertificate() const
+{
+    return d->tls.requireClientCertificate;
+}
+
+void IpcServer::setRequireClientCertificate(bool require)
+{
+    if (d->tls.requireClientCertificate == require)
+        return;
+    d->tls.requireClientCertificate = require;
+    emit tlsChanged();
+}
+
+QSslConfiguration IpcServer::sslConfiguration() const
+{
+    return d->sslConfiguration;
+}
+
+void IpcServer::setSslConfiguration(const QSslConfiguration &configuration)
+{
+    d->sslConfiguration = configuration;
+    emit tlsChanged();
+}
+
+QString IpcServer::authToken() const
+{
+    return d->authToken;
+}
+
+void IpcServer::setAuthToken(const QString &token)
+{
+    if (d->authToken == token)
+        return;
+    d->authToken = token;
+    emit authTokenChanged();
+}
+
 IpcError::Error IpcServer::error() const
 {
     return d->error;
@@ -189,62 +275,142 @@ bool IpcServer::listen(const QString &socketPath)
     if (!socketPath.isEmpty())
         setSocketPath(socketPath);
 
-    const QString path = IpcLocalPath::resolve(d->socketPath);
-    if (const QString invalid = IpcLocalPath::invalidReason(path); !invalid.isEmpty()) {
-        d->setError(IpcError::SocketError, QStringLiteral("cannot listen: %1").arg(invalid));
+    const IpcAddress where = IpcAddress::parse(d->socketPath);
+    if (!where.isValid()) {
+        d->setError(IpcError::SocketError, QStringLiteral("cannot listen: %1").arg(where.error));
         return false;
     }
+    if (!(where.isNetwork() ? d->listenNetwork(where) : d->listenLocal(where.path)))
+        return false;
+    d->state = IpcServerPrivate::State::Listening;
+    emit listeningChanged(true);
+    return true;
+}
 
+bool IpcServerPrivate::listenLocal(const QString &path)
+{
     const bool abstract = IpcLocalPath::isAbstract(path);
     QString why;
     switch (abstract ? IpcLocalPath::Probe::Absent : IpcLocalPath::probe(path, &why)) {
     case IpcLocalPath::Probe::Absent: break;
     case IpcLocalPath::Probe::Live:
-        d->setError(IpcError::AddressInUseError,
-                    QStringLiteral("cannot listen: a server is already listening on %1").arg(path));
+        setError(IpcError::AddressInUseError,
+                 QStringLiteral("cannot listen: a server is already listening on %1").arg(path));
         return false;
     case IpcLocalPath::Probe::Stale:
         // Left behind by a server that died: take it over.
         if (!QFile::remove(path) && QFile::exists(path)) {
-            d->setError(IpcError::SocketError,
-                        QStringLiteral("cannot remove the stale socket file %1").arg(path));
+            setError(IpcError::SocketError,
+                     QStringLiteral("cannot remove the stale socket file %1").arg(path));
             return false;
         }
         break;
     case IpcLocalPath::Probe::NotASocket:
-        d->setError(IpcError::AddressInUseError,
-                    QStringLiteral("cannot listen: %1 exists and is not a socket").arg(path));
+        setError(IpcError::AddressInUseError,
+                 QStringLiteral("cannot listen: %1 exists and is not a socket").arg(path));
         return false;
     case IpcLocalPath::Probe::Failed:
-        d->setError(IpcError::SocketError,
-                    QStringLiteral("cannot listen on %1: %2").arg(path, why));
+        setError(IpcError::SocketError, QStringLiteral("cannot listen on %1: %2").arg(path, why));
         return false;
     }
 
-    auto *server = new QLocalServer(this);
-    switch (d->socketAccess) {
-    case SocketAccess::OwnerOnly: server->setSocketOptions(QLocalServer::UserAccessOption); break;
+    auto *local = new QLocalServer(q);
+    using SocketAccess = IpcServer::SocketAccess;
+    switch (socketAccess) {
+    case SocketAccess::OwnerOnly: local->setSocketOptions(QLocalServer::UserAccessOption); break;
     case SocketAccess::OwnerAndGroup:
-        server->setSocketOptions(QLocalServer::UserAccessOption | QLocalServer::GroupAccessOption);
+        local->setSocketOptions(QLocalServer::UserAccessOption | QLocalServer::GroupAccessOption);
         break;
-    case SocketAccess::Everyone: server->setSocketOptions(QLocalServer::WorldAccessOption); break;
+    case SocketAccess::Everyone: local->setSocketOptions(QLocalServer::WorldAccessOption); break;
     }
     if (abstract)  // no file, so no permissions: only allowedUserIds can restrict who connects
-        server->setSocketOptions(QLocalServer::AbstractNamespaceOption);
-    server->setListenBacklogSize(128);
-    if (!server->listen(abstract ? path.mid(1) : path)) {
-        const bool inUse = server->serverError() == QAbstractSocket::AddressInUseError;
-        d->setError(inUse ? IpcError::AddressInUseError : IpcError::SocketError,
-                    QStringLiteral("cannot listen on %1: %2").arg(path, server->errorString()));
-        delete server;
+        local->setSocketOptions(QLocalServer::AbstractNamespaceOption);
+    local->setListenBacklogSize(128);
+    if (!local->listen(abstract ? path.mid(1) : path)) {
+        const bool inUse = local->serverError() == QAbstractSocket::AddressInUseError;
+        setError(inUse ? IpcError::AddressInUseError : IpcError::SocketError,
+                 QStringLiteral("cannot listen on %1: %2").arg(path, local->errorString()));
+        delete local;
         return false;
     }
-    QObject::connect(server, &QLocalServer::newConnection, this,
-                     [this] { d->acceptConnections(); });
-    d->server = server;
-    d->state = IpcServerPrivate::State::Listening;
-    emit listeningChanged(true);
+    QObject::connect(local, &QLocalServer::newConnection, q, [this] { acceptConnections(); });
+    server = local;
+    address = IpcAddress();
+    address.path = path;
     return true;
+}
+
+bool IpcServerPrivate::listenNetwork(const IpcAddress &where)
+{
+    QHostAddress host;
+    if (where.host == QLatin1String("localhost")) {
+        host = QHostAddress::LocalHost;
+    } else if (!host.setAddress(where.host)) {
+        setError(IpcError::SocketError,
+                 QStringLiteral("cannot listen on %1: the host must be an IP address or "
+                                "localhost")
+                         .arg(where.toString()));
+        return false;
+    }
+    QTcpServer *tcp = nullptr;
+    if (where.kind == IpcAddress::Kind::Tls) {
+        QSslConfiguration configuration;
+        QString why;
+        if (!IpcTls::serverConfiguration(tls, sslConfiguration, &configuration, &why)) {
+            setError(IpcError::TlsError,
+                     QStringLiteral("cannot listen on %1: %2").arg(where.toString(), why));
+            return false;
+        }
+        auto *ssl = new QSslServer(q);
+        ssl->setSslConfiguration(configuration);
+        auto handshakeFailed = [this](QSslSocket *socket, const QString &why) {
+            setError(IpcError::TlsError,
+                     QStringLiteral("TLS handshake with %1:%2 failed: %3")
+                             .arg(socket->peerAddress().toString())
+                             .arg(socket->peerPort())
+                             .arg(why));
+        };
+        QObject::connect(ssl, &QSslServer::sslErrors, q,
+                         [handshakeFailed](QSslSocket *socket, const QList<QSslError> &errors) {
+                             handshakeFailed(socket, IpcTls::describe(errors));
+                         });
+        QObject::connect(ssl, &QSslServer::errorOccurred, q,
+                         [handshakeFailed](QSslSocket *socket, QAbstractSocket::SocketError) {
+                             handshakeFailed(socket, socket->errorString());
+                         });
+        tcp = ssl;
+    } else {
+        tcp = new QTcpServer(q);
+    }
+    tcp->setListenBacklogSize(128);
+    if (!tcp->listen(host, where.port)) {
+        const bool inUse = tcp->serverError() == QAbstractSocket::AddressInUseError;
+        setError(inUse ? IpcError::AddressInUseError : IpcError::SocketError,
+                 QStringLiteral("cannot listen on %1: %2")
+                         .arg(where.toString(), tcp->errorString()));
+        delete tcp;
+        return false;
+    }
+    // For TLS, once the handshake is done.
+    QObject::connect(tcp, &QTcpServer::pendingConnectionAvailable, q,
+                     [this] { acceptConnections(); });
+    server = tcp;
+    address = where;
+    address.port = tcp->serverPort();
+    return true;
+}
+
+QIODevice *IpcServerPrivate::nextPendingConnection()
+{
+    if (auto *local = qobject_cast<QLocalServer *>(server))
+        return local->hasPendingConnections() ? local->nextPendingConnection() : nullptr;
+    if (auto *tcp = qobject_cast<QTcpServer *>(server)) {
+        QTcpSocket *socket = tcp->hasPendingConnections() ? tcp->nextPendingConnection() : nullptr;
+        if (socket)  // frames are coalesced already: no Nagle delay on top
+            socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
+        return socket;
+    }
+    return nullptr;
 }
 
 void IpcServer::close()
@@ -256,13 +422,21 @@ void IpcServer::close()
     d->state = State::Closing;
     if (d->server) {
         d->server->disconnect(this);
-        d->server->close();
+        if (auto *local = qobject_cast<QLocalServer *>(d->server))
+            local->close();
+        else if (auto *tcp = qobject_cast<QTcpServer *>(d->server))
+            tcp->close();
         d->server->deleteLater();
         d->server = nullptr;
     }
+    d->address = IpcAddress();
     if (wasListening)
         emit listeningChanged(false);
 
+    // Not clients yet: they just go.
+    for (IpcConnection *connection : std::exchange(d->unauthenticated, {})) {
+        connection->abort();
+    }
     const QPointer<IpcServer> guard(this);
     const QList<IpcConnection *> connections = d->connections;
     for (IpcConnection *connection : connections) {
@@ -457,47 +631,113 @@ void IpcServer::disconnectClient(const QString &clientId)
 void IpcServerPrivate::acceptConnections()
 {
     const QPointer<IpcServer> guard(q);
-    while (server && server->hasPendingConnections()) {
-        QLocalSocket *socket = server->nextPendingConnection();
-        const IpcPeerCredentials credentials = IpcConnection::credentialsOf(socket);
+    while (QIODevice *socket = server ? nextPendingConnection() : nullptr) {
+        const IpcPeerCredentials credentials = IpcSocket::peerOf(socket);
         if (const QString why = refusal(credentials); !why.isEmpty()) {
             // Turned away before a byte is read: the peer just sees the connection end.
-            socket->abort();
+            IpcSocket::abort(socket);
             socket->deleteLater();
             setError(IpcError::ClientRefusedError,
-                     QStringLiteral("refused a connection from pid %1, uid %2: %3")
-                             .arg(credentials.pid())
-                             .arg(credentials.uid())
-                             .arg(why));
+                     QStringLiteral("refused a connection from %1: %2")
+                             .arg(credentials.address().isEmpty()
+                                          ? QStringLiteral("pid %1, uid %2")
+                                                    .arg(credentials.pid())
+                                                    .arg(credentials.uid())
+                                          : QStringLiteral("%1:%2")
+                                                    .arg(credentials.address())
+                                                    .arg(credentials.port()),
+                                  why));
             if (!guard)
                 return;
             continue;
         }
         auto *connection = new IpcConnection(socket, codec, maxFrameSize, this, q);
         connection->setMaxPendingBytes(maxPendingBytes);
-        const QString id = QUuid::createUuid().toString(QUuid::WithoutBraces);
-        connection->setId(id);
-        connections.append(connection);
-        connectionsById.insert(id, connection);
-        if (handshakeTimeout > 0) {
-            QTimer::singleShot(handshakeTimeout, connection, [this, connection] {
-                if (connection->hasReceived() || !connection->isOpen())
+        connection->setId(QUuid::createUuid().toString(QUuid::WithoutBraces));
+        const int timeout =
+                handshakeTimeout > 0 ? handshakeTimeout : (authToken.isEmpty() ? 0 : 10000);
+        if (timeout > 0) {
+            QTimer::singleShot(timeout, connection, [this, connection, timeout] {
+                const bool waitingForToken = unauthenticated.contains(connection);
+                if ((connection->hasReceived() && !waitingForToken) || !connection->isOpen())
                     return;
+                if (waitingForToken) {
+                    refuse(connection, QStringLiteral("no token within %1 ms").arg(timeout));
+                    return;
+                }
                 setError(IpcError::ClientRefusedError,
                          QStringLiteral("client %1 sent nothing within %2 ms; dropped")
                                  .arg(connection->id())
-                                 .arg(handshakeTimeout),
+                                 .arg(timeout),
                          connection->id());
                 connection->abort();
             });
         }
-        emit q->clientCountChanged();
-        if (!guard)
-            return;
-        emit q->clientConnected(id);
+        if (!authToken.isEmpty()) {
+            unauthenticated.append(connection);  // a client once it presents the token
+            continue;
+        }
+        admit(connection);
         if (!guard)
             return;
     }
+}
+
+void IpcServerPrivate::admit(IpcConnection *connection)
+{
+    const QString id = connection->id();
+    connections.append(connection);
+    connectionsById.insert(id, connection);
+    const QPointer<IpcServer> guard(q);
+    emit q->clientCountChanged();
+    if (guard)
+        emit q->clientConnected(id);
+}
+
+namespace {
+// Takes as long whatever the mismatch: the time says nothing of the token.
+bool sameToken(const QString &a, const QString &b)
+{
+    const QByteArray x = a.toUtf8();
+    const QByteArray y = b.toUtf8();
+    unsigned char difference = x.size() == y.size() ? 0 : 1;
+    for (qsizetype i = 0; i < x.size(); ++i)
+        difference |= uchar(x.at(i)) ^ uchar(y.isEmpty() ? 0 : y.at(i % y.size()));
+    return difference == 0;
+}
+}  // namespace
+
+void IpcServerPrivate::authenticate(IpcConnection *connection, const IpcCodec::Frame &frame)
+{
+    if (!connection->isOpen())
+        return;
+    unauthenticated.removeOne(connection);
+    if (frame.topic == AuthTopic && frame.message.metaType().id() == QMetaType::QString
+        && sameToken(frame.message.toString(), authToken)) {
+        admit(connection);
+        return;
+    }
+    refuse(connection,
+           frame.topic == AuthTopic ? QStringLiteral("wrong token") : QStringLiteral("no token"));
+}
+
+void IpcServerPrivate::refuse(IpcConnection *connection, const QString &why)
+{
+    const IpcPeerCredentials peer = connection->peerCredentials();
+    setError(IpcError::ClientRefusedError,
+             QStringLiteral("refused a connection from %1: %2")
+                     .arg(peer.address().isEmpty()
+                                  ? QStringLiteral("pid %1").arg(peer.pid())
+                                  : QStringLiteral("%1:%2").arg(peer.address()).arg(peer.port()),
+                          why));
+    // Told why, so that it can say so, then dropped; never a client.
+    IpcCodec::Frame refusal;
+    refusal.topic = AuthTopic.toString();
+    refusal.message = false;
+    connection->send(refusal, nullptr);
+    if (!unauthenticated.contains(connection))
+        unauthenticated.append(connection);
+    connection->close();
 }
 
 bool IpcServerPrivate::handleWrite(IpcConnection *connection, IpcConnection::WriteResult result,
@@ -542,7 +782,7 @@ QString IpcServerPrivate::refusal(const IpcPeerCredentials &credentials) const
 
 void IpcServerPrivate::finishClosingIfDone()
 {
-    if (state != State::Closing || !connections.isEmpty())
+    if (state != State::Closing || !connections.isEmpty() || !unauthenticated.isEmpty())
         return;
     state = State::Closed;
     emit q->closed();
@@ -564,6 +804,10 @@ IpcConnection *IpcServerPrivate::openConnection(const QString &clientId) const
 
 void IpcServerPrivate::connectionFrame(IpcConnection *connection, const IpcCodec::Frame &frame)
 {
+    if (!unauthenticated.isEmpty() && unauthenticated.contains(connection)) {
+        authenticate(connection, frame);
+        return;
+    }
     if (frame.replyTo > 0) {
         requests.deliverReply(connection, frame);
         return;
@@ -594,6 +838,11 @@ void IpcServerPrivate::connectionError(IpcConnection *connection, IpcError::Erro
 
 void IpcServerPrivate::connectionClosed(IpcConnection *connection)
 {
+    if (unauthenticated.removeOne(connection)) {
+        connection->deleteLater();
+        finishClosingIfDone();
+        return;
+    }
     const QString id = connection->id();
     connections.removeOne(connection);
     connectionsById.remove(id);

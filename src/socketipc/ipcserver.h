@@ -12,21 +12,26 @@
 #include <QtCore/qobject.h>
 #include <QtCore/qstringlist.h>
 #include <QtCore/qvariant.h>
+#include <QtNetwork/qsslconfiguration.h>
 
 #include <functional>
 #include <memory>
 
 class IpcServerPrivate;
 
-// Listens on a local (Unix domain) socket and exchanges {topic, message} frames with any
-// number of clients, each known by a UUID client id. Wire-compatible with the servers and
-// clients of the Node library @crussell52/socket-ipc.
+// Listens on a local (Unix domain) socket, or TCP, or TLS, and exchanges {topic, message}
+// frames with any number of clients, each known by a UUID client id. Wire-compatible with
+// the servers and clients of the Node library @crussell52/socket-ipc (local sockets).
 class SOCKETIPC_EXPORT IpcServer : public QObject
 {
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(IpcServer)
+    // Where to listen: a path (or "unix:PATH") for a local socket, "tcp://HOST:PORT" or
+    // "tls://HOST:PORT". An empty HOST is the loopback interface; port 0 picks a free port.
     Q_PROPERTY(QString socketPath READ socketPath WRITE setSocketPath NOTIFY socketPathChanged)
     Q_PROPERTY(bool listening READ isListening NOTIFY listeningChanged)
+    // Where it listens, in the same form, with the port a port 0 was given; empty when not.
+    Q_PROPERTY(QString listeningAddress READ listeningAddress NOTIFY listeningChanged)
     Q_PROPERTY(int clientCount READ clientCount NOTIFY clientCountChanged)
     Q_PROPERTY(QStringList clientIds READ clientIds NOTIFY clientCountChanged)
     Q_PROPERTY(
@@ -54,6 +59,17 @@ class SOCKETIPC_EXPORT IpcServer : public QObject
     // For request(): ms until a reply is given up (TimeoutError); 0 for no limit.
     Q_PROPERTY(int requestTimeout READ requestTimeout WRITE setRequestTimeout NOTIFY
                        requestTimeoutChanged)
+    // TLS (PEM files, read at listen()): the server's certificate and key, and the CA that
+    // signs client certificates when they are required (mutual TLS).
+    Q_PROPERTY(QString tlsCertificateFile READ tlsCertificateFile WRITE setTlsCertificateFile NOTIFY
+                       tlsChanged)
+    Q_PROPERTY(QString tlsPrivateKeyFile READ tlsPrivateKeyFile WRITE setTlsPrivateKeyFile NOTIFY
+                       tlsChanged)
+    Q_PROPERTY(QString tlsCaFile READ tlsCaFile WRITE setTlsCaFile NOTIFY tlsChanged)
+    Q_PROPERTY(bool requireClientCertificate READ requireClientCertificate WRITE
+                       setRequireClientCertificate NOTIFY tlsChanged)
+    // TCP and TLS: a client must present this token first, or it is refused; empty for none.
+    Q_PROPERTY(QString authToken READ authToken WRITE setAuthToken NOTIFY authTokenChanged)
     Q_PROPERTY(IpcError::Error error READ error NOTIFY errorOccurred)
     Q_PROPERTY(QString errorString READ errorString NOTIFY errorOccurred)
 public:
@@ -83,6 +99,7 @@ public:
     QString socketPath() const;
     void setSocketPath(const QString &path);  // takes effect at the next listen()
     bool isListening() const;
+    QString listeningAddress() const;
     int clientCount() const;
     QStringList clientIds() const;
     qint64 maxFrameSize() const;
@@ -111,10 +128,25 @@ public:
     int requestTimeout() const;
     void setRequestTimeout(int msecs);
 
+    QString tlsCertificateFile() const;
+    void setTlsCertificateFile(const QString &path);
+    QString tlsPrivateKeyFile() const;
+    void setTlsPrivateKeyFile(const QString &path);
+    QString tlsCaFile() const;
+    void setTlsCaFile(const QString &path);
+    bool requireClientCertificate() const;
+    void setRequireClientCertificate(bool require);
+    // The base of the TLS settings; the files above are applied on top of it.
+    QSslConfiguration sslConfiguration() const;
+    void setSslConfiguration(const QSslConfiguration &configuration);
+    QString authToken() const;
+    void setAuthToken(const QString &token);
+
     IpcError::Error error() const;
     QString errorString() const;
 
-    // The kernel's view of the client's process; invalid for an unknown id.
+    // Who the client is: the kernel's view of its process on a local socket, its address,
+    // port and (TLS) certificate over the network; invalid for an unknown id.
     Q_INVOKABLE IpcPeerCredentials peerCredentials(const QString &clientId) const;
 
     // The server-owned subscription to one topic: the same object for the same name, until
@@ -196,6 +228,8 @@ Q_SIGNALS:
     void handshakeTimeoutChanged();
     void codecChanged();
     void requestTimeoutChanged();
+    void tlsChanged();
+    void authTokenChanged();
     void clientConnected(const QString &clientId);
     void clientDisconnected(const QString &clientId);
     void messageReceived(const QString &topic, const QVariant &message, const QString &clientId);

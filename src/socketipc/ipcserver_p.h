@@ -10,12 +10,14 @@
 #include "ipcrequest_p.h"
 #include "ipcserver.h"
 #include "ipctopic_p.h"
+#include "transport/ipcaddress_p.h"
 #include "transport/ipcconnection_p.h"
+#include "transport/ipctls_p.h"
 
 #include <QtCore/qhash.h>
 #include <QtCore/qlist.h>
 
-class QLocalServer;
+class QIODevice;
 
 class IpcServerPrivate final : public IpcConnection::Handler
 {
@@ -24,7 +26,15 @@ public:
 
     explicit IpcServerPrivate(IpcServer *q) : q(q), requests(q) { }
 
+    bool listenLocal(const QString &path);
+    bool listenNetwork(const IpcAddress &address);
+    QIODevice *nextPendingConnection();
     void acceptConnections();
+    // A new connection joins the clients (clientConnected()).
+    void admit(IpcConnection *connection);
+    // Its first frame must be the auth token, when one is required.
+    void authenticate(IpcConnection *connection, const IpcCodec::Frame &frame);
+    void refuse(IpcConnection *connection, const QString &why);
     // Why a new connection may not stay, or empty if it may.
     QString refusal(const IpcPeerCredentials &credentials) const;
     void finishClosingIfDone();
@@ -41,7 +51,8 @@ public:
     void connectionClosed(IpcConnection *connection) override;
 
     IpcServer *const q;
-    QLocalServer *server = nullptr;
+    QObject *server = nullptr;  // a QLocalServer, QTcpServer or QSslServer
+    IpcAddress address;         // where it listens
     State state = State::Idle;
     QString socketPath;
     qint64 maxFrameSize = IpcServer::DefaultMaxFrameSize;
@@ -54,6 +65,10 @@ public:
     IpcServer::ConnectionFilter connectionFilter;
     std::shared_ptr<const IpcCodec> codec = IpcCodec::json();
     int requestTimeout = IpcServer::DefaultRequestTimeout;
+    IpcTlsFiles tls;
+    QSslConfiguration sslConfiguration = QSslConfiguration::defaultConfiguration();
+    QString authToken;
+    QList<IpcConnection *> unauthenticated;  // connected, token not yet presented
     // In connection order, and by id.
     QList<IpcConnection *> connections;
     QHash<QString, IpcConnection *> connectionsById;

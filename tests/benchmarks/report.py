@@ -8,6 +8,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -20,18 +21,24 @@ WORKLOADS = {
 }
 
 
-def commands(build):
+def commands(build, certs):
+    """Each implementation: the command before the workload, and the options after it."""
+    ipcbench = os.path.join(build, "tests/benchmarks/ipcbench")
     return {
-        "socketipc": [os.path.join(build, "tests/benchmarks/ipcbench")],
-        "raw": [os.path.join(build, "tests/benchmarks/raw/rawbench")],
-        "zmq": [os.path.join(build, "tests/benchmarks/zmq/zmqbench")],
-        "node": ["node", os.path.join(HERE, "node/nodebench.js")],
+        "socketipc": ([ipcbench], []),
+        "socketipc-cbor": ([ipcbench], ["--codec", "cbor"]),
+        "socketipc-tcp": ([ipcbench], ["--transport", "tcp"]),
+        "socketipc-tls": ([ipcbench], ["--transport", "tls", "--certs", certs]),
+        "raw": ([os.path.join(build, "tests/benchmarks/raw/rawbench")], []),
+        "zmq": ([os.path.join(build, "tests/benchmarks/zmq/zmqbench")], []),
+        "node": (["node", os.path.join(HERE, "node/nodebench.js")], []),
     }
 
 
 def run_once(command, workload, pinned):
     prefix = ["taskset", "-c", "0"] if pinned else []
-    out = subprocess.run(prefix + command + [workload], check=True, capture_output=True,
+    before, after = command
+    out = subprocess.run(prefix + before + [workload] + after, check=True, capture_output=True,
                          text=True, timeout=300)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -60,15 +67,20 @@ def main():
     parser.add_argument("--build", required=True)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--workloads", default="W1,W2,W3,W4")
-    parser.add_argument("--impls", default="socketipc,raw,zmq,node")
+    parser.add_argument("--impls", default="socketipc,raw,zmq,node",
+                        help="also: socketipc-cbor, socketipc-tcp, socketipc-tls")
     parser.add_argument("--json", help="also write every run's results to this file")
     args = parser.parse_args()
 
-    cmds = commands(args.build)
     impls = [i for i in args.impls.split(",") if i]
-    missing = [i for i in impls if not os.path.exists(cmds[i][-1])]
+    certs = tempfile.mkdtemp(prefix="ipcbench-certs-")
+    if "socketipc-tls" in impls:
+        subprocess.run(["bash", os.path.join(HERE, "../auto/transports/make-certs.sh"), certs],
+                       check=True, capture_output=True)
+    cmds = commands(args.build, certs)
+    missing = [i for i in impls if not os.path.exists(cmds[i][0][-1])]
     for i in missing:
-        print(f"note: {i} is not built ({cmds[i][-1]}); skipped", file=sys.stderr)
+        print(f"note: {i} is not built ({cmds[i][0][-1]}); skipped", file=sys.stderr)
     impls = [i for i in impls if i not in missing]
 
     runs = []

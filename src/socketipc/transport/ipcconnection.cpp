@@ -1,11 +1,10 @@
 #include "ipcconnection_p.h"
 
+#include "ipcsocket_p.h"
+
 #include <QtCore/qpointer.h>
 
-#include <sys/socket.h>
-#include <sys/types.h>
-
-IpcConnection::IpcConnection(QLocalSocket *socket, std::shared_ptr<const IpcCodec> codec,
+IpcConnection::IpcConnection(QIODevice *socket, std::shared_ptr<const IpcCodec> codec,
                              qint64 maxFrameSize, Handler *handler, QObject *parent)
     : QObject(parent),
       m_socket(socket),
@@ -15,9 +14,14 @@ IpcConnection::IpcConnection(QLocalSocket *socket, std::shared_ptr<const IpcCode
 {
     m_decoder.setFraming(m_codec->framing());
     m_socket->setParent(this);
-    connect(m_socket, &QLocalSocket::readyRead, this, &IpcConnection::readFrames);
-    connect(m_socket, &QLocalSocket::errorOccurred, this, &IpcConnection::onSocketError);
-    connect(m_socket, &QLocalSocket::disconnected, this, &IpcConnection::onDisconnected);
+    m_peer = IpcSocket::peerOf(m_socket);
+    connect(m_socket, &QIODevice::readyRead, this, &IpcConnection::readFrames);
+    IpcSocket::watch(
+            m_socket, this,
+            [this](const QString &description, bool peerClosed) {
+                onSocketError(description, peerClosed);
+            },
+            [this] { onDisconnected(); });
     // Bytes may have arrived with the connection itself.
     if (m_socket->bytesAvailable() > 0)
         QMetaObject::invokeMethod(this, &IpcConnection::readFrames, Qt::QueuedConnection);
@@ -27,18 +31,6 @@ IpcConnection::~IpcConnection()
 {
     // No callbacks from a connection being destroyed.
     m_socket->disconnect(this);
-}
-
-IpcPeerCredentials IpcConnection::credentialsOf(const QLocalSocket *socket)
-{
-#if defined(SO_PEERCRED)
-    struct ucred cred = {};
-    socklen_t length = sizeof cred;
-    const qintptr fd = socket->socketDescriptor();
-    if (fd >= 0 && ::getsockopt(int(fd), SOL_SOCKET, SO_PEERCRED, &cred, &length) == 0)
-        return IpcPeerCredentials(cred.pid, cred.uid, cred.gid);
-#endif
-    return {};
 }
 
 namespace {
@@ -102,7 +94,7 @@ void IpcConnection::writeToSocket(const QByteArray &data)
     m_writing = true;
     const bool written = m_socket->write(data) == data.size();
     if (written)
-        m_socket->flush();  // into the kernel now, while this process goes on producing
+        IpcSocket::flush(m_socket);  // into the kernel now, while this process goes on producing
     m_writing = false;
     if (!written) {
         QMetaObject::invokeMethod(
@@ -121,8 +113,8 @@ void IpcConnection::close()
     m_state = State::Closing;
     // Returns at once; disconnected() follows when the output buffer is empty, which
     // may be right now.
-    m_socket->disconnectFromServer();
-    if (m_socket->state() == QLocalSocket::UnconnectedState)
+    IpcSocket::disconnectGracefully(m_socket);
+    if (IpcSocket::isUnconnected(m_socket))
         onDisconnected();
 }
 
@@ -131,7 +123,7 @@ void IpcConnection::abort()
     if (m_state == State::Closed)
         return;
     m_socket->disconnect(this);
-    m_socket->abort();
+    IpcSocket::abort(m_socket);
     m_outgoing.clear();
     finish();
 }
@@ -176,20 +168,21 @@ void IpcConnection::readFrames()
     }
 }
 
-void IpcConnection::onSocketError(QLocalSocket::LocalSocketError error)
+void IpcConnection::onSocketError(const QString &description, bool peerClosed)
 {
     if (m_state == State::Closed)
         return;
     if (m_writing) {
         QMetaObject::invokeMethod(
-                this, [this, error] { onSocketError(error); }, Qt::QueuedConnection);
+                this, [this, description, peerClosed] { onSocketError(description, peerClosed); },
+                Qt::QueuedConnection);
         return;
     }
     // A peer closing is an ordinary end, not an error.
-    if (error != QLocalSocket::PeerClosedError && m_state == State::Open)
-        m_handler->connectionError(this, IpcError::SocketError, m_socket->errorString());
+    if (!peerClosed && m_state == State::Open)
+        m_handler->connectionError(this, IpcError::SocketError, description);
     // Some errors end the socket without a disconnected() signal.
-    if (m_state != State::Closed && m_socket->state() == QLocalSocket::UnconnectedState)
+    if (m_state != State::Closed && IpcSocket::isUnconnected(m_socket))
         onDisconnected();
 }
 

@@ -12,9 +12,13 @@
 #include "../ipcpeercredentials.h"
 
 #include <QtCore/qobject.h>
-#include <QtNetwork/qlocalsocket.h>
+#include <QtCore/qiodevice.h>
 
 #include <memory>
+
+// The first frame of a client when the server requires a token: {topic: AuthTopic,
+// message: token}; a server refusing it answers {topic: AuthTopic, message: false}.
+inline constexpr QStringView AuthTopic = u"socketipc.auth";
 
 // One established connection, server side or client side: the single read and write path.
 // It decodes incoming frames and reports them, one call per event, to its Handler.
@@ -38,15 +42,14 @@ public:
         ~Handler() = default;
     };
 
-    // Takes ownership of a connected socket.
-    IpcConnection(QLocalSocket *socket, std::shared_ptr<const IpcCodec> codec, qint64 maxFrameSize,
+    // Takes ownership of a connected socket: a QLocalSocket, QTcpSocket or QSslSocket.
+    IpcConnection(QIODevice *socket, std::shared_ptr<const IpcCodec> codec, qint64 maxFrameSize,
                   Handler *handler, QObject *parent = nullptr);
     ~IpcConnection() override;
 
     void setId(const QString &id) { m_id = id; }
     QString id() const { return m_id; }
-    IpcPeerCredentials peerCredentials() const { return credentialsOf(m_socket); }
-    static IpcPeerCredentials credentialsOf(const QLocalSocket *socket);
+    IpcPeerCredentials peerCredentials() const { return m_peer; }
     // Whether a whole frame has arrived yet.
     bool hasReceived() const { return m_received; }
 
@@ -76,12 +79,13 @@ private:
     void readFrames();
     void queued();
     void writeToSocket(const QByteArray &data);
-    void onSocketError(QLocalSocket::LocalSocketError error);
+    void onSocketError(const QString &description, bool peerClosed);
     void onDisconnected();
     void fail(IpcError::Error error, const QString &description);
     void finish();
 
-    QLocalSocket *m_socket;
+    QIODevice *m_socket;
+    IpcPeerCredentials m_peer;  // read once: a socket forgets its peer when it closes
     std::shared_ptr<const IpcCodec> m_codec;
     Handler *m_handler;
     IpcFrame::Decoder m_decoder;

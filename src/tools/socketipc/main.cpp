@@ -4,6 +4,7 @@
 #include "jsonlines.h"
 
 #include <SocketIpc/IpcClient>
+#include <SocketIpc/IpcCodec>
 #include <SocketIpc/IpcServer>
 
 #include <QtCore/qcommandlineparser.h>
@@ -15,6 +16,7 @@
 #include <cstdio>
 #include <fcntl.h>
 #include <optional>
+#include <type_traits>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -34,10 +36,13 @@ constexpr int DefaultSendTimeout = 5000;
 constexpr int RetryDelay = 250;
 
 const char usageText[] = R"(Usage:
-  socketipc serve PATH             run a server on the socket PATH
-  socketipc connect PATH           run a client of the server at PATH
-  socketipc send PATH TOPIC [JSON] send one message (JSON, or a JSON document on stdin);
-                                   a negative number is JSON too: send PATH t -1
+  socketipc serve ADDRESS             run a server at ADDRESS
+  socketipc connect ADDRESS           run a client of the server at ADDRESS
+  socketipc send ADDRESS TOPIC [JSON] send one message (JSON, or a JSON document on stdin);
+                                      a negative number is JSON too: send ADDRESS t -1
+
+ADDRESS is a socket path (or unix:PATH), tcp://HOST:PORT or tls://HOST:PORT; serve with
+an empty HOST (tcp://:7000) listens on the loopback interface only.
 
 serve prints each message as {"topic":...,"message":...,"client":ID} and each connection
 change as {"event":"connected"|"disconnected","client":ID}; each stdin line
@@ -50,6 +55,13 @@ Options:
   --timeout MS   give up connecting after MS milliseconds with exit code 2
                  (send: 5000 by default; connect: wait forever by default; 0: forever)
   --pretty       indent the JSON output
+  --codec NAME   the wire format, json (the default) or cbor; both ends must agree
+  --token TOKEN  serve: require clients to present TOKEN first; connect, send: present it
+  --cert FILE    TLS: this end's certificate (PEM): the server's, or a client's
+  --key FILE     TLS: the private key of --cert (PEM)
+  --ca FILE      TLS: the CA certificates to trust (PEM): connect and send verify the
+                 server with them instead of the system's; serve verifies client
+                 certificates with them and requires one
   --help         show this help
   --version      show the version
 
@@ -75,9 +87,28 @@ struct Options
     QStringList topics;
     std::optional<int> timeout;
     bool pretty = false;
+    QString codec;
+    QString token;
+    QString certificate;
+    QString privateKey;
+    QString ca;
 
     bool wants(const QString &topic) const { return topics.isEmpty() || topics.contains(topic); }
 };
+
+template<typename Endpoint>
+void configure(Endpoint &endpoint, const Options &options)
+{
+    if (!options.codec.isEmpty())
+        endpoint.setCodecName(options.codec);
+    endpoint.setAuthToken(options.token);
+    endpoint.setTlsCertificateFile(options.certificate);
+    endpoint.setTlsPrivateKeyFile(options.privateKey);
+    endpoint.setTlsCaFile(options.ca);
+    if constexpr (std::is_same_v<Endpoint, IpcServer>)
+        endpoint.setRequireClientCertificate(!options.ca.isEmpty());
+}
+
 
 // SIGINT and SIGTERM as a Qt signal, through a self-pipe.
 class TerminationWatcher : public QObject
@@ -175,6 +206,7 @@ std::optional<Command> parseCommand(const QByteArray &line, int number, bool all
 int serve(const Options &options)
 {
     IpcServer server;
+    configure(server, options);
     QObject::connect(&server, &IpcServer::clientConnected, [&](const QString &id) {
         JsonLines::print({{"event"_L1, u"connected"_s}, {"client"_L1, id}}, options.pretty);
     });
@@ -195,6 +227,8 @@ int serve(const Options &options)
 
     if (!server.listen(options.path))
         return Failure;  // errorOccurred said why
+    if (!server.listeningAddress().startsWith(u'/'))  // TCP, TLS: which port, say
+        printError(u"listening on %1"_s.arg(server.listeningAddress()));
 
     StdinLines input([&](const QByteArray &line, int number) {
         if (const auto command = parseCommand(line, number, true)) {
@@ -238,6 +272,7 @@ void armTimeout(IpcClient &client, const Options &options, QTimer &timer)
 int connectClient(const Options &options)
 {
     IpcClient client;
+    configure(client, options);
     client.setRetryDelay(RetryDelay);
     QList<Command> queued;  // read before the connection was up
     bool reportedConnectError = false;
@@ -301,6 +336,7 @@ int sendOne(Options options, const QString &topic, std::optional<QByteArray> jso
         options.timeout = DefaultSendTimeout;
 
     IpcClient client;
+    configure(client, options);
     client.setRetryDelay(RetryDelay / 2);
     QObject::connect(&client, &IpcClient::connected, [&] {
         if (client.send(topic, message))
@@ -335,9 +371,15 @@ int main(int argc, char *argv[])
     const QCommandLineOption topicOption(u"topic"_s, {}, u"NAME"_s);
     const QCommandLineOption timeoutOption(u"timeout"_s, {}, u"MS"_s);
     const QCommandLineOption prettyOption(u"pretty"_s);
+    const QCommandLineOption codecOption(u"codec"_s, {}, u"NAME"_s);
+    const QCommandLineOption tokenOption(u"token"_s, {}, u"TOKEN"_s);
+    const QCommandLineOption certOption(u"cert"_s, {}, u"FILE"_s);
+    const QCommandLineOption keyOption(u"key"_s, {}, u"FILE"_s);
+    const QCommandLineOption caOption(u"ca"_s, {}, u"FILE"_s);
     const QCommandLineOption helpOption(QStringList{u"h"_s, u"help"_s});
     const QCommandLineOption versionOption(u"version"_s);
-    parser.addOptions({topicOption, timeoutOption, prettyOption, helpOption, versionOption});
+    parser.addOptions({topicOption, timeoutOption, prettyOption, codecOption, tokenOption,
+                       certOption, keyOption, caOption, helpOption, versionOption});
     // A JSON argument such as -1 or -0.5 is not an option: move it behind "--".
     QStringList arguments = QCoreApplication::arguments();
     QStringList negativeNumbers;
@@ -345,8 +387,9 @@ int main(int argc, char *argv[])
         const QString &argument = arguments.at(i);
         if (argument == "--"_L1)
             break;
-        const bool optionValue =
-                arguments.at(i - 1) == "--timeout"_L1 || arguments.at(i - 1) == "--topic"_L1;
+        static const QStringList valued{u"--timeout"_s, u"--topic"_s, u"--codec"_s, u"--token"_s,
+                                        u"--cert"_s,    u"--key"_s,   u"--ca"_s};
+        const bool optionValue = valued.contains(arguments.at(i - 1));
         if (!optionValue && argument.size() > 1 && argument.startsWith(u'-')
             && (argument.at(1).isDigit() || argument.at(1) == u'.'))
             negativeNumbers.append(arguments.takeAt(i));
@@ -372,6 +415,13 @@ int main(int argc, char *argv[])
     Options options;
     options.topics = parser.values(topicOption);
     options.pretty = parser.isSet(prettyOption);
+    options.codec = parser.value(codecOption);
+    if (!options.codec.isEmpty() && !IpcCodec::byName(options.codec))
+        return usageError(u"no codec named \"%1\" (json, cbor)"_s.arg(options.codec));
+    options.token = parser.value(tokenOption);
+    options.certificate = parser.value(certOption);
+    options.privateKey = parser.value(keyOption);
+    options.ca = parser.value(caOption);
     if (parser.isSet(timeoutOption)) {
         bool ok = false;
         const int timeout = parser.value(timeoutOption).toInt(&ok);
@@ -387,17 +437,17 @@ int main(int argc, char *argv[])
     if (command != "serve"_L1 && command != "connect"_L1 && command != "send"_L1)
         return usageError(u"unknown command \"%1\""_s.arg(command));
     if (args.size() < 2 || args.at(1).isEmpty())
-        return usageError(u"%1 needs a socket PATH"_s.arg(command));
+        return usageError(u"%1 needs an ADDRESS"_s.arg(command));
     options.path = args.at(1);
 
     if (command == "serve"_L1 || command == "connect"_L1) {
         if (args.size() > 2)
-            return usageError(u"%1 takes only a PATH"_s.arg(command));
+            return usageError(u"%1 takes only an ADDRESS"_s.arg(command));
         return command == "serve"_L1 ? serve(options) : connectClient(options);
     }
     if (command == "send"_L1) {
         if (args.size() < 3 || args.size() > 4)
-            return usageError(u"send takes PATH TOPIC [JSON]"_s);
+            return usageError(u"send takes ADDRESS TOPIC [JSON]"_s);
         std::optional<QByteArray> json;
         if (args.size() == 4)
             json = args.at(3).toUtf8();

@@ -204,6 +204,9 @@ private Q_SLOTS:
 
     // serve, connect and send
     void serveReportsClientsAndTheirMessages();
+    void tcpWithTokenBetweenProcesses();
+    void tlsBetweenProcesses();
+    void tlsClientRefusesUntrustedServer();
     void serveBroadcastsStdinLines();
     void serveSendsStdinLineToOneClient();
     void messageJsonCrossesBothWays_data();
@@ -914,21 +917,20 @@ void tst_Cli::wrongArgumentsExitWithUsage_data()
             << QStringList{u"listen"_s, u"%1"_s} << uR"(unknown command "listen")"_s;
     QTest::newRow("unknown command alone")
             << QStringList{u"listen"_s} << uR"(unknown command "listen")"_s;
-    QTest::newRow("serve without path")
-            << QStringList{u"serve"_s} << u"serve needs a socket PATH"_s;
+    QTest::newRow("serve without path") << QStringList{u"serve"_s} << u"serve needs an ADDRESS"_s;
     QTest::newRow("connect without path")
-            << QStringList{u"connect"_s} << u"connect needs a socket PATH"_s;
-    QTest::newRow("send without path") << QStringList{u"send"_s} << u"send needs a socket PATH"_s;
-    QTest::newRow("empty path") << QStringList{u"serve"_s, u""_s} << u"serve needs a socket PATH"_s;
+            << QStringList{u"connect"_s} << u"connect needs an ADDRESS"_s;
+    QTest::newRow("send without path") << QStringList{u"send"_s} << u"send needs an ADDRESS"_s;
+    QTest::newRow("empty path") << QStringList{u"serve"_s, u""_s} << u"serve needs an ADDRESS"_s;
     QTest::newRow("send without topic")
-            << QStringList{u"send"_s, u"%1"_s} << u"send takes PATH TOPIC [JSON]"_s;
+            << QStringList{u"send"_s, u"%1"_s} << u"send takes ADDRESS TOPIC [JSON]"_s;
     QTest::newRow("send with an extra argument")
             << QStringList{u"send"_s, u"%1"_s, u"t"_s, u"1"_s, u"2"_s}
-            << u"send takes PATH TOPIC [JSON]"_s;
+            << u"send takes ADDRESS TOPIC [JSON]"_s;
     QTest::newRow("serve with an extra argument")
-            << QStringList{u"serve"_s, u"%1"_s, u"extra"_s} << u"serve takes only a PATH"_s;
+            << QStringList{u"serve"_s, u"%1"_s, u"extra"_s} << u"serve takes only an ADDRESS"_s;
     QTest::newRow("connect with an extra argument")
-            << QStringList{u"connect"_s, u"%1"_s, u"extra"_s} << u"connect takes only a PATH"_s;
+            << QStringList{u"connect"_s, u"%1"_s, u"extra"_s} << u"connect takes only an ADDRESS"_s;
     QTest::newRow("timeout not a number")
             << QStringList{u"connect"_s, u"%1"_s, u"--timeout"_s, u"soon"_s}
             << u"--timeout takes a number of milliseconds"_s;
@@ -953,7 +955,7 @@ void tst_Cli::wrongArgumentsExitWithUsage()
     QTRY_VERIFY_WITH_TIMEOUT(!tool.isRunning(), Timeout);
     QVERIFY2(tool.exitedWith(64), qPrintable(tool.describe()));
     QVERIFY2(tool.errorOutput().startsWith(u"socketipc: "_s + error), qPrintable(tool.describe()));
-    QVERIFY2(tool.errorOutput().contains(u"\nUsage:\n  socketipc serve PATH"_s),
+    QVERIFY2(tool.errorOutput().contains(u"\nUsage:\n  socketipc serve ADDRESS"_s),
              qPrintable(tool.describe()));
     QCOMPARE(tool.output(), QByteArray());
     QVERIFY(!QFileInfo::exists(socketPath()));  // nothing was started
@@ -1054,11 +1056,12 @@ void tst_Cli::helpPrintsUsage()
     QVERIFY2(tool.exitedWith(0), qPrintable(tool.describe()));
     const QString usage = QString::fromUtf8(tool.output());
     QVERIFY2(usage.startsWith(u"Usage:\n"_s), qPrintable(usage));
-    for (const QString &part : {u"socketipc serve PATH"_s, u"socketipc connect PATH"_s,
-                                u"socketipc send PATH TOPIC [JSON]"_s, u"--topic NAME"_s,
-                                u"--timeout MS"_s, u"--pretty"_s, u"--version"_s,
-                                u"Exit codes: 0 done, 1 failure, 2 no server in time, 64 wrong "
-                                u"arguments, 65 invalid JSON."_s})
+    for (const QString &part :
+         {u"socketipc serve ADDRESS"_s, u"socketipc connect ADDRESS"_s,
+          u"socketipc send ADDRESS TOPIC [JSON]"_s, u"--topic NAME"_s, u"--cert FILE"_s,
+          u"--token TOKEN"_s, u"--codec NAME"_s, u"--timeout MS"_s, u"--pretty"_s, u"--version"_s,
+          u"Exit codes: 0 done, 1 failure, 2 no server in time, 64 wrong "
+          u"arguments, 65 invalid JSON."_s})
         QVERIFY2(usage.contains(part), qPrintable(part));
     QCOMPARE(tool.errorOutput(), QString());
     QVERIFY(!QFileInfo::exists(socketPath()));
@@ -1299,6 +1302,93 @@ void tst_Cli::serveSendsToOneNodeClient()
     QCOMPARE(second.eventsNamed(u"message"_s).at(1).value(u"topic").toString(), u"marker"_s);
     QCOMPARE(first.eventsNamed(u"message"_s).at(0).value(u"topic").toString(), u"marker"_s);
     QCOMPARE(serve.errorOutput(), QString());
+}
+
+namespace {
+// The address a "serve ...:0" says it listens on.
+QString listeningAddress(const Tool &serve)
+{
+    const QString err = serve.errorOutput();
+    const qsizetype at = err.indexOf(u"listening on "_s);
+    return at < 0 ? QString() : err.mid(at + 13).section(u'\n', 0, 0).trimmed();
+}
+}  // namespace
+
+void tst_Cli::tcpWithTokenBetweenProcesses()
+{
+    Tool serve;
+    CHECKED(serve.start({u"serve"_s, u"tcp://:0"_s, u"--token"_s, u"s3cret"_s}));
+    QTRY_VERIFY_WITH_TIMEOUT(!listeningAddress(serve).isEmpty() || !serve.isRunning(), Timeout);
+    const QString address = listeningAddress(serve);
+    QVERIFY2(address.startsWith(u"tcp://127.0.0.1:"_s), qPrintable(serve.describe()));
+
+    Tool intruder;
+    CHECKED(intruder.start({u"connect"_s, address}));
+    QTRY_VERIFY2_WITH_TIMEOUT(intruder.saidOnStderr(u"requires a token"_s),
+                              qPrintable(intruder.describe()), Timeout);
+    QTRY_VERIFY2_WITH_TIMEOUT(serve.saidOnStderr(u"no token"_s), qPrintable(serve.describe()),
+                              Timeout);
+    intruder.kill();
+    QCOMPARE(serve.clientsOf(u"connected"_s).size(), 0);
+
+    Tool send;
+    CHECKED(send.start(
+            {u"send"_s, address, u"t"_s, u"{\"ok\":true}"_s, u"--token"_s, u"s3cret"_s}));
+    QTRY_VERIFY_WITH_TIMEOUT(!send.isRunning(), Timeout);
+    QVERIFY2(send.exitedWith(0), qPrintable(send.describe()));
+    QTRY_COMPARE_WITH_TIMEOUT(serve.messageLines().size(), 1, Timeout);
+    QVERIFY2(serve.messageLines().at(0).startsWith(R"({"topic":"t","message":{"ok":true})"),
+             serve.messageLines().at(0).constData());
+}
+
+void tst_Cli::tlsBetweenProcesses()
+{
+    QTemporaryDir certs;
+    QProcess make;
+    make.start(u"bash"_s,
+               {QStringLiteral(SOCKETIPC_SOURCE_DIR "/tests/auto/transports/make-certs.sh"),
+                certs.path()});
+    QVERIFY(make.waitForFinished(60000) && make.exitCode() == 0);
+    Tool serve;
+    CHECKED(serve.start({u"serve"_s, u"tls://127.0.0.1:0"_s, u"--cert"_s,
+                         certs.filePath(u"server.crt"_s), u"--key"_s,
+                         certs.filePath(u"server.key"_s), u"--codec"_s, u"cbor"_s}));
+    QTRY_VERIFY_WITH_TIMEOUT(!listeningAddress(serve).isEmpty() || !serve.isRunning(), Timeout);
+    const QString address = listeningAddress(serve);
+    QVERIFY2(address.startsWith(u"tls://127.0.0.1:"_s), qPrintable(serve.describe()));
+
+    Tool connect;
+    CHECKED(connect.start({u"connect"_s, address, u"--ca"_s, certs.filePath(u"ca.crt"_s),
+                           u"--codec"_s, u"cbor"_s}));
+    QTRY_COMPARE_WITH_TIMEOUT(serve.clientsOf(u"connected"_s).size(), 1, Timeout);
+    connect.writeLine(R"({"topic":"up","message":[1,"two"]})");
+    QTRY_COMPARE_WITH_TIMEOUT(serve.messageLines().size(), 1, Timeout);
+    QVERIFY(serve.messageLines().at(0).startsWith(R"({"topic":"up","message":[1,"two"])"));
+    serve.writeLine(R"({"topic":"down","message":"over TLS"})");
+    QTRY_COMPARE_WITH_TIMEOUT(connect.messageLines().size(), 1, Timeout);
+    QCOMPARE(connect.messageLines().at(0), QByteArray(R"({"topic":"down","message":"over TLS"})"));
+}
+
+void tst_Cli::tlsClientRefusesUntrustedServer()
+{
+    QTemporaryDir certs;
+    QProcess make;
+    make.start(u"bash"_s,
+               {QStringLiteral(SOCKETIPC_SOURCE_DIR "/tests/auto/transports/make-certs.sh"),
+                certs.path()});
+    QVERIFY(make.waitForFinished(60000) && make.exitCode() == 0);
+    Tool serve;
+    CHECKED(serve.start({u"serve"_s, u"tls://127.0.0.1:0"_s, u"--cert"_s,
+                         certs.filePath(u"expired.crt"_s), u"--key"_s,
+                         certs.filePath(u"expired.key"_s)}));
+    QTRY_VERIFY_WITH_TIMEOUT(!listeningAddress(serve).isEmpty() || !serve.isRunning(), Timeout);
+    Tool send;
+    CHECKED(send.start({u"send"_s, listeningAddress(serve), u"t"_s, u"1"_s, u"--ca"_s,
+                        certs.filePath(u"ca.crt"_s), u"--timeout"_s, u"1000"_s}));
+    QTRY_VERIFY_WITH_TIMEOUT(!send.isRunning(), Timeout);
+    QVERIFY2(send.exitedWith(2), qPrintable(send.describe()));
+    QVERIFY2(send.saidOnStderr(u"expired"_s), qPrintable(send.describe()));
+    QCOMPARE(serve.clientsOf(u"connected"_s).size(), 0);
 }
 
 QTEST_GUILESS_MAIN(tst_Cli)

@@ -1,5 +1,7 @@
 // The SocketIpc side of the benchmarks (see tests/benchmarks/README.md for the protocol):
 //   ipcbench W1|W2|W3|W4 [--count N]        the server; starts its clients; prints one JSON line
+//   ipcbench W1 --transport tcp|tls [--certs DIR]  over TCP or TLS (certificates of
+//                                           tests/auto/transports/make-certs.sh)
 //   ipcbench W4bin --codec json|cbor        1 MiB of bytes: base64 text in JSON, bytes in CBOR
 //   ipcbench topics                         delivery beside 0, 1000, 100000 other subscriptions
 //   ipcbench floor                          QVariantMap + signal cost alone, no socket
@@ -74,6 +76,35 @@ int defaultCount(const QString &workload)
 qsizetype largeSize = 1024 * 1024;
 // --codec json|cbor, on both ends.
 QString codecName = QStringLiteral("json");
+// --transport local|tcp|tls; TLS takes the certificates of make-certs.sh from --certs DIR.
+QString transport = QStringLiteral("local");
+QString certsDir;
+
+// The server's address for the transport (TCP and TLS on a free loopback port).
+QString listenAddress(const QTemporaryDir &dir)
+{
+    if (transport == QLatin1String("tcp"))
+        return QStringLiteral("tcp://127.0.0.1:0");
+    if (transport == QLatin1String("tls"))
+        return QStringLiteral("tls://127.0.0.1:0");
+    return dir.filePath(QStringLiteral("bench.sock"));
+}
+
+void configure(IpcServer &server)
+{
+    server.setCodecName(codecName);
+    if (transport == QLatin1String("tls")) {
+        server.setTlsCertificateFile(certsDir + QLatin1String("/server.crt"));
+        server.setTlsPrivateKeyFile(certsDir + QLatin1String("/server.key"));
+    }
+}
+
+void configure(IpcClient &client)
+{
+    client.setCodecName(codecName);
+    if (transport == QLatin1String("tls"))
+        client.setTlsCaFile(certsDir + QLatin1String("/ca.crt"));
+}
 
 bool isLarge(const QString &workload)
 {
@@ -118,7 +149,7 @@ int runClient(const QString &workload, const QString &path, int count)
 {
     IpcClient client;
     client.setRetryDelay(10);
-    client.setCodecName(codecName);
+    configure(client);
     // W4bin's JSON sender outruns its reader (base64 decoding): let everything wait.
     if (workload == QLatin1String("W4bin"))
         client.setMaxPendingBytes(0);
@@ -232,11 +263,11 @@ int runIdleClients(const QString &path, int count)
 int runServer(const QString &workload, int count)
 {
     QTemporaryDir dir;
-    const QString path = dir.filePath(QStringLiteral("bench.sock"));
     IpcServer server;
-    server.setCodecName(codecName);
-    if (!server.listen(path))
-        fail("cannot listen");
+    configure(server);
+    if (!server.listen(listenAddress(dir)))
+        fail(qPrintable(server.errorString()));
+    const QString path = server.listeningAddress();
 
     const int clients = workload == QLatin1String("W3") ? Clients3 : 1;
     QList<QProcess *> processes;
@@ -251,7 +282,8 @@ int runServer(const QString &workload, int count)
         QJsonObject line{{"impl", "socketipc"},
                          {"workload", workload},
                          {"messages", count},
-                         {"codec", codecName}};
+                         {"codec", codecName},
+                         {"transport", transport}};
         double seconds = (finishedAt - startedAt) / 1e9;
         double clientCpu = 0;
         qint64 clientRss = 0;
@@ -340,7 +372,9 @@ int runServer(const QString &workload, int count)
         process->start(QCoreApplication::applicationFilePath(),
                        {QStringLiteral("--role"), QStringLiteral("client"), workload, path,
                         QString::number(count), QStringLiteral("--size"),
-                        QString::number(largeSize), QStringLiteral("--codec"), codecName});
+                        QString::number(largeSize), QStringLiteral("--codec"), codecName,
+                        QStringLiteral("--transport"), transport, QStringLiteral("--certs"),
+                        certsDir});
         processes.append(process);
     }
     QTimer::singleShot(120000, qApp, [] { fail("timed out"); });
@@ -438,9 +472,14 @@ int main(int argc, char *argv[])
     const qsizetype sizeAt = args.indexOf(QLatin1String("--size"));
     if (sizeAt > 0 && sizeAt + 1 < args.size())
         largeSize = args.at(sizeAt + 1).toLongLong();
-    const qsizetype codecAt = args.indexOf(QLatin1String("--codec"));
-    if (codecAt > 0 && codecAt + 1 < args.size())
-        codecName = args.at(codecAt + 1);
+    auto option = [&](const char *name, QString *value) {
+        const qsizetype at = args.indexOf(QLatin1String(name));
+        if (at > 0 && at + 1 < args.size())
+            *value = args.at(at + 1);
+    };
+    option("--codec", &codecName);
+    option("--transport", &transport);
+    option("--certs", &certsDir);
     // W5 holds a thousand sockets on each side.
     rlimit files;
     if (getrlimit(RLIMIT_NOFILE, &files) == 0) {

@@ -1,0 +1,44 @@
+#include "ipcaddress_p.h"
+
+#include "ipclocalpath_p.h"
+
+#include <QtCore/qurl.h>
+#include <QtNetwork/qhostaddress.h>
+
+IpcAddress IpcAddress::parse(const QString &text)
+{
+    IpcAddress address;
+    const bool tcp = text.startsWith(QLatin1String("tcp://"));
+    const bool tls = text.startsWith(QLatin1String("tls://"));
+    if (!tcp && !tls) {
+        address.path =
+                IpcLocalPath::resolve(text.startsWith(QLatin1String("unix:")) ? text.mid(5) : text);
+        address.error = IpcLocalPath::invalidReason(address.path);
+        return address;
+    }
+    address.kind = tcp ? Kind::Tcp : Kind::Tls;
+    const QUrl url(text, QUrl::StrictMode);
+    const int port = url.port(-1);
+    if (!url.isValid() || port < 0 || !url.path().isEmpty() || url.hasQuery() || url.hasFragment()
+        || !url.userInfo().isEmpty()) {
+        address.error = QStringLiteral("\"%1\" is not an address of the form %2://HOST:PORT")
+                                .arg(text, url.scheme());
+        return address;
+    }
+    address.host = url.host();
+    if (address.host.isEmpty())
+        address.host = QStringLiteral("127.0.0.1");
+    address.port = quint16(port);
+    return address;
+}
+
+QString IpcAddress::toString() const
+{
+    if (kind == Kind::Local)
+        return path;
+    const bool ipv6 = QHostAddress(host).protocol() == QAbstractSocket::IPv6Protocol;
+    return QStringLiteral("%1://%2:%3")
+            .arg(kind == Kind::Tcp ? QLatin1String("tcp") : QLatin1String("tls"),
+                 ipv6 ? QLatin1Char('[') + host + QLatin1Char(']') : host)
+            .arg(port);
+}

@@ -1,0 +1,39 @@
+#ifndef IPCSOCKET_P_H
+#define IPCSOCKET_P_H
+
+//
+//  W A R N I N G
+//  -------------
+// This file is not part of the SocketIpc API. It may change without notice.
+//
+
+#include "../ipcpeercredentials.h"
+
+#include <QtCore/qiodevice.h>
+
+#include <functional>
+
+// The seam between the protocol and the socket classes: what IpcConnection needs of a
+// connected QLocalSocket, QTcpSocket or QSslSocket, whichever it is.
+namespace IpcSocket {
+
+// Calls onError(description, peerClosed) on a socket error and onDisconnected() when the
+// socket is unconnected, while context lives.
+void watch(QIODevice *socket, QObject *context,
+           std::function<void(const QString &description, bool peerClosed)> onError,
+           std::function<void()> onDisconnected);
+void unwatch(QIODevice *socket, QObject *context);
+
+// Ends the connection once the output buffer is written.
+void disconnectGracefully(QIODevice *socket);
+void abort(QIODevice *socket);
+bool isUnconnected(const QIODevice *socket);
+// Into the kernel now, without waiting.
+void flush(QIODevice *socket);
+// Who the peer is: credentials of a local peer, address, port (and certificate) of a
+// network one.
+IpcPeerCredentials peerOf(const QIODevice *socket);
+
+}  // namespace IpcSocket
+
+#endif  // IPCSOCKET_P_H
