@@ -6,6 +6,7 @@
 #include "transport/ipcsocket_p.h"
 
 #include <QtCore/qfile.h>
+#include <QtCore/qlockfile.h>
 #include <QtCore/qpointer.h>
 #include <QtCore/qtimer.h>
 #include <QtCore/qvarlengtharray.h>
@@ -14,6 +15,8 @@
 #include <QtNetwork/qlocalsocket.h>
 #include <QtNetwork/qsslserver.h>
 #include <QtNetwork/qsslsocket.h>
+
+#include <optional>
 
 IpcServer::IpcServer(QObject *parent) : QObject(parent), d(std::make_unique<IpcServerPrivate>(this))
 { }
@@ -290,6 +293,22 @@ bool IpcServer::listen(const QString &socketPath)
 bool IpcServerPrivate::listenLocal(const QString &path)
 {
     const bool abstract = IpcLocalPath::isAbstract(path);
+    // Probing and binding are two steps, and QLocalServer with socket options binds
+    // elsewhere and renames onto the path, replacing what is there: two processes listening
+    // at once could both "win". A lock beside the socket makes the two steps one. It is held
+    // for the probe and the bind only, so a wait for it is short.
+    std::optional<QLockFile> lock;
+    if (!abstract) {
+        lock.emplace(path + QLatin1String(".lock"));
+        lock->setStaleLockTime(10000);
+        if (!lock->tryLock(5000) && lock->error() == QLockFile::LockFailedError) {
+            setError(IpcError::SocketError,
+                     QStringLiteral("cannot listen on %1: another process holds %1.lock")
+                             .arg(path));
+            return false;
+        }
+        // Other failures (a directory that cannot take the lock file) are left to listen().
+    }
     QString why;
     switch (abstract ? IpcLocalPath::Probe::Absent : IpcLocalPath::probe(path, &why)) {
     case IpcLocalPath::Probe::Absent: break;

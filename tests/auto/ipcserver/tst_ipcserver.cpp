@@ -7,13 +7,16 @@
 #include <QtCore/qfileinfo.h>
 #include <QtCore/qstandardpaths.h>
 #include <QtCore/qscopeguard.h>
+#include <QtCore/qsemaphore.h>
 #include <QtCore/quuid.h>
 #include <QtNetwork/qlocalsocket.h>
 #include <QtTest/qsignalspy.h>
 #include <QtTest/qtest.h>
 
+#include <atomic>
 #include <cmath>
 #include <memory>
+#include <thread>
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -82,6 +85,8 @@ private Q_SLOTS:
     void closeWithoutClientsEmitsClosed();
     void disconnectClientEndsOnlyThatConnection();
     void serverCanListenAgainAfterClose();
+    void simultaneousListensElectExactlyOneServer_data();
+    void simultaneousListensElectExactlyOneServer();
 
     void malformedFrameDropsOnlyThatClient_data();
     void malformedFrameDropsOnlyThatClient();
@@ -1119,6 +1124,65 @@ void tst_IpcServer::thousandsOfTinyFramesInOneWriteAllArrive()
     QTRY_COMPARE_WITH_TIMEOUT(received, frames, 20000);
     QCOMPARE(outOfOrder, 0);
     QCOMPARE(errorSpy.count(), 0);
+}
+
+void tst_IpcServer::simultaneousListensElectExactlyOneServer_data()
+{
+    QTest::addColumn<bool>("staleFileFirst");
+    QTest::newRow("nothing there") << false;
+    QTest::newRow("a stale socket file there") << true;
+}
+
+void tst_IpcServer::simultaneousListensElectExactlyOneServer()
+{
+    // Probing and binding are two steps; without the library's lock two servers that listen
+    // at once could both succeed, the first then deaf on an unlinked socket. Threads released
+    // together make "at once" likely; the lock works between processes the same way.
+    QFETCH(bool, staleFileFirst);
+    constexpr int Contenders = 3;
+    for (int round = 0; round < 3; ++round) {  // without the lock, the first round fails
+        const QString path = m_dir->filePath(QStringLiteral("race-%1.sock").arg(round));
+        if (staleFileFirst) {
+            const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+            sockaddr_un address = {};
+            address.sun_family = AF_UNIX;
+            qstrncpy(address.sun_path, QFile::encodeName(path).constData(),
+                     sizeof address.sun_path);
+            QCOMPARE(::bind(fd, reinterpret_cast<sockaddr *>(&address), sizeof address), 0);
+            ::close(fd);  // the file stays, nobody listens: stale
+        }
+        std::atomic<int> ready{0};
+        std::atomic<bool> go{false};
+        std::atomic<int> winners{0};
+        QSemaphore done;
+        QSemaphore release;
+        std::vector<std::thread> threads;
+        for (int i = 0; i < Contenders; ++i) {
+            threads.emplace_back([&] {
+                IpcServer server;
+                ++ready;
+                while (!go)
+                    std::this_thread::yield();
+                if (server.listen(path))
+                    ++winners;
+                done.release();
+                release.acquire();  // keep listening until every contender has tried
+            });
+        }
+        while (ready < Contenders)
+            std::this_thread::yield();
+        go = true;
+        done.acquire(Contenders);
+        const int won = winners;
+        QLocalSocket probe;
+        probe.connectToServer(path);
+        const bool reachable = probe.waitForConnected(5000);
+        release.release(Contenders);
+        for (std::thread &thread : threads)
+            thread.join();
+        QCOMPARE(won, 1);
+        QVERIFY(reachable);  // and the winner is the one a client reaches
+    }
 }
 
 QTEST_GUILESS_MAIN(tst_IpcServer)
