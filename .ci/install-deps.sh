@@ -8,7 +8,7 @@ packages=(
     # The QML module, its tests (Qt Quick Test, offscreen) and qmllint
     qt6-declarative-dev qt6-declarative-dev-tools
     qml6-module-qtquick qml6-module-qttest qml6-module-qtquick-window
-    qml6-module-qtqml-workerscript qml6-module-qtqml-models
+    qml6-module-qtqml qml6-module-qtqml-workerscript qml6-module-qtqml-models
     # The TLS tests make their certificates at test time
     openssl
 )

@@ -18,7 +18,8 @@ class SOCKETIPC_EXPORT IpcMessageModel : public QAbstractListModel
     Q_DISABLE_COPY_MOVE(IpcMessageModel)
     Q_PROPERTY(QObject *source READ source WRITE setSource NOTIFY sourceChanged)
     // Only this topic's messages, or those matching it when it is a pattern (see IpcTopic);
-    // empty (the default) for all.
+    // empty (the default) for all. A new filter applies to messages that arrive afterwards:
+    // rows already logged stay (clear() them, or filter a proxy model, to re-filter).
     Q_PROPERTY(QString topic READ topic WRITE setTopic NOTIFY topicChanged)
     Q_PROPERTY(int count READ count NOTIFY countChanged)
     // 0 for no limit.
