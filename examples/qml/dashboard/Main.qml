@@ -257,7 +257,7 @@ Window {
                 topic: "system.#"
                 maxCount: 200
             }
-            onCountChanged: Qt.callLater(positionViewAtEnd)  // once the new row is laid out
+            onCountChanged: positionViewAtEnd()
             delegate: Text {
                 required property string topic
                 required property var message
