@@ -178,8 +178,20 @@ void IpcConnection::onSocketError(const QString &description, bool peerClosed)
                 Qt::QueuedConnection);
         return;
     }
-    // A peer closing is an ordinary end, not an error.
-    if (!peerClosed && m_state == State::Open)
+    // A peer closing is an ordinary end, not an error; disconnected() follows, once the
+    // socket has handed over what it still holds (QSslSocket reports the close before it
+    // has decrypted the last bytes). Ending the connection here would drop them.
+    if (peerClosed) {
+        QMetaObject::invokeMethod(
+                this,
+                [this] {
+                    if (m_state != State::Closed && IpcSocket::isUnconnected(m_socket))
+                        onDisconnected();
+                },
+                Qt::QueuedConnection);
+        return;
+    }
+    if (m_state == State::Open)
         m_handler->connectionError(this, IpcError::SocketError, description);
     // Some errors end the socket without a disconnected() signal.
     if (m_state != State::Closed && IpcSocket::isUnconnected(m_socket))

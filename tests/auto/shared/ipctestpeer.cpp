@@ -1,4 +1,4 @@
-// ipctestpeer client PATH [--retry MS] [--reconnect MS]
+// ipctestpeer client PATH [--retry MS] [--reconnect MS] [--ca FILE]
 // ipctestpeer server PATH
 //
 // Each event goes to stdout as one JSON line: {"event":"connected"}, {"event":"message",
@@ -15,6 +15,8 @@
 // {"unhandle":TOPIC} removes a handler. {"request":TOPIC,"message":VALUE[,"client":ID]
 // [,"timeout":MS]} asks the peer and reports {"event":"reply","topic":...,"value":...,
 // "error":"NoError"|...,"errorString":...}. Option --codec NAME sets the wire format.
+// Client: --burst N sends the integers 0..N-1 on topic "n" from connected(), then closes at
+// once; --ca FILE trusts that CA for tls:// addresses.
 
 #include <SocketIpc/IpcClient>
 #include <SocketIpc/IpcServer>
@@ -177,9 +179,22 @@ int main(int argc, char *argv[])
                 client.setRetryDelay(args.at(i + 1).toInt());
             else if (args.at(i) == QLatin1String("--reconnect"))
                 client.setReconnectDelay(args.at(i + 1).toInt());
+            else if (args.at(i) == QLatin1String("--ca"))
+                client.setTlsCaFile(args.at(i + 1));
         }
-        QObject::connect(&client, &IpcClient::connected, [] {
+        int burst = 0;
+        for (int i = 3; i + 1 < args.size(); i += 2) {
+            if (args.at(i) == QLatin1String("--burst"))
+                burst = args.at(i + 1).toInt();
+        }
+        QObject::connect(&client, &IpcClient::connected, [&client, burst] {
             emitEvent({{"event", "connected"}});
+            // At once, before the event loop has read anything the server sent.
+            if (burst > 0) {
+                for (int i = 0; i < burst; ++i)
+                    client.send(QStringLiteral("n"), i);
+                client.close();
+            }
         });
         QObject::connect(&client, &IpcClient::reconnected, [] {
             emitEvent({{"event", "reconnected"}});

@@ -28,6 +28,8 @@ private Q_SLOTS:
     void requestsAreAnswered();
     void reconnectsAfterServerRestart_data() { transports(); }
     void reconnectsAfterServerRestart();
+    void burstThenCloseLosesNothing_data() { transports(); }
+    void burstThenCloseLosesNothing();
     void oversizedFrameDropsOnlyThatClient_data() { transports(); }
     void oversizedFrameDropsOnlyThatClient();
     void peerProcessTalksOverIt_data() { transports(); }
@@ -189,6 +191,39 @@ void tst_Transports::reconnectsAfterServerRestart()
     QSignalSpy messageSpy(server.get(), &IpcServer::messageReceived);
     QVERIFY(client->send(QStringLiteral("back"), true));
     QTRY_COMPARE(messageSpy.count(), 1);
+}
+
+void tst_Transports::burstThenCloseLosesNothing()
+{
+    // A client process that sends a burst and closes at once must not lose the tail: over
+    // TLS a plain close answered the server's late bytes with a reset, and the server's
+    // kernel dropped what it had not yet handed over (the last thousands of 60,000).
+    QFETCH(QString, transport);
+    std::unique_ptr<IpcServer> server = startServer(transport);
+    int received = 0;
+    int last = -1;
+    connect(server.get(), &IpcServer::messageReceived, this,
+            [&](const QString &, const QVariant &message) {
+                ++received;
+                last = message.toInt();
+            });
+    QSignalSpy connectedSpy(server.get(), &IpcServer::clientConnected);
+    QSignalSpy disconnectedSpy(server.get(), &IpcServer::clientDisconnected);
+    constexpr int Burst = 60000;
+    TestPeer peer;  // sends from connected(), before it has read what the server sent
+    peer.startTestPeer({QStringLiteral("client"), server->listeningAddress(),
+                        QStringLiteral("--ca"), cert(QStringLiteral("ca.crt")),
+                        QStringLiteral("--burst"), QString::number(Burst)});
+    QTRY_COMPARE_WITH_TIMEOUT(connectedSpy.count(), 1, 10000);
+    QTRY_VERIFY2_WITH_TIMEOUT(peer.has(QStringLiteral("closed")),
+                              qPrintable(QStringLiteral("received %1, peer events %2, running %3")
+                                                 .arg(received)
+                                                 .arg(peer.events().size())
+                                                 .arg(peer.isRunning())),
+                              20000);
+    QTRY_COMPARE_WITH_TIMEOUT(disconnectedSpy.count(), 1, 20000);
+    QCOMPARE(received, Burst);
+    QCOMPARE(last, Burst - 1);
 }
 
 void tst_Transports::oversizedFrameDropsOnlyThatClient()
