@@ -151,6 +151,20 @@ void IpcClient::setMaxPendingBytes(qint64 bytes)
     emit maxPendingBytesChanged();
 }
 
+int IpcClient::closeTimeout() const
+{
+    return d->closeTimeout;
+}
+
+void IpcClient::setCloseTimeout(int msecs)
+{
+    msecs = qMax(0, msecs);
+    if (d->closeTimeout == msecs)
+        return;
+    d->closeTimeout = msecs;
+    emit closeTimeoutChanged();
+}
+
 double IpcClient::backoffFactor() const
 {
     return d->backoffFactor;
@@ -361,9 +375,23 @@ void IpcClient::close()
     d->dropQueue(QStringLiteral("the client closed before the request was sent"));
     d->setState(State::Closed);
     if (d->connection) {
-        // closed() follows once the pending output is written.
+        // closed() follows once the pending output is written, or closeTimeout has passed.
         d->closingConnection = std::exchange(d->connection, nullptr);
+        const QPointer<IpcConnection> closing(d->closingConnection);
         d->closingConnection->close();
+        if (closing && d->closingConnection == closing && d->closeTimeout > 0) {
+            QTimer::singleShot(d->closeTimeout, closing, [this, closing] {
+                if (!closing || d->closingConnection != closing)
+                    return;
+                d->setError(IpcError::WriteBufferFullError,
+                            QStringLiteral("the server did not take what was sent to it within "
+                                           "%1 ms of close(); dropped with %2 bytes unsent")
+                                    .arg(d->closeTimeout)
+                                    .arg(closing->pendingBytes()));
+                if (closing)
+                    closing->abort();
+            });
+        }
         return;
     }
     emit closed();

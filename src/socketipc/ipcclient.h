@@ -53,6 +53,9 @@ class SOCKETIPC_EXPORT IpcClient : public QObject
     Q_PROPERTY(int maxQueuedMessages READ maxQueuedMessages WRITE setMaxQueuedMessages NOTIFY
                        maxQueuedMessagesChanged)
     Q_PROPERTY(int queuedMessageCount READ queuedMessageCount NOTIFY queuedMessageCountChanged)
+    // close() waits this many ms for the server to take what was sent, then drops it
+    // (WriteBufferFullError) and emits closed(); 0 waits as long as it takes.
+    Q_PROPERTY(int closeTimeout READ closeTimeout WRITE setCloseTimeout NOTIFY closeTimeoutChanged)
     // The wire format: "json" (the default, the Node library's), "cbor", or the name of a
     // registered IpcCodec. Takes effect at the next connection.
     Q_PROPERTY(QString codecName READ codecName WRITE setCodecName NOTIFY codecChanged)
@@ -86,6 +89,7 @@ public:
     static constexpr qint64 DefaultMaxPendingBytes = 128 * 1024 * 1024;
     static constexpr int DefaultMaxBackoffDelay = 30000;
     static constexpr int DefaultRequestTimeout = 30000;
+    static constexpr int DefaultCloseTimeout = 30000;
 
     explicit IpcClient(QObject *parent = nullptr);
     ~IpcClient() override;
@@ -118,6 +122,8 @@ public:
     int maxQueuedMessages() const;
     void setMaxQueuedMessages(int count);
     int queuedMessageCount() const;
+    int closeTimeout() const;
+    void setCloseTimeout(int msecs);
 
     std::shared_ptr<const IpcCodec> codec() const;
     void setCodec(std::shared_ptr<const IpcCodec> codec);
@@ -207,6 +213,7 @@ Q_SIGNALS:
     void backoffChanged();
     void maxQueuedMessagesChanged();
     void queuedMessageCountChanged();
+    void closeTimeoutChanged();
     void codecChanged();
     void requestTimeoutChanged();
     void tlsChanged();

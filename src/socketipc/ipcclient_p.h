@@ -79,6 +79,7 @@ public:
     int maxBackoffDelay = IpcClient::DefaultMaxBackoffDelay;
     int failedAttempts = 0;  // in a row, since the last connection
     int maxQueuedMessages = 0;
+    int closeTimeout = IpcClient::DefaultCloseTimeout;
     std::deque<Queued> queue;
     std::shared_ptr<const IpcCodec> codec = IpcCodec::json();
     int requestTimeout = IpcClient::DefaultRequestTimeout;

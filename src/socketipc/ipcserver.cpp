@@ -302,9 +302,9 @@ bool IpcServerPrivate::listenLocal(const QString &path)
         lock.emplace(path + QLatin1String(".lock"));
         lock->setStaleLockTime(10000);
         if (!lock->tryLock(5000) && lock->error() == QLockFile::LockFailedError) {
-            setError(IpcError::SocketError,
-                     QStringLiteral("cannot listen on %1: another process holds %1.lock")
-                             .arg(path));
+            setError(
+                    IpcError::SocketError,
+                    QStringLiteral("cannot listen on %1: another process holds %1.lock").arg(path));
             return false;
         }
         // Other failures (a directory that cannot take the lock file) are left to listen().
@@ -452,10 +452,10 @@ void IpcServer::close()
     if (wasListening)
         emit listeningChanged(false);
 
-    // Not clients yet: they just go.
-    for (IpcConnection *connection : std::exchange(d->unauthenticated, {})) {
+    // Not clients yet: they just go (connectionClosed() takes each off the list).
+    const QList<IpcConnection *> strangers = d->unauthenticated;
+    for (IpcConnection *connection : strangers)
         connection->abort();
-    }
     const QPointer<IpcServer> guard(this);
     const QList<IpcConnection *> connections = d->connections;
     for (IpcConnection *connection : connections) {
@@ -463,7 +463,52 @@ void IpcServer::close()
         if (!guard)
             return;
     }
+    if (!d->connections.isEmpty() && d->closeTimeout > 0) {
+        if (!d->closeTimer) {
+            d->closeTimer = new QTimer(this);
+            d->closeTimer->setSingleShot(true);
+            connect(d->closeTimer, &QTimer::timeout, this, [this] { d->abortStragglers(); });
+        }
+        d->closeTimer->start(d->closeTimeout);
+    }
     d->finishClosingIfDone();
+}
+
+void IpcServerPrivate::abortStragglers()
+{
+    if (state != State::Closing)
+        return;
+    const QPointer<IpcServer> guard(q);
+    const QList<IpcConnection *> stragglers = connections;
+    for (IpcConnection *connection : stragglers) {
+        if (!guard)
+            return;
+        if (!connections.contains(connection))
+            continue;
+        setError(IpcError::WriteBufferFullError,
+                 QStringLiteral("client %1 did not take what was sent to it within %2 ms of "
+                                "close(); dropped with %3 bytes unsent")
+                         .arg(connection->id())
+                         .arg(closeTimeout)
+                         .arg(connection->pendingBytes()),
+                 connection->id());
+        if (guard && connections.contains(connection))
+            connection->abort();
+    }
+}
+
+int IpcServer::closeTimeout() const
+{
+    return d->closeTimeout;
+}
+
+void IpcServer::setCloseTimeout(int msecs)
+{
+    msecs = qMax(0, msecs);
+    if (d->closeTimeout == msecs)
+        return;
+    d->closeTimeout = msecs;
+    emit closeTimeoutChanged();
 }
 
 bool IpcServer::send(const QString &topic, const QVariant &message, const QString &clientId)
@@ -803,6 +848,8 @@ void IpcServerPrivate::finishClosingIfDone()
 {
     if (state != State::Closing || !connections.isEmpty() || !unauthenticated.isEmpty())
         return;
+    if (closeTimer)
+        closeTimer->stop();
     state = State::Closed;
     emit q->closed();
 }

@@ -53,6 +53,9 @@ class SOCKETIPC_EXPORT IpcServer : public QObject
     // 0 (the default) lets idle clients stay.
     Q_PROPERTY(int handshakeTimeout READ handshakeTimeout WRITE setHandshakeTimeout NOTIFY
                        handshakeTimeoutChanged)
+    // close() waits this many ms for clients to take what was sent to them, then drops the
+    // ones that have not (WriteBufferFullError each); 0 waits as long as it takes.
+    Q_PROPERTY(int closeTimeout READ closeTimeout WRITE setCloseTimeout NOTIFY closeTimeoutChanged)
     // The wire format of new connections: "json" (the default, the Node library's), "cbor",
     // or the name of a registered IpcCodec.
     Q_PROPERTY(QString codecName READ codecName WRITE setCodecName NOTIFY codecChanged)
@@ -92,6 +95,7 @@ public:
 
     static constexpr qint64 DefaultMaxFrameSize = 64 * 1024 * 1024;
     static constexpr int DefaultRequestTimeout = 30000;
+    static constexpr int DefaultCloseTimeout = 30000;
 
     explicit IpcServer(QObject *parent = nullptr);
     ~IpcServer() override;
@@ -115,6 +119,8 @@ public:
     QList<int> allowedUserIds() const;
     void setAllowedUserIds(const QList<int> &uids);
     int handshakeTimeout() const;
+    int closeTimeout() const;
+    void setCloseTimeout(int msecs);
     void setHandshakeTimeout(int msecs);
     // Decides, from the kernel's word on who connects, whether a connection is accepted;
     // applied after allowedUserIds. An empty function accepts everyone.
@@ -226,6 +232,7 @@ Q_SIGNALS:
     void maxClientsChanged();
     void allowedUserIdsChanged();
     void handshakeTimeoutChanged();
+    void closeTimeoutChanged();
     void codecChanged();
     void requestTimeoutChanged();
     void tlsChanged();

@@ -18,6 +18,7 @@
 #include <QtCore/qlist.h>
 
 class QIODevice;
+class QTimer;
 
 class IpcServerPrivate final : public IpcConnection::Handler
 {
@@ -38,6 +39,8 @@ public:
     // Why a new connection may not stay, or empty if it may.
     QString refusal(const IpcPeerCredentials &credentials) const;
     void finishClosingIfDone();
+    // close() has waited closeTimeout for slow readers: they are dropped.
+    void abortStragglers();
     void setError(IpcError::Error error, const QString &description, const QString &clientId = {});
     IpcConnection *openConnection(const QString &clientId) const;
     // Reports an encode error or a client over maxPendingBytes (applying the policy);
@@ -62,6 +65,8 @@ public:
     int maxClients = 0;
     QList<int> allowedUserIds;
     int handshakeTimeout = 0;
+    int closeTimeout = IpcServer::DefaultCloseTimeout;
+    QTimer *closeTimer = nullptr;
     IpcServer::ConnectionFilter connectionFilter;
     std::shared_ptr<const IpcCodec> codec = IpcCodec::json();
     int requestTimeout = IpcServer::DefaultRequestTimeout;

@@ -1322,10 +1322,11 @@ void tst_Cli::tcpWithTokenBetweenProcesses()
     const QString address = listeningAddress(serve);
     QVERIFY2(address.startsWith(u"tcp://127.0.0.1:"_s), qPrintable(serve.describe()));
 
+    // A client that presents nothing is refused after the server's 10 s wait for a token.
     Tool intruder;
     CHECKED(intruder.start({u"connect"_s, address}));
     QTRY_VERIFY2_WITH_TIMEOUT(intruder.saidOnStderr(u"requires a token"_s),
-                              qPrintable(intruder.describe()), Timeout);
+                              qPrintable(intruder.describe()), 2 * Timeout);
     QTRY_VERIFY2_WITH_TIMEOUT(serve.saidOnStderr(u"no token"_s), qPrintable(serve.describe()),
                               Timeout);
     intruder.kill();

@@ -6,6 +6,7 @@
 #include <QtCore/qelapsedtimer.h>
 #include <QtCore/qfile.h>
 #include <QtCore/qfileinfo.h>
+#include <QtCore/qscopeguard.h>
 #include <QtCore/qthread.h>
 #include <QtNetwork/qlocalserver.h>
 #include <QtNetwork/qlocalsocket.h>
@@ -14,6 +15,9 @@
 
 #include <cmath>
 #include <memory>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 class tst_IpcClient : public QObject
 {
@@ -59,6 +63,7 @@ private Q_SLOTS:
     void unencodableMessageIsRefusedWhenQueued();
     void backoffGrowsWithJitterUpToItsCap();
     void backoffPropertiesAreClampedAndNotify();
+    void closeGivesUpOnAServerThatDoesNotReadAfterCloseTimeout();
 
 private:
     QString socketPath() const { return m_dir->filePath(QStringLiteral("s.sock")); }
@@ -803,6 +808,37 @@ void tst_IpcClient::backoffPropertiesAreClampedAndNotify()
     client.setMaxQueuedMessages(5);
     QCOMPARE(queueSpy.count(), 1);
     QCOMPARE(client.property("maxQueuedMessages").toInt(), 5);
+}
+
+void tst_IpcClient::closeGivesUpOnAServerThatDoesNotReadAfterCloseTimeout()
+{
+    // A bare listening socket whose connections are never accepted nor read (a QLocalServer
+    // would read them for us).
+    const int sleeper = ::socket(AF_UNIX, SOCK_STREAM, 0);
+    const auto closeSleeper = qScopeGuard([sleeper] { ::close(sleeper); });
+    sockaddr_un address = {};
+    address.sun_family = AF_UNIX;
+    qstrncpy(address.sun_path, QFile::encodeName(socketPath()).constData(),
+             sizeof address.sun_path);
+    QCOMPARE(::bind(sleeper, reinterpret_cast<sockaddr *>(&address), sizeof address), 0);
+    QCOMPARE(::listen(sleeper, 4), 0);
+    IpcClient client;
+    client.setCloseTimeout(300);
+    client.setMaxPendingBytes(0);
+    client.connectToServer(socketPath());
+    QTRY_VERIFY(client.isConnected());
+    const QString chunk(1024 * 1024, QLatin1Char('z'));
+    for (int i = 0; i < 16; ++i)
+        QVERIFY(client.send(QStringLiteral("bulk"), chunk));
+    QSignalSpy closedSpy(&client, &IpcClient::closed);
+    QSignalSpy errorSpy(&client, &IpcClient::errorOccurred);
+    client.close();
+    QTest::qWait(150);
+    QCOMPARE(closedSpy.count(), 0);
+    QTRY_COMPARE_WITH_TIMEOUT(closedSpy.count(), 1, 5000);
+    QCOMPARE(errorSpy.count(), 1);
+    QCOMPARE(errorSpy.at(0).at(0).value<IpcError::Error>(), IpcError::WriteBufferFullError);
+    QCOMPARE(client.state(), IpcClient::State::Closed);
 }
 
 QTEST_GUILESS_MAIN(tst_IpcClient)

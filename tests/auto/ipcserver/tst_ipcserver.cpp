@@ -3,6 +3,7 @@
 #include <SocketIpc/IpcServer>
 
 #include <QtCore/qdir.h>
+#include <QtCore/qelapsedtimer.h>
 #include <QtCore/qfile.h>
 #include <QtCore/qfileinfo.h>
 #include <QtCore/qstandardpaths.h>
@@ -85,6 +86,7 @@ private Q_SLOTS:
     void closeWithoutClientsEmitsClosed();
     void disconnectClientEndsOnlyThatConnection();
     void serverCanListenAgainAfterClose();
+    void closeDropsClientsThatDoNotReadAfterCloseTimeout();
     void simultaneousListensElectExactlyOneServer_data();
     void simultaneousListensElectExactlyOneServer();
 
@@ -1124,6 +1126,42 @@ void tst_IpcServer::thousandsOfTinyFramesInOneWriteAllArrive()
     QTRY_COMPARE_WITH_TIMEOUT(received, frames, 20000);
     QCOMPARE(outOfOrder, 0);
     QCOMPARE(errorSpy.count(), 0);
+}
+
+void tst_IpcServer::closeDropsClientsThatDoNotReadAfterCloseTimeout()
+{
+    IpcServer server;
+    QCOMPARE(server.closeTimeout(), IpcServer::DefaultCloseTimeout);
+    server.setCloseTimeout(300);
+    QVERIFY(server.listen(socketPath()));
+    QSignalSpy connectedSpy(&server, &IpcServer::clientConnected);
+    // A bare socket that connects and never reads (a QLocalSocket here would read for us).
+    const int sleeper = ::socket(AF_UNIX, SOCK_STREAM, 0);
+    const auto closeSleeper = qScopeGuard([sleeper] { ::close(sleeper); });
+    sockaddr_un address = {};
+    address.sun_family = AF_UNIX;
+    qstrncpy(address.sun_path, QFile::encodeName(socketPath()).constData(),
+             sizeof address.sun_path);
+    QCOMPARE(::connect(sleeper, reinterpret_cast<sockaddr *>(&address), sizeof address), 0);
+    QTRY_COMPARE(connectedSpy.count(), 1);
+    const QString id = connectedSpy.at(0).at(0).toString();
+    // Far more than the socket buffers hold: most of it waits in the server.
+    const QString chunk(1024 * 1024, QLatin1Char('z'));
+    for (int i = 0; i < 16; ++i)
+        QVERIFY(server.send(QStringLiteral("bulk"), chunk, id));
+    QSignalSpy closedSpy(&server, &IpcServer::closed);
+    QSignalSpy errorSpy(&server, &IpcServer::errorOccurred);
+    QElapsedTimer clock;
+    clock.start();
+    server.close();
+    QTest::qWait(150);
+    QCOMPARE(closedSpy.count(), 0);  // it does wait for the client first
+    QTRY_COMPARE_WITH_TIMEOUT(closedSpy.count(), 1, 5000);
+    QVERIFY2(clock.elapsed() >= 280, qPrintable(QString::number(clock.elapsed())));
+    QCOMPARE(errorSpy.count(), 1);
+    QCOMPARE(errorSpy.at(0).at(0).value<IpcError::Error>(), IpcError::WriteBufferFullError);
+    QVERIFY(errorSpy.at(0).at(1).toString().contains(QLatin1String("within 300 ms of close()")));
+    QCOMPARE(errorSpy.at(0).at(2).toString(), id);
 }
 
 void tst_IpcServer::simultaneousListensElectExactlyOneServer_data()
