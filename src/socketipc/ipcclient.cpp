@@ -2,6 +2,7 @@
 #include "ipcclient_p.h"
 
 #include "codec/ipcframe_p.h"
+#include "ipcproperty_p.h"
 #include "transport/ipcaddress_p.h"
 #include "transport/ipclocalpath_p.h"
 #include "transport/ipcsocket_p.h"
@@ -45,10 +46,7 @@ QString IpcClient::socketPath() const
 
 void IpcClient::setSocketPath(const QString &path)
 {
-    if (d->socketPath == path)
-        return;
-    d->socketPath = path;
-    emit socketPathChanged();
+    assignAndNotify(this, d->socketPath, path, &IpcClient::socketPathChanged);
 }
 
 IpcClient::State IpcClient::state() const
@@ -159,10 +157,7 @@ int IpcClient::closeTimeout() const
 void IpcClient::setCloseTimeout(int msecs)
 {
     msecs = qMax(0, msecs);
-    if (d->closeTimeout == msecs)
-        return;
-    d->closeTimeout = msecs;
-    emit closeTimeoutChanged();
+    assignAndNotify(this, d->closeTimeout, msecs, &IpcClient::closeTimeoutChanged);
 }
 
 double IpcClient::backoffFactor() const
@@ -187,10 +182,7 @@ int IpcClient::maxBackoffDelay() const
 void IpcClient::setMaxBackoffDelay(int msecs)
 {
     msecs = qMax(0, msecs);
-    if (d->maxBackoffDelay == msecs)
-        return;
-    d->maxBackoffDelay = msecs;
-    emit backoffChanged();
+    assignAndNotify(this, d->maxBackoffDelay, msecs, &IpcClient::backoffChanged);
 }
 
 int IpcClient::maxQueuedMessages() const
@@ -201,10 +193,7 @@ int IpcClient::maxQueuedMessages() const
 void IpcClient::setMaxQueuedMessages(int count)
 {
     count = qMax(0, count);
-    if (d->maxQueuedMessages == count)
-        return;
-    d->maxQueuedMessages = count;
-    emit maxQueuedMessagesChanged();
+    assignAndNotify(this, d->maxQueuedMessages, count, &IpcClient::maxQueuedMessagesChanged);
 }
 
 int IpcClient::queuedMessageCount() const
@@ -250,10 +239,7 @@ int IpcClient::requestTimeout() const
 void IpcClient::setRequestTimeout(int msecs)
 {
     msecs = qMax(0, msecs);
-    if (d->requestTimeout == msecs)
-        return;
-    d->requestTimeout = msecs;
-    emit requestTimeoutChanged();
+    assignAndNotify(this, d->requestTimeout, msecs, &IpcClient::requestTimeoutChanged);
 }
 
 void IpcClient::setRequestHandler(const QString &topic, const QObject *context,
@@ -279,10 +265,7 @@ QString IpcClient::tlsCaFile() const
 
 void IpcClient::setTlsCaFile(const QString &path)
 {
-    if (d->tls.ca == path)
-        return;
-    d->tls.ca = path;
-    emit tlsChanged();
+    assignAndNotify(this, d->tls.ca, path, &IpcClient::tlsChanged);
 }
 
 QString IpcClient::tlsCertificateFile() const
@@ -292,10 +275,7 @@ QString IpcClient::tlsCertificateFile() const
 
 void IpcClient::setTlsCertificateFile(const QString &path)
 {
-    if (d->tls.certificate == path)
-        return;
-    d->tls.certificate = path;
-    emit tlsChanged();
+    assignAndNotify(this, d->tls.certificate, path, &IpcClient::tlsChanged);
 }
 
 QString IpcClient::tlsPrivateKeyFile() const
@@ -305,10 +285,7 @@ QString IpcClient::tlsPrivateKeyFile() const
 
 void IpcClient::setTlsPrivateKeyFile(const QString &path)
 {
-    if (d->tls.privateKey == path)
-        return;
-    d->tls.privateKey = path;
-    emit tlsChanged();
+    assignAndNotify(this, d->tls.privateKey, path, &IpcClient::tlsChanged);
 }
 
 QSslConfiguration IpcClient::sslConfiguration() const
@@ -329,10 +306,7 @@ QString IpcClient::authToken() const
 
 void IpcClient::setAuthToken(const QString &token)
 {
-    if (d->authToken == token)
-        return;
-    d->authToken = token;
-    emit authTokenChanged();
+    assignAndNotify(this, d->authToken, token, &IpcClient::authTokenChanged);
 }
 
 IpcError::Error IpcClient::error() const

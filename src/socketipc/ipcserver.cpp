@@ -2,6 +2,7 @@
 #include "ipcserver_p.h"
 
 #include "codec/ipcframe_p.h"
+#include "ipcproperty_p.h"
 #include "transport/ipclocalpath_p.h"
 #include "transport/ipcsocket_p.h"
 
@@ -38,10 +39,7 @@ QString IpcServer::socketPath() const
 
 void IpcServer::setSocketPath(const QString &path)
 {
-    if (d->socketPath == path)
-        return;
-    d->socketPath = path;
-    emit socketPathChanged();
+    assignAndNotify(this, d->socketPath, path, &IpcServer::socketPathChanged);
 }
 
 bool IpcServer::isListening() const
@@ -86,10 +84,7 @@ IpcServer::SocketAccess IpcServer::socketAccess() const
 
 void IpcServer::setSocketAccess(SocketAccess access)
 {
-    if (d->socketAccess == access)
-        return;
-    d->socketAccess = access;
-    emit socketAccessChanged();
+    assignAndNotify(this, d->socketAccess, access, &IpcServer::socketAccessChanged);
 }
 
 qint64 IpcServer::maxPendingBytes() const
@@ -115,10 +110,7 @@ IpcServer::SlowClientPolicy IpcServer::slowClientPolicy() const
 
 void IpcServer::setSlowClientPolicy(SlowClientPolicy policy)
 {
-    if (d->slowClientPolicy == policy)
-        return;
-    d->slowClientPolicy = policy;
-    emit slowClientPolicyChanged();
+    assignAndNotify(this, d->slowClientPolicy, policy, &IpcServer::slowClientPolicyChanged);
 }
 
 int IpcServer::maxClients() const
@@ -129,10 +121,7 @@ int IpcServer::maxClients() const
 void IpcServer::setMaxClients(int count)
 {
     count = qMax(0, count);
-    if (d->maxClients == count)
-        return;
-    d->maxClients = count;
-    emit maxClientsChanged();
+    assignAndNotify(this, d->maxClients, count, &IpcServer::maxClientsChanged);
 }
 
 QList<int> IpcServer::allowedUserIds() const
@@ -156,10 +145,7 @@ int IpcServer::handshakeTimeout() const
 void IpcServer::setHandshakeTimeout(int msecs)
 {
     msecs = qMax(0, msecs);
-    if (d->handshakeTimeout == msecs)
-        return;
-    d->handshakeTimeout = msecs;
-    emit handshakeTimeoutChanged();
+    assignAndNotify(this, d->handshakeTimeout, msecs, &IpcServer::handshakeTimeoutChanged);
 }
 
 void IpcServer::setConnectionFilter(ConnectionFilter filter)
@@ -179,10 +165,7 @@ QString IpcServer::tlsCertificateFile() const
 
 void IpcServer::setTlsCertificateFile(const QString &path)
 {
-    if (d->tls.certificate == path)
-        return;
-    d->tls.certificate = path;
-    emit tlsChanged();
+    assignAndNotify(this, d->tls.certificate, path, &IpcServer::tlsChanged);
 }
 
 QString IpcServer::tlsPrivateKeyFile() const
@@ -192,10 +175,7 @@ QString IpcServer::tlsPrivateKeyFile() const
 
 void IpcServer::setTlsPrivateKeyFile(const QString &path)
 {
-    if (d->tls.privateKey == path)
-        return;
-    d->tls.privateKey = path;
-    emit tlsChanged();
+    assignAndNotify(this, d->tls.privateKey, path, &IpcServer::tlsChanged);
 }
 
 QString IpcServer::tlsCaFile() const
@@ -205,10 +185,7 @@ QString IpcServer::tlsCaFile() const
 
 void IpcServer::setTlsCaFile(const QString &path)
 {
-    if (d->tls.ca == path)
-        return;
-    d->tls.ca = path;
-    emit tlsChanged();
+    assignAndNotify(this, d->tls.ca, path, &IpcServer::tlsChanged);
 }
 
 bool IpcServer::requireClientCertificate() const
@@ -218,10 +195,7 @@ bool IpcServer::requireClientCertificate() const
 
 void IpcServer::setRequireClientCertificate(bool require)
 {
-    if (d->tls.requireClientCertificate == require)
-        return;
-    d->tls.requireClientCertificate = require;
-    emit tlsChanged();
+    assignAndNotify(this, d->tls.requireClientCertificate, require, &IpcServer::tlsChanged);
 }
 
 QSslConfiguration IpcServer::sslConfiguration() const
@@ -242,10 +216,7 @@ QString IpcServer::authToken() const
 
 void IpcServer::setAuthToken(const QString &token)
 {
-    if (d->authToken == token)
-        return;
-    d->authToken = token;
-    emit authTokenChanged();
+    assignAndNotify(this, d->authToken, token, &IpcServer::authTokenChanged);
 }
 
 IpcError::Error IpcServer::error() const
@@ -505,10 +476,7 @@ int IpcServer::closeTimeout() const
 void IpcServer::setCloseTimeout(int msecs)
 {
     msecs = qMax(0, msecs);
-    if (d->closeTimeout == msecs)
-        return;
-    d->closeTimeout = msecs;
-    emit closeTimeoutChanged();
+    assignAndNotify(this, d->closeTimeout, msecs, &IpcServer::closeTimeoutChanged);
 }
 
 bool IpcServer::send(const QString &topic, const QVariant &message, const QString &clientId)
@@ -674,10 +642,7 @@ int IpcServer::requestTimeout() const
 void IpcServer::setRequestTimeout(int msecs)
 {
     msecs = qMax(0, msecs);
-    if (d->requestTimeout == msecs)
-        return;
-    d->requestTimeout = msecs;
-    emit requestTimeoutChanged();
+    assignAndNotify(this, d->requestTimeout, msecs, &IpcServer::requestTimeoutChanged);
 }
 
 void IpcServer::disconnectClient(const QString &clientId)
