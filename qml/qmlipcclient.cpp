@@ -3,6 +3,8 @@
 #include "qmlrequests.h"
 #include "qmlvalue.h"
 
+#include <QtQml/qjsengine.h>
+
 QmlIpcClient::QmlIpcClient(QObject *parent) : IpcClient(parent)
 {
     // A new path while active: connect there instead.
@@ -29,9 +31,9 @@ void QmlIpcClient::componentComplete()
     apply();
 }
 
-bool QmlIpcClient::send(const QString &topic, const QVariant &message)
+bool QmlIpcClient::send(const QString &topic, const QJSValue &message)
 {
-    return IpcClient::send(topic, plainValue(message));
+    return IpcClient::send(topic, plainValue(qjsEngine(this), message));
 }
 
 void QmlIpcClient::apply()
@@ -45,10 +47,11 @@ void QmlIpcClient::apply()
         close();
 }
 
-void QmlIpcClient::request(const QString &topic, const QVariant &message, const QJSValue &callback,
+void QmlIpcClient::request(const QString &topic, const QJSValue &message, const QJSValue &callback,
                            int timeoutMsecs)
 {
-    callWhenFinished(IpcClient::request(topic, plainValue(message), timeoutMsecs), callback);
+    callWhenFinished(IpcClient::request(topic, plainValue(qjsEngine(this), message), timeoutMsecs),
+                     callback);
 }
 
 void QmlIpcClient::handle(const QString &topic, const QJSValue &function)

@@ -23,11 +23,12 @@ public:
     void classBegin() override { }
     void componentComplete() override;
 
-    // JavaScript objects and arrays arrive wrapped in QJSValue: unwrap them first.
-    Q_INVOKABLE bool send(const QString &topic, const QVariant &message);
+    // JavaScript values as JSON.stringify reads them (see plainValue()); what JSON cannot
+    // hold, a function say, is an EncodeError.
+    Q_INVOKABLE bool send(const QString &topic, const QJSValue &message);
     // bus.request("sum", [1, 2], function(result, error, code) { ... }[, timeoutMsecs]):
     // error (a description) and code (an IpcError value) are undefined on success.
-    Q_INVOKABLE void request(const QString &topic, const QVariant &message,
+    Q_INVOKABLE void request(const QString &topic, const QJSValue &message,
                              const QJSValue &callback, int timeoutMsecs = -1);
     // Answers the server's requests on topic with function(message, clientId), which returns
     // the answer or a promise of it, and throws (or rejects) to fail; null removes it.

@@ -3,6 +3,8 @@
 #include "qmlrequests.h"
 #include "qmlvalue.h"
 
+#include <QtQml/qjsengine.h>
+
 QmlIpcServer::QmlIpcServer(QObject *parent) : IpcServer(parent)
 {
     // A new path while listening: move there.
@@ -29,14 +31,14 @@ void QmlIpcServer::componentComplete()
     apply();
 }
 
-bool QmlIpcServer::send(const QString &topic, const QVariant &message, const QString &clientId)
+bool QmlIpcServer::send(const QString &topic, const QJSValue &message, const QString &clientId)
 {
-    return IpcServer::send(topic, plainValue(message), clientId);
+    return IpcServer::send(topic, plainValue(qjsEngine(this), message), clientId);
 }
 
-void QmlIpcServer::broadcast(const QString &topic, const QVariant &message)
+void QmlIpcServer::broadcast(const QString &topic, const QJSValue &message)
 {
-    IpcServer::broadcast(topic, plainValue(message));
+    IpcServer::broadcast(topic, plainValue(qjsEngine(this), message));
 }
 
 void QmlIpcServer::apply()
@@ -58,9 +60,10 @@ void QmlIpcServer::handle(const QString &topic, const QJSValue &function)
     setRequestHandler(topic, this, javaScriptHandler(this, function));
 }
 
-void QmlIpcServer::request(const QString &topic, const QVariant &message, const QString &clientId,
+void QmlIpcServer::request(const QString &topic, const QJSValue &message, const QString &clientId,
                            const QJSValue &callback, int timeoutMsecs)
 {
-    callWhenFinished(IpcServer::request(topic, plainValue(message), clientId, timeoutMsecs),
-                     callback);
+    callWhenFinished(
+            IpcServer::request(topic, plainValue(qjsEngine(this), message), clientId, timeoutMsecs),
+            callback);
 }

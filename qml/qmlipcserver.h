@@ -23,16 +23,16 @@ public:
     void classBegin() override { }
     void componentComplete() override;
 
-    // JavaScript objects and arrays arrive wrapped in QJSValue: unwrap them to plain
-    // QVariantMap and QVariantList before they are encoded.
-    Q_INVOKABLE bool send(const QString &topic, const QVariant &message, const QString &clientId);
-    Q_INVOKABLE void broadcast(const QString &topic, const QVariant &message);
+    // JavaScript values as JSON.stringify reads them (see plainValue()); what JSON cannot
+    // hold, a function say, is an EncodeError, with clients or without.
+    Q_INVOKABLE bool send(const QString &topic, const QJSValue &message, const QString &clientId);
+    Q_INVOKABLE void broadcast(const QString &topic, const QJSValue &message);
     // Answers clients' requests on topic with function(message, clientId), which returns the
     // answer or a promise of it, and throws (or rejects) to fail; null removes it.
     Q_INVOKABLE void handle(const QString &topic, const QJSValue &function);
     // server.request("status", {}, clientId, function(result, error, code) { ... }):
     // error (a description) and code (an IpcError value) are undefined on success.
-    Q_INVOKABLE void request(const QString &topic, const QVariant &message, const QString &clientId,
+    Q_INVOKABLE void request(const QString &topic, const QJSValue &message, const QString &clientId,
                              const QJSValue &callback, int timeoutMsecs = -1);
 
 Q_SIGNALS:

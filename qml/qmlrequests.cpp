@@ -45,7 +45,7 @@ public:
 
     Q_INVOKABLE void resolve(const QJSValue &value)
     {
-        m_request.reply(plainValue(value.toVariant()));
+        m_request.reply(plainValue(qjsEngine(parent()), value));
         deleteLater();
     }
     Q_INVOKABLE void reject(const QJSValue &error)
@@ -108,7 +108,7 @@ std::function<void(IpcRequest &)> javaScriptHandler(QObject *owner, const QJSVal
                                    wrapper.property(QStringLiteral("reject"))});
             return;
         }
-        request.reply(plainValue(result.toVariant()));
+        request.reply(plainValue(engine, result));
     };
 }
 

@@ -511,11 +511,16 @@ void IpcServer::broadcast(const QString &topic, const QVariant &message)
                     QStringLiteral("cannot broadcast \"%1\": the server is closed").arg(topic));
         return;
     }
-    if (d->connections.isEmpty())
-        return;
     IpcCodec::Frame frame;
     frame.topic = topic;
     frame.message = message;
+    if (d->connections.isEmpty()) {
+        // Nobody to send to, but a value that could never be sent says so all the same.
+        QByteArray scratch;
+        if (QString why; !IpcFrame::encodeFrame(scratch, *d->codec, frame, &why))
+            d->setError(IpcError::EncodeError, why);
+        return;
+    }
     // Encoded once per codec (connections keep the codec they were accepted with); every
     // socket shares the same bytes. A write may fail and drop its connection, so walk a
     // copy.

@@ -1,4 +1,5 @@
 #include "ipcframe_p.h"
+#include "ipcunencodable_p.h"
 
 #include <QtCore/qassociativeiterable.h>
 #include <QtCore/qendian.h>
@@ -967,6 +968,12 @@ void Decoder::append(const QByteArray &bytes)
 bool encodeFrame(QByteArray &out, const IpcCodec &codec, const IpcCodec::Frame &frame,
                  QString *error)
 {
+    // Checked here rather than in each codec, so that a codec of the user's refuses it too.
+    if (const QString reason = IpcUnencodableValue::reasonOf(frame.message); !reason.isNull()) {
+        if (error)
+            *error = reason;
+        return false;
+    }
     const qsizetype start = out.size();
     if (codec.framing() == IpcCodec::Framing::Delimited) {
         if (!codec.encode(out, frame, error)) {

@@ -11,6 +11,7 @@
 #include <QtCore/qsemaphore.h>
 #include <QtCore/quuid.h>
 #include <QtNetwork/qlocalsocket.h>
+#include <QtCore/qpoint.h>
 #include <QtTest/qsignalspy.h>
 #include <QtTest/qtest.h>
 
@@ -76,6 +77,7 @@ private Q_SLOTS:
     void broadcastReachesEveryClient_data();
     void broadcastReachesEveryClient();
     void broadcastWithoutClientsDoesNothing();
+    void broadcastWithoutClientsStillReportsEncodeError();
     void topicReceivesOnlyItsMessages();
     void functorSubscriptionCanBeDisconnected();
 
@@ -395,6 +397,20 @@ void tst_IpcServer::broadcastWithoutClientsDoesNothing()
     QSignalSpy errorSpy(&server, &IpcServer::errorOccurred);
     server.broadcast(QStringLiteral("nobody"), 1);
     QCOMPARE(errorSpy.count(), 0);
+}
+
+void tst_IpcServer::broadcastWithoutClientsStillReportsEncodeError()
+{
+    // The same EncodeError whether anyone listens or not: a bug shows on the first run.
+    IpcServer server;
+    QVERIFY(server.listen(socketPath()));
+    QSignalSpy errorSpy(&server, &IpcServer::errorOccurred);
+    server.broadcast(QStringLiteral("nobody"), QPoint(1, 2));
+    QCOMPARE(errorSpy.count(), 1);
+    QCOMPARE(errorSpy.at(0).at(0).value<IpcError::Error>(), IpcError::EncodeError);
+    QVERIFY2(errorSpy.at(0).at(1).toString().contains(QLatin1String("QPoint")),
+             qPrintable(errorSpy.at(0).at(1).toString()));
+    QCOMPARE(server.error(), IpcError::EncodeError);
 }
 
 void tst_IpcServer::topicReceivesOnlyItsMessages()
