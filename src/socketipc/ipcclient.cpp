@@ -335,6 +335,7 @@ void IpcClient::connectToServer(const QString &socketPath)
         setSocketPath(socketPath);
     d->wasConnected = false;
     d->failedAttempts = 0;
+    d->outageError = IpcError::NoError;
     d->setState(State::Connecting);
     // From the event loop, so that connected() never comes before this call has returned.
     d->attemptTimer->start(0);
@@ -384,6 +385,11 @@ bool IpcClient::send(const QString &topic, const QVariant &message)
     if (!d->connection || !d->connection->isOpen()) {
         if (d->maxQueuedMessages > 0)
             return d->enqueue(frame, nullptr);
+        // A value that could never be sent says so whether connected or not.
+        if (QString why; !d->canEncode(frame, &why)) {
+            d->setError(IpcError::EncodeError, why);
+            return false;
+        }
         d->setError(IpcError::NoServerError,
                     QStringLiteral("cannot send \"%1\": not connected to a server").arg(topic));
         return false;
@@ -427,7 +433,9 @@ IpcReply *IpcClient::request(const QString &topic, const QVariant &message, int 
     frame.message = message;
     frame.requestId = IpcRequestBroker::idOf(reply);
     if (!d->connection || !d->connection->isOpen()) {
-        if (d->maxQueuedMessages <= 0) {
+        if (QString why; d->maxQueuedMessages <= 0 && !d->canEncode(frame, &why)) {
+            d->requests.failLater(reply, IpcError::EncodeError, why);
+        } else if (d->maxQueuedMessages <= 0) {
             d->requests.failLater(
                     reply, IpcError::NoServerError,
                     QStringLiteral("cannot request \"%1\": not connected to a server").arg(topic));
@@ -449,6 +457,12 @@ IpcReply *IpcClient::request(const QString &topic, const QVariant &message, int 
         break;
     }
     return reply;
+}
+
+bool IpcClientPrivate::canEncode(const IpcCodec::Frame &frame, QString *why) const
+{
+    QByteArray scratch;
+    return IpcFrame::encodeFrame(scratch, *codec, frame, why);
 }
 
 bool IpcClientPrivate::enqueue(const IpcCodec::Frame &frame, IpcReply *reply)
@@ -539,7 +553,9 @@ void IpcClientPrivate::attempt()
     const IpcAddress where = IpcAddress::parse(socketPath);
     if (!where.isValid()) {
         // Retried all the same: the address may be corrected meanwhile.
-        onConnectFailed(nullptr, where.error, IpcError::SocketError);
+        onConnectFailed(nullptr,
+                        QStringLiteral("cannot connect to %1: %2").arg(socketPath, where.error),
+                        IpcError::SocketError);
         return;
     }
     if (where.kind == IpcAddress::Kind::Local) {
@@ -547,8 +563,9 @@ void IpcClientPrivate::attempt()
         attemptSocket = socket;
         QObject::connect(socket, &QLocalSocket::connected, q,
                          [this, socket] { onSocketConnected(socket); });
-        QObject::connect(socket, &QLocalSocket::errorOccurred, q,
-                         [this, socket] { onConnectFailed(socket, socket->errorString()); });
+        QObject::connect(socket, &QLocalSocket::errorOccurred, q, [this, socket, where] {
+            onConnectFailed(socket, IpcSocket::connectFailure(socket, where));
+        });
         const bool abstract = IpcLocalPath::isAbstract(where.path);
         if (abstract)
             socket->setSocketOptions(QLocalSocket::AbstractNamespaceOption);
@@ -561,15 +578,18 @@ void IpcClientPrivate::attempt()
         attemptSocket = socket;
         QObject::connect(socket, &QTcpSocket::connected, q,
                          [this, socket] { onSocketConnected(socket); });
-        QObject::connect(socket, &QTcpSocket::errorOccurred, q,
-                         [this, socket] { onConnectFailed(socket, socket->errorString()); });
+        QObject::connect(socket, &QTcpSocket::errorOccurred, q, [this, socket, where] {
+            onConnectFailed(socket, IpcSocket::connectFailure(socket, where));
+        });
         socket->connectToHost(where.host, where.port);
         return;
     }
     QSslConfiguration configuration;
     QString why;
     if (!IpcTls::clientConfiguration(tls, sslConfiguration, &configuration, &why)) {
-        onConnectFailed(nullptr, why, IpcError::TlsError);
+        onConnectFailed(nullptr,
+                        QStringLiteral("cannot connect to %1: %2").arg(where.toString(), why),
+                        IpcError::TlsError);
         return;
     }
     auto *socket = new QSslSocket(q);
@@ -582,11 +602,14 @@ void IpcClientPrivate::attempt()
     QObject::connect(
             socket, &QSslSocket::sslErrors, q,
             [tlsErrors](const QList<QSslError> &errors) { *tlsErrors = IpcTls::describe(errors); });
-    QObject::connect(socket, &QSslSocket::errorOccurred, q, [this, socket, tlsErrors] {
+    QObject::connect(socket, &QSslSocket::errorOccurred, q, [this, socket, tlsErrors, where] {
         if (tlsErrors->isEmpty())
-            onConnectFailed(socket, socket->errorString());
+            onConnectFailed(socket, IpcSocket::connectFailure(socket, where));
         else
-            onConnectFailed(socket, QStringLiteral("TLS: %1").arg(*tlsErrors), IpcError::TlsError);
+            onConnectFailed(socket,
+                            QStringLiteral("cannot connect to %1: TLS: %2")
+                                    .arg(where.toString(), *tlsErrors),
+                            IpcError::TlsError);
     });
     socket->connectToHostEncrypted(where.host, where.port);
 }
@@ -619,6 +642,7 @@ void IpcClientPrivate::onSocketConnected(QIODevice *socket)
     connection->setMaxPendingBytes(maxPendingBytes);
     const bool reconnect = std::exchange(wasConnected, true);
     failedAttempts = 0;
+    outageError = IpcError::NoError;
     if (!authToken.isEmpty()) {
         IpcCodec::Frame token;
         token.topic = AuthTopic.toString();
@@ -637,20 +661,21 @@ void IpcClientPrivate::onSocketConnected(QIODevice *socket)
         emit q->reconnected();
 }
 
-void IpcClientPrivate::onConnectFailed(QIODevice *socket, const QString &why, IpcError::Error error)
+void IpcClientPrivate::onConnectFailed(QIODevice *socket, const QString &description,
+                                       IpcError::Error error)
 {
     if (socket != attemptSocket)
         return;
-    const IpcAddress where = IpcAddress::parse(socketPath);
-    const QString description = QStringLiteral("cannot connect to %1: %2")
-                                        .arg(where.isValid() ? where.toString() : socketPath, why);
     dropSocketAttempt();
 
     const QPointer<IpcClient> guard(q);
-    // A refused connect is routine (retried); a misconfiguration or an untrusted server is
-    // an error as well.
-    if (error != IpcError::NoError)
+    // Every attempt is a connectError; the first failure of an outage (and a new kind of
+    // failure within it) is an error too, so that a mistyped path is heard of once rather
+    // than retried in silence or reported every retryDelay.
+    if (error != outageError) {
+        outageError = error;
         setError(error, description);
+    }
     if (guard)
         emit q->connectError(description);
     if (guard && state == IpcClient::State::Connecting) {

@@ -47,13 +47,14 @@ public:
     void scheduleAttempt(const Delay &delay);
     int backoff(int delay);
     void onSocketConnected(QIODevice *socket);
-    void onConnectFailed(QIODevice *socket, const QString &why,
-                         IpcError::Error error = IpcError::NoError);
+    void onConnectFailed(QIODevice *socket, const QString &description,
+                         IpcError::Error error = IpcError::NoServerError);
     void dropSocketAttempt();
     void setError(IpcError::Error error, const QString &description);
 
     // Queues frame while disconnected, if the queue allows; false and the error if not.
     bool enqueue(const IpcCodec::Frame &frame, IpcReply *reply);
+    bool canEncode(const IpcCodec::Frame &frame, QString *why) const;
     bool flushQueue();
     void dropQueue(const QString &why);
     bool reportWrite(IpcConnection::WriteResult result, const QString &topic, const QString &why);
@@ -77,7 +78,8 @@ public:
     bool wasConnected = false;                   // the next connect is a reconnect
     double backoffFactor = 1.0;
     int maxBackoffDelay = IpcClient::DefaultMaxBackoffDelay;
-    int failedAttempts = 0;  // in a row, since the last connection
+    int failedAttempts = 0;                           // in a row, since the last connection
+    IpcError::Error outageError = IpcError::NoError;  // reported since the last connection
     int maxQueuedMessages = 0;
     int closeTimeout = IpcClient::DefaultCloseTimeout;
     std::deque<Queued> queue;

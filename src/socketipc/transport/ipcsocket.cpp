@@ -33,6 +33,43 @@ void watch(QIODevice *socket, QObject *context, std::function<void(const QString
     }
 }
 
+QString connectFailure(const QIODevice *socket, const IpcAddress &where)
+{
+    const QString address = where.toString();
+    if (const auto *local = qobject_cast<const QLocalSocket *>(socket)) {
+        const bool abstract = address.startsWith(QLatin1Char('@'));
+        switch (local->error()) {
+        case QLocalSocket::ServerNotFoundError:
+            return abstract
+                    ? QStringLiteral("no server listens on %1 (is the server running?)")
+                              .arg(address)
+                    : QStringLiteral("no socket at %1 (is the server running?)").arg(address);
+        case QLocalSocket::ConnectionRefusedError:
+            return abstract
+                    ? QStringLiteral("no server listens on %1 (is the server running?)")
+                              .arg(address)
+                    : QStringLiteral("a socket file exists at %1 but no server is listening "
+                                     "(one that crashed leaves it behind)")
+                              .arg(address);
+        case QLocalSocket::SocketAccessError:
+            return QStringLiteral("no permission to connect to %1 (the server allows only its "
+                                  "owner, see socketAccess, or a directory on the way is closed)")
+                    .arg(address);
+        default: break;
+        }
+    } else if (const auto *tcp = qobject_cast<const QAbstractSocket *>(socket)) {
+        switch (tcp->error()) {
+        case QAbstractSocket::ConnectionRefusedError:
+            return QStringLiteral("no server listens on %1 (is the server running?)").arg(address);
+        case QAbstractSocket::HostNotFoundError:
+            return QStringLiteral("cannot connect to %1: host %2 not found")
+                    .arg(address, where.host);
+        default: break;
+        }
+    }
+    return QStringLiteral("cannot connect to %1: %2").arg(address, socket->errorString());
+}
+
 void unwatch(QIODevice *socket, QObject *context)
 {
     socket->disconnect(context);

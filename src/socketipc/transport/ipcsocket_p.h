@@ -8,6 +8,7 @@
 //
 
 #include "../ipcpeercredentials.h"
+#include "ipcaddress_p.h"
 
 #include <QtCore/qiodevice.h>
 
@@ -30,6 +31,9 @@ void abort(QIODevice *socket);
 bool isUnconnected(const QIODevice *socket);
 // Into the kernel now, without waiting.
 void flush(QIODevice *socket);
+// Why a connect attempt to where failed, in a sentence a user can act on ("no socket at
+// PATH (is the server running?)"), rather than the socket class's own wording.
+QString connectFailure(const QIODevice *socket, const IpcAddress &where);
 // Who the peer is: credentials of a local peer, address, port (and certificate) of a
 // network one.
 IpcPeerCredentials peerOf(const QIODevice *socket);

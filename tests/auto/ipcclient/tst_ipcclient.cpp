@@ -6,6 +6,7 @@
 #include <QtCore/qelapsedtimer.h>
 #include <QtCore/qfile.h>
 #include <QtCore/qfileinfo.h>
+#include <QtCore/qpoint.h>
 #include <QtCore/qscopeguard.h>
 #include <QtCore/qthread.h>
 #include <QtNetwork/qlocalserver.h>
@@ -14,6 +15,7 @@
 #include <QtTest/qtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <memory>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -36,12 +38,16 @@ private Q_SLOTS:
     void reconnectsAfterServerRestartsInProcess();
     void connectToServerTwiceIsRefused();
     void connectedComesFromTheEventLoop();
+    void firstFailedConnectOfAnOutageIsAnError();
+    void connectFailuresSayWhatToDo_data();
+    void connectFailuresSayWhatToDo();
 
     void sendsAndReceivesThroughARealServer();
     void topicAndFunctorSubscriptions();
     void sendWhileNotConnectedIsNoServerError();
     void sendAfterCloseIsSendAfterCloseError();
     void unencodableMessageIsEncodeError();
+    void unencodableMessageIsEncodeErrorWhileNotConnected();
 
     void closeWhileUnconnectedEmitsClosedAtOnce();
     void closeStopsRetrying();
@@ -317,6 +323,89 @@ void tst_IpcClient::connectedComesFromTheEventLoop()
     QVERIFY(!connectedBeforeReturn);
 }
 
+void tst_IpcClient::firstFailedConnectOfAnOutageIsAnError()
+{
+    // A mistyped path must not retry in silence: the first failure is errorOccurred, and
+    // error() says so; the retries that follow are connectError only.
+    IpcClient client;
+    client.setRetryDelay(10);
+    client.setReconnectDelay(10);
+    QSignalSpy errorSpy(&client, &IpcClient::errorOccurred);
+    QSignalSpy connectErrorSpy(&client, &IpcClient::connectError);
+    client.connectToServer(socketPath());
+    QTRY_VERIFY(connectErrorSpy.count() >= 5);
+    QCOMPARE(errorSpy.count(), 1);
+    QCOMPARE(errorSpy.at(0).at(0).value<IpcError::Error>(), IpcError::NoServerError);
+    QCOMPARE(errorSpy.at(0).at(1).toString(), connectErrorSpy.at(0).at(0).toString());
+    QCOMPARE(client.error(), IpcError::NoServerError);
+    QCOMPARE(client.errorString(), connectErrorSpy.at(0).at(0).toString());
+
+    // Connected, then the server goes: a new outage, reported once again.
+    auto server = std::make_unique<IpcServer>();
+    QSignalSpy connectedSpy(&client, &IpcClient::connected);
+    QVERIFY(server->listen(socketPath()));
+    QTRY_COMPARE(connectedSpy.count(), 1);
+    QCOMPARE(errorSpy.count(), 1);
+    server.reset();
+    const int before = connectErrorSpy.count();
+    QTRY_VERIFY(connectErrorSpy.count() >= before + 5);
+    QCOMPARE(errorSpy.count(), 2);
+    QCOMPARE(errorSpy.at(1).at(0).value<IpcError::Error>(), IpcError::NoServerError);
+
+    // connectToServer() again after close() starts a new outage too.
+    client.close();
+    client.connectToServer(socketPath() + QStringLiteral(".other"));
+    QTRY_COMPARE(errorSpy.count(), 3);
+    QVERIFY(errorSpy.at(2).at(1).toString().contains(QStringLiteral(".other")));
+}
+
+void tst_IpcClient::connectFailuresSayWhatToDo_data()
+{
+    QTest::addColumn<QString>("kind");
+    QTest::addColumn<QString>("expected");
+    QTest::newRow("no file") << QStringLiteral("missing")
+                             << QStringLiteral("no socket at %1 (is the server running?)");
+    QTest::newRow("stale file") << QStringLiteral("stale")
+                                << QStringLiteral("a socket file exists at %1 but no server is "
+                                                  "listening");
+    QTest::newRow("no server on TCP") << QStringLiteral("tcp")
+                                      << QStringLiteral("no server listens on %1 (is the server "
+                                                        "running?)");
+}
+
+void tst_IpcClient::connectFailuresSayWhatToDo()
+{
+    QFETCH(QString, kind);
+    QFETCH(QString, expected);
+    QString address = socketPath();
+    if (kind == QLatin1String("stale")) {
+        // What a crashed server leaves: a socket file nobody listens on.
+        const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+        QVERIFY(fd >= 0);
+        sockaddr_un addr{};
+        addr.sun_family = AF_UNIX;
+        const QByteArray path = QFile::encodeName(address);
+        std::memcpy(addr.sun_path, path.constData(), size_t(path.size()));
+        QCOMPARE(::bind(fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr), 0);
+        ::close(fd);
+        QVERIFY(QFileInfo::exists(address));
+    } else if (kind == QLatin1String("tcp")) {
+        // A port that was free a moment ago: listen on port 0, note it, stop.
+        IpcServer probe;
+        QVERIFY(probe.listen(QStringLiteral("tcp://127.0.0.1:0")));
+        address = probe.listeningAddress();
+        probe.close();
+    }
+    IpcClient client;
+    client.setRetryDelay(1000);
+    QSignalSpy errorSpy(&client, &IpcClient::errorOccurred);
+    client.connectToServer(address);
+    QTRY_COMPARE(errorSpy.count(), 1);
+    QCOMPARE(client.errorString().left(expected.arg(address).size()), expected.arg(address));
+    QVERIFY2(!client.errorString().contains(QLatin1String("QLocalSocket")),
+             qPrintable(client.errorString()));
+}
+
 void tst_IpcClient::sendsAndReceivesThroughARealServer()
 {
     IpcServer server;
@@ -415,6 +504,25 @@ void tst_IpcClient::unencodableMessageIsEncodeError()
     QTRY_COMPARE(serverMessages.count(), 1);
     QCOMPARE(serverMessages.at(0).at(0).toString(), QStringLiteral("good"));
     QCOMPARE(client->state(), IpcClient::State::Connected);
+}
+
+void tst_IpcClient::unencodableMessageIsEncodeErrorWhileNotConnected()
+{
+    // What could never be sent says so whether a server is there or not.
+    IpcClient client;
+    QSignalSpy errorSpy(&client, &IpcClient::errorOccurred);
+    QVERIFY(!client.send(QStringLiteral("bad"), QByteArray("raw bytes")));
+    QCOMPARE(errorSpy.count(), 1);
+    QCOMPARE(client.error(), IpcError::EncodeError);
+    QVERIFY(!client.send(QStringLiteral("fine"), 1));
+    QCOMPARE(client.error(), IpcError::NoServerError);
+
+    IpcReply *reply = client.request(QStringLiteral("bad"), QPoint(1, 2));
+    QSignalSpy finished(reply, &IpcReply::finished);
+    QTRY_COMPARE(finished.count(), 1);
+    QCOMPARE(reply->error(), IpcError::EncodeError);
+    QVERIFY2(reply->errorString().contains(QLatin1String("QPoint")),
+             qPrintable(reply->errorString()));
 }
 
 void tst_IpcClient::closeWhileUnconnectedEmitsClosedAtOnce()
