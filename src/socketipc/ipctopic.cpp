@@ -296,11 +296,13 @@ void IpcTopicRegistry::deliver(const QString &topic, const QVariant &message,
         d->lastClientId = clientId;
         d->lastTopic = topic;
         ++d->count;
-        emit target->messageReceived(message, clientId, topic);
-        if (entry.topic)
-            emit target->lastMessageChanged();
+        // The properties first, so that a handler of messageReceived that reads a binding
+        // on lastMessage sees this message, not the one before.
+        emit target->lastMessageChanged();
         if (entry.topic)
             emit target->countChanged();
+        if (entry.topic)
+            emit target->messageReceived(message, clientId, topic);
     }
 }
 

@@ -20,6 +20,7 @@ private Q_SLOTS:
     void unattachedTopicIsInert();
     void declaredTopicReceivesItsMessages();
     void propertiesNotifyTheirChanges();
+    void propertiesChangeBeforeMessageReceived();
     void severalTopicsOnOneNameAllReceive();
     void renamingMovesTheSubscription();
     void changingSourceMovesTheSubscription();
@@ -127,6 +128,29 @@ void tst_IpcTopic::propertiesNotifyTheirChanges()
     QCOMPARE(countSpy.count(), 2);
     QCOMPARE(topic.count(), 2);
     QCOMPARE(topic.lastMessage().toInt(), 2);
+}
+
+void tst_IpcTopic::propertiesChangeBeforeMessageReceived()
+{
+    // A handler of messageReceived that reads a binding on lastMessage must see this
+    // message, not the previous one: the properties notify first.
+    IpcTopic topic(QStringLiteral("t"), m_server.get());
+    QStringList order;
+    QVariant lastSeenByHandler;
+    int countSeenByHandler = -1;
+    connect(&topic, &IpcTopic::lastMessageChanged, this,
+            [&] { order << QStringLiteral("lastMessageChanged"); });
+    connect(&topic, &IpcTopic::countChanged, this, [&] { order << QStringLiteral("countChanged"); });
+    connect(&topic, &IpcTopic::messageReceived, this, [&] {
+        order << QStringLiteral("messageReceived");
+        lastSeenByHandler = topic.lastMessage();
+        countSeenByHandler = topic.count();
+    });
+    clientSends(QStringLiteral("t"), 7);
+    QCOMPARE(order, (QStringList{QStringLiteral("lastMessageChanged"), QStringLiteral("countChanged"),
+                                 QStringLiteral("messageReceived")}));
+    QCOMPARE(lastSeenByHandler, QVariant(7));
+    QCOMPARE(countSeenByHandler, 1);
 }
 
 void tst_IpcTopic::severalTopicsOnOneNameAllReceive()
