@@ -13,9 +13,11 @@
 class SOCKETIPC_EXPORT IpcPeerCredentials
 {
     Q_GADGET
-    Q_PROPERTY(qint64 pid READ pid CONSTANT)
-    Q_PROPERTY(qint64 uid READ uid CONSTANT)
-    Q_PROPERTY(qint64 gid READ gid CONSTANT)
+    // double, not qint64, for QML, which has no 64-bit integer type; every pid, uid and gid
+    // (32 bits) is exact in it.
+    Q_PROPERTY(double pid READ pid CONSTANT)
+    Q_PROPERTY(double uid READ uid CONSTANT)
+    Q_PROPERTY(double gid READ gid CONSTANT)
     Q_PROPERTY(QString address READ address CONSTANT)
     Q_PROPERTY(int port READ port CONSTANT)
     // The certificate's subject common name, for QML.
