@@ -266,4 +266,39 @@ TestCase {
         compare(clientSpy.signalArguments[0][1].temperature, 7)
         compare(clientSpy.signalArguments[0][1].tags[0], "a")
     }
+
+    // Inside onMessageReceived, a binding on lastMessage already shows this message.
+    Component {
+        id: boundTopicComponent
+        IpcTopic {
+            property var shown: lastMessage
+            property var shownWhenReceived: []
+            onMessageReceived: (message) => shownWhenReceived.push([message, shown, count])
+        }
+    }
+
+    function test_bindingsSeeTheMessageInsideMessageReceived() {
+        const pair = connectedPair("bindings")
+        const topic = createTemporaryObject(boundTopicComponent, testCase, { source: pair.server, name: "t" })
+        pair.client.send("t", 1)
+        pair.client.send("t", { n: 2 })
+        tryCompare(topic, "count", 2)
+        compare(topic.shownWhenReceived.length, 2)
+        compare(topic.shownWhenReceived[0], [1, 1, 1])
+        compare(JSON.stringify(topic.shownWhenReceived[1]), JSON.stringify([{ n: 2 }, { n: 2 }, 2]))
+    }
+
+    // The credentials' numbers are plain QML numbers.
+    function test_credentialsAreNumbers() {
+        const path = TestSupport.socketPath("numbers")
+        const server = createTemporaryObject(serverComponent, testCase, { socketPath: path, active: true })
+        const peer = createTemporaryObject(peerComponent, testCase)
+        peer.start("client", path)
+        tryCompare(server, "clientCount", 1, 10000)
+        const credentials = server.peerCredentials(server.clientIds[0])
+        compare(typeof credentials.pid, "number")
+        compare(typeof credentials.uid, "number")
+        compare(typeof credentials.gid, "number")
+        verify(credentials.uid >= 0)
+    }
 }
