@@ -178,7 +178,11 @@ public:
         QObject::connect(&m_client, &IpcClient::connectError, [this] { ++m_connectErrors; });
         QObject::connect(&m_client, &IpcClient::errorOccurred,
                          [this](IpcError::Error error, const QString &description) {
-                             problem(QStringLiteral("%1: %2").arg(errorName(error), description));
+                             // The server restarts on purpose: an outage is expected here
+                             // (and counted by connectError).
+                             if (error != IpcError::NoServerError)
+                                 problem(QStringLiteral("%1: %2").arg(errorName(error),
+                                                                      description));
                          });
         QObject::connect(&m_client, &IpcClient::closed, [this] {
             m_closed = true;

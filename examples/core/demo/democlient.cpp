@@ -41,7 +41,12 @@ DemoClient::DemoClient(const QString &name, const QString &socketPath, const QSt
         sendHello(true);
     });
     connect(&m_client, &IpcClient::errorOccurred, this,
-            [this](IpcError::Error, const QString &description) {
+            [this](IpcError::Error error, const QString &description) {
+                // The server restarts mid-demo: not finding it for a moment is expected.
+                if (error == IpcError::NoServerError) {
+                    printLine(QStringLiteral("waiting: %1").arg(description));
+                    return;
+                }
                 m_problems.append(description);
                 printLine(QStringLiteral("error: %1").arg(description));
             });
