@@ -8,6 +8,7 @@ IpcConnection::IpcConnection(QIODevice *socket, std::shared_ptr<const IpcCodec> 
                              qint64 maxFrameSize, Handler *handler, QObject *parent)
     : QObject(parent),
       m_socket(socket),
+      m_tls(qobject_cast<const QSslSocket *>(socket)),
       m_codec(std::move(codec)),
       m_handler(handler),
       m_decoder(maxFrameSize)

@@ -12,6 +12,7 @@
 #include "../ipcpeercredentials.h"
 
 #include <QtCore/qobject.h>
+#include <QtNetwork/qsslsocket.h>
 #include <QtCore/qiodevice.h>
 
 #include <memory>
@@ -66,8 +67,13 @@ public:
     const std::shared_ptr<const IpcCodec> &codec() const { return m_codec; }
     void flush();
     void setMaxPendingBytes(qint64 bytes) { m_maxPendingBytes = bytes; }
-    // Written but not yet taken by the peer's socket, here and in the socket's buffer.
-    qint64 pendingBytes() const { return m_outgoing.size() + m_socket->bytesToWrite(); }
+    // Written but not yet taken by the peer's socket: here, in the socket's buffer and, on
+    // TLS, encrypted in the buffer beneath it (where a peer that does not read leaves it).
+    qint64 pendingBytes() const
+    {
+        return m_outgoing.size() + m_socket->bytesToWrite()
+                + (m_tls ? m_tls->encryptedBytesToWrite() : 0);
+    }
     // Ends the connection once pending output is written.
     void close();
     // Ends the connection now, discarding pending output.
@@ -85,6 +91,7 @@ private:
     void finish();
 
     QIODevice *m_socket;
+    const QSslSocket *m_tls;  // m_socket, when it is one
     IpcPeerCredentials m_peer;  // read once: a socket forgets its peer when it closes
     std::shared_ptr<const IpcCodec> m_codec;
     Handler *m_handler;

@@ -7,6 +7,8 @@
 #include <QtCore/qprocess.h>
 #include <QtCore/qtemporarydir.h>
 #include <QtTest/qsignalspy.h>
+#include <csignal>
+#include <QtCore/qscopeguard.h>
 #include <QtTest/qtest.h>
 
 #include <memory>
@@ -38,6 +40,8 @@ private Q_SLOTS:
     void peerIdentityFitsTheTransport();
     void tokenAdmitsOnlyClientsThatPresentIt_data() { transports(); }
     void tokenAdmitsOnlyClientsThatPresentIt();
+    void slowReaderHitsMaxPendingBytes_data() { transports(); }
+    void slowReaderHitsMaxPendingBytes();
 
     void tcpListensOnLoopbackUnlessTold();
     void badAddressesAreClearErrors_data();
@@ -321,6 +325,45 @@ void tst_Transports::tokenAdmitsOnlyClientsThatPresentIt()
     QVERIFY(friendly->send(QStringLiteral("hello"), 1));
     QTRY_COMPARE(messageSpy.count(), 1);
     QCOMPARE(messageSpy.at(0).at(0).toString(), QStringLiteral("hello"));  // not the token
+}
+
+void tst_Transports::slowReaderHitsMaxPendingBytes()
+{
+    // A peer process that stops reading (SIGSTOP) must not make the server hold more than
+    // maxPendingBytes for it, whatever the transport: on TLS what waits is encrypted, below
+    // the socket's own buffer, and is counted too.
+    QFETCH(QString, transport);
+    std::unique_ptr<IpcServer> server = startServer(transport);
+    constexpr qint64 Limit = 4 * 1024 * 1024;
+    server->setMaxPendingBytes(Limit);
+    QSignalSpy connectedSpy(server.get(), &IpcServer::clientConnected);
+    TestPeer peer;
+    if (transport == QLatin1String("tls")) {
+        const QString hostPort = server->listeningAddress().mid(int(qstrlen("tls://")));
+        peer.start(QStringLiteral("openssl"),
+                   {QStringLiteral("s_client"), QStringLiteral("-quiet"), QStringLiteral("-connect"),
+                    hostPort, QStringLiteral("-CAfile"), cert(QStringLiteral("ca.crt"))});
+    } else {
+        peer.startTestPeer({QStringLiteral("client"), server->listeningAddress(),
+                            QStringLiteral("--retry"), QStringLiteral("20")});
+    }
+    QTRY_COMPARE_WITH_TIMEOUT(connectedSpy.count(), 1, 10000);
+    const qint64 pid = peer.process().processId();
+    QVERIFY(pid > 0);
+    QCOMPARE(::kill(pid_t(pid), SIGSTOP), 0);
+    auto resume = qScopeGuard([pid] { ::kill(pid_t(pid), SIGCONT); });
+
+    QSignalSpy errorSpy(server.get(), &IpcServer::errorOccurred);
+    const QString chunk(64 * 1024, QLatin1Char('x'));
+    int sent = 0;
+    for (; sent < 2000 && errorSpy.isEmpty(); ++sent) {
+        server->broadcast(QStringLiteral("flood"), chunk);
+        QCoreApplication::processEvents();
+    }
+    QVERIFY2(!errorSpy.isEmpty(), qPrintable(QStringLiteral("%1 x 64 KiB and no error").arg(sent)));
+    QCOMPARE(errorSpy.at(0).at(0).value<IpcError::Error>(), IpcError::WriteBufferFullError);
+    // What the kernel takes (socket buffers) comes on top of the limit, never megabytes more.
+    QVERIFY2(sent * chunk.size() < Limit + 16 * 1024 * 1024, qPrintable(QString::number(sent)));
 }
 
 void tst_Transports::tcpListensOnLoopbackUnlessTold()
