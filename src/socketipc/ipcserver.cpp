@@ -327,6 +327,7 @@ bool IpcServerPrivate::listenLocal(const QString &path)
     server = local;
     address = IpcAddress();
     address.path = path;
+    socketFile = abstract ? IpcLocalPath::FileId() : IpcLocalPath::fileId(path);
     return true;
 }
 
@@ -353,6 +354,11 @@ bool IpcServerPrivate::listenNetwork(const IpcAddress &where)
         }
         auto *ssl = new QSslServer(q);
         ssl->setSslConfiguration(configuration);
+        // Connections in the middle of a handshake count as pending: with Qt's default of
+        // 30, thirty peers that never finish one stopped all accepting for the 5 s handshake
+        // timeout. Room for many, and strangers that stall are dropped sooner.
+        ssl->setMaxPendingConnections(IpcServerPrivate::MaxTlsHandshakes);
+        ssl->setHandshakeTimeout(IpcServerPrivate::TlsHandshakeTimeout);
         auto handshakeFailed = [this](QSslSocket *socket, const QString &why) {
             setError(IpcError::TlsError,
                      QStringLiteral("TLS handshake with %1:%2 failed: %3")
@@ -412,9 +418,11 @@ void IpcServer::close()
     d->state = State::Closing;
     if (d->server) {
         d->server->disconnect(this);
-        if (auto *local = qobject_cast<QLocalServer *>(d->server))
-            local->close();
-        else if (auto *tcp = qobject_cast<QTcpServer *>(d->server))
+        if (auto *local = qobject_cast<QLocalServer *>(d->server)) {
+            // Only our own socket file goes: one at the path since is another server's.
+            IpcLocalPath::closeKeepingOthersFile(d->address.path, d->socketFile,
+                                                 [local] { local->close(); });
+        } else if (auto *tcp = qobject_cast<QTcpServer *>(d->server))
             tcp->close();
         d->server->deleteLater();
         d->server = nullptr;
@@ -685,7 +693,13 @@ void IpcServerPrivate::acceptConnections()
                 return;
             continue;
         }
-        auto *connection = new IpcConnection(socket, codec, maxFrameSize, this, q);
+        // A stranger's first frame is read under a small limit: only the token is wanted,
+        // and a peer that has not shown it must not make the server buffer or decode more.
+        auto *connection = new IpcConnection(
+                socket, codec,
+                authToken.isEmpty() ? maxFrameSize
+                                    : qMin(maxFrameSize, IpcServer::MaxAuthenticationFrameSize),
+                this, q);
         connection->setMaxPendingBytes(maxPendingBytes);
         connection->setId(QUuid::createUuid().toString(QUuid::WithoutBraces));
         const int timeout =
@@ -748,6 +762,14 @@ void IpcServerPrivate::authenticate(IpcConnection *connection, const IpcCodec::F
     unauthenticated.removeOne(connection);
     if (frame.topic == AuthTopic && frame.message.metaType().id() == QMetaType::QString
         && sameToken(frame.message.toString(), authToken)) {
+        // Counted again now: strangers count towards maxClients too, but several of them
+        // may have shown the token since they were let in.
+        if (maxClients > 0 && connections.size() >= maxClients) {
+            refuse(connection,
+                   QStringLiteral("%1 clients are connected, the limit").arg(maxClients));
+            return;
+        }
+        connection->setMaxFrameSize(maxFrameSize);
         admit(connection);
         return;
     }
@@ -771,7 +793,7 @@ void IpcServerPrivate::refuse(IpcConnection *connection, const QString &why)
     connection->send(refusal, nullptr);
     if (!unauthenticated.contains(connection))
         unauthenticated.append(connection);
-    connection->close();
+    connection->closeRefused(RefusalLingerMsecs);
 }
 
 bool IpcServerPrivate::handleWrite(IpcConnection *connection, IpcConnection::WriteResult result,
@@ -804,8 +826,9 @@ bool IpcServerPrivate::handleWrite(IpcConnection *connection, IpcConnection::Wri
 
 QString IpcServerPrivate::refusal(const IpcPeerCredentials &credentials) const
 {
-    if (maxClients > 0 && connections.size() >= maxClients)
-        return QStringLiteral("%1 clients are connected, the limit").arg(maxClients);
+    // Every open connection counts, whether it has shown a token yet or not.
+    if (maxClients > 0 && connections.size() + unauthenticated.size() >= maxClients)
+        return QStringLiteral("%1 connections are open, the limit (maxClients)").arg(maxClients);
     if (!allowedUserIds.isEmpty()
         && (!credentials.isValid() || !allowedUserIds.contains(int(credentials.uid()))))
         return QStringLiteral("that user is not in allowedUserIds");

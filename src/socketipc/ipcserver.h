@@ -94,6 +94,9 @@ public:
     static constexpr qint64 DefaultMaxPendingBytes = 128 * 1024 * 1024;
 
     static constexpr qint64 DefaultMaxFrameSize = 64 * 1024 * 1024;
+    // With an authToken, the first frame of a connection (the token) may be no larger: a
+    // peer that has not authenticated cannot make the server buffer or decode more.
+    static constexpr qint64 MaxAuthenticationFrameSize = 4096;
     static constexpr int DefaultRequestTimeout = 30000;
     static constexpr int DefaultCloseTimeout = 30000;
 

@@ -12,6 +12,7 @@
 #include "ipctopic_p.h"
 #include "transport/ipcaddress_p.h"
 #include "transport/ipcconnection_p.h"
+#include "transport/ipclocalpath_p.h"
 #include "transport/ipctls_p.h"
 
 #include <QtCore/qhash.h>
@@ -23,6 +24,12 @@ class QTimer;
 class IpcServerPrivate final : public IpcConnection::Handler
 {
 public:
+    // How long a refused peer has to take its refusal before the connection is aborted.
+    static constexpr int RefusalLingerMsecs = 1000;
+    // TLS handshakes that may be under way at once, and how long one may take.
+    static constexpr int MaxTlsHandshakes = 256;
+    static constexpr int TlsHandshakeTimeout = 3000;
+
     enum class State { Idle, Listening, Closing, Closed };
 
     explicit IpcServerPrivate(IpcServer *q) : q(q), requests(q) { }
@@ -54,8 +61,9 @@ public:
     void connectionClosed(IpcConnection *connection) override;
 
     IpcServer *const q;
-    QObject *server = nullptr;  // a QLocalServer, QTcpServer or QSslServer
-    IpcAddress address;         // where it listens
+    QObject *server = nullptr;        // a QLocalServer, QTcpServer or QSslServer
+    IpcAddress address;               // where it listens
+    IpcLocalPath::FileId socketFile;  // the socket file listen() made, to remove only that one
     State state = State::Idle;
     QString socketPath;
     qint64 maxFrameSize = IpcServer::DefaultMaxFrameSize;

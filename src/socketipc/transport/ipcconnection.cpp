@@ -3,6 +3,7 @@
 #include "ipcsocket_p.h"
 
 #include <QtCore/qpointer.h>
+#include <QtCore/qtimer.h>
 
 IpcConnection::IpcConnection(QIODevice *socket, std::shared_ptr<const IpcCodec> codec,
                              qint64 maxFrameSize, Handler *handler, QObject *parent)
@@ -119,6 +120,16 @@ void IpcConnection::close()
         onDisconnected();
 }
 
+void IpcConnection::closeRefused(int lingerMsecs)
+{
+    m_reading = false;
+    m_decoder.clear();
+    IpcSocket::stopReading(m_socket);
+    close();
+    if (m_state == State::Closing)
+        QTimer::singleShot(lingerMsecs, this, &IpcConnection::abort);
+}
+
 void IpcConnection::abort()
 {
     if (m_state == State::Closed)
@@ -131,7 +142,7 @@ void IpcConnection::abort()
 
 void IpcConnection::readFrames()
 {
-    if (m_state == State::Closed)
+    if (m_state == State::Closed || !m_reading)
         return;
     // Straight from the socket's buffer into the decoder's: one copy, no temporary.
     if (const qint64 available = m_socket->bytesAvailable(); available > 0) {

@@ -76,6 +76,9 @@ public:
     }
     // Ends the connection once pending output is written.
     void close();
+    // The same, for a peer that was turned away: what it sends is no longer read, and the
+    // connection is aborted after lingerMsecs if the peer has not taken the output by then.
+    void closeRefused(int lingerMsecs);
     // Ends the connection now, discarding pending output.
     void abort();
 
@@ -91,7 +94,7 @@ private:
     void finish();
 
     QIODevice *m_socket;
-    const QSslSocket *m_tls;  // m_socket, when it is one
+    const QSslSocket *m_tls;    // m_socket, when it is one
     IpcPeerCredentials m_peer;  // read once: a socket forgets its peer when it closes
     std::shared_ptr<const IpcCodec> m_codec;
     Handler *m_handler;
@@ -100,6 +103,7 @@ private:
     bool m_flushScheduled = false;
     qint64 m_maxPendingBytes = 0;  // 0: no limit
     bool m_received = false;
+    bool m_reading = true;   // false once refused: nothing more is read or decoded
     bool m_writing = false;  // inside writeToSocket(): socket signals wait for the event loop
     QString m_id;
     State m_state = State::Open;

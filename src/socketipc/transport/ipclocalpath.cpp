@@ -75,4 +75,31 @@ Probe probe(const QString &resolvedPath, QString *error)
     return Probe::Failed;
 }
 
+FileId fileId(const QString &path)
+{
+    struct stat info;
+    if (::lstat(QFile::encodeName(path).constData(), &info) != 0)
+        return {};
+    return {quint64(info.st_dev), quint64(info.st_ino)};
+}
+
+void closeKeepingOthersFile(const QString &path, FileId ours, const std::function<void()> &close)
+{
+    const FileId there = fileId(path);
+    if (there.isNull() || there == ours) {
+        close();
+        return;
+    }
+    // Someone else's socket: a hard link keeps it while close() unlinks the name, then
+    // takes the name back.
+    const QByteArray name = QFile::encodeName(path);
+    const QByteArray keep = name + ".keep-" + QByteArray::number(qint64(::getpid()));
+    const bool kept = ::link(name.constData(), keep.constData()) == 0;
+    close();
+    if (!kept)
+        return;
+    if (fileId(path) == there || ::rename(keep.constData(), name.constData()) != 0)
+        ::unlink(keep.constData());
+}
+
 }  // namespace IpcLocalPath

@@ -9,6 +9,8 @@
 
 #include <QtCore/qstring.h>
 
+#include <functional>
+
 // Socket file paths: resolving them as the Node library does (relative to the working
 // directory) and telling a live server from a file left behind by a dead one.
 namespace IpcLocalPath {
@@ -34,6 +36,24 @@ enum class Probe {
 };
 
 Probe probe(const QString &resolvedPath, QString *error);
+
+// Which file a path names (device and inode), to tell later whether it is still the same
+// one; null when nothing is there.
+struct FileId
+{
+    quint64 device = 0;
+    quint64 inode = 0;
+    bool isNull() const { return inode == 0; }
+    friend bool operator==(FileId a, FileId b)
+    {
+        return a.device == b.device && a.inode == b.inode;
+    }
+};
+FileId fileId(const QString &path);
+
+// Runs close, which unlinks path (QLocalServer::close() does, unconditionally), but keeps a
+// file there that is not ours: one a newer server created after ours was removed.
+void closeKeepingOthersFile(const QString &path, FileId ours, const std::function<void()> &close);
 
 }  // namespace IpcLocalPath
 

@@ -131,6 +131,14 @@ void disconnectGracefully(QIODevice *socket)
         *written = QObject::connect(tcp, &QAbstractSocket::bytesWritten, tcp, check);
 }
 
+void stopReading(QIODevice *socket)
+{
+    if (auto *local = qobject_cast<QLocalSocket *>(socket))
+        local->setReadBufferSize(1);
+    else if (auto *tcp = qobject_cast<QAbstractSocket *>(socket))
+        tcp->setReadBufferSize(1);
+}
+
 void abort(QIODevice *socket)
 {
     if (auto *local = qobject_cast<QLocalSocket *>(socket))

@@ -29,6 +29,9 @@ void unwatch(QIODevice *socket, QObject *context);
 void disconnectGracefully(QIODevice *socket);
 void abort(QIODevice *socket);
 bool isUnconnected(const QIODevice *socket);
+// Reads no more: the socket's own buffer stops at a byte, so the kernel's fills and the
+// peer's writes block, and nothing it sends costs memory here.
+void stopReading(QIODevice *socket);
 // Into the kernel now, without waiting.
 void flush(QIODevice *socket);
 // Why a connect attempt to where failed, in a sentence a user can act on ("no socket at

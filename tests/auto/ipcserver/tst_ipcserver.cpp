@@ -1,5 +1,6 @@
 #include "testpeer.h"
 
+#include <SocketIpc/IpcClient>
 #include <SocketIpc/IpcServer>
 
 #include <QtCore/qdir.h>
@@ -12,6 +13,7 @@
 #include <QtCore/quuid.h>
 #include <QtNetwork/qlocalsocket.h>
 #include <QtCore/qpoint.h>
+#include <QtNetwork/qtcpsocket.h>
 #include <QtTest/qsignalspy.h>
 #include <QtTest/qtest.h>
 
@@ -65,6 +67,7 @@ private Q_SLOTS:
     void listenTwiceIsRefused();
     void liveServerIsAddressInUse();
     void staleSocketFileIsTakenOver();
+    void closeLeavesAnotherServersSocketFile();
     void otherFileIsNeverRemoved();
     void tooLongPathIsSocketError();
     void relativePathResolvesAgainstWorkingDirectory();
@@ -104,6 +107,10 @@ private Q_SLOTS:
     void clientThatDoesNotReadMeetsThePolicy();
 
     void extraClientsBeyondMaxClientsAreRefused();
+    void connectionsWithoutTokenCountTowardsMaxClients();
+    void tokenHoldersBeyondMaxClientsAreRefused();
+    void strangersFirstFrameIsReadUnderASmallLimit();
+    void refusedPeerIsNotReadAndIsDroppedSoon();
     void usersNotAllowedAreRefused();
     void otherUserIsRefusedBeforeAnythingIsRead();
     void connectionFilterDecides();
@@ -208,6 +215,28 @@ void tst_IpcServer::liveServerIsAddressInUse()
     const QList<TestPeer *> peers = startClients(first, 1, &ids);
     QCOMPARE(ids.size(), 1);
     qDeleteAll(peers);
+}
+
+void tst_IpcServer::closeLeavesAnotherServersSocketFile()
+{
+    // Our socket file was removed and a newer server listens at the path: our close()
+    // must not unlink that server's file.
+    IpcServer first;
+    QVERIFY(first.listen(socketPath()));
+    QVERIFY(QFile::remove(socketPath()));
+    IpcServer second;
+    QVERIFY(second.listen(socketPath()));
+    first.close();
+    QVERIFY(QFileInfo::exists(socketPath()));
+    IpcClient client;
+    QSignalSpy connectedSpy(&second, &IpcServer::clientConnected);
+    client.connectToServer(socketPath());
+    QTRY_COMPARE(connectedSpy.count(), 1);
+    // Nothing left beside it.
+    QCOMPARE(QDir(QFileInfo(socketPath()).path()).entryList(QDir::System | QDir::Files).size(), 1);
+    // Its own file, a server removes.
+    second.close();
+    QVERIFY(!QFileInfo::exists(socketPath()));
 }
 
 void tst_IpcServer::staleSocketFileIsTakenOver()
@@ -895,6 +924,112 @@ void tst_IpcServer::extraClientsBeyondMaxClientsAreRefused()
     QTRY_COMPARE(connectedSpy.count(), 1);
     QCOMPARE(errorSpy.count(), 1);
     qDeleteAll(peers);
+}
+
+void tst_IpcServer::connectionsWithoutTokenCountTowardsMaxClients()
+{
+    // Strangers that never show a token must not hold more than maxClients connections.
+    IpcServer server;
+    server.setMaxClients(2);
+    server.setAuthToken(QStringLiteral("s3cret"));
+    QVERIFY(server.listen(socketPath()));
+    QSignalSpy errorSpy(&server, &IpcServer::errorOccurred);
+    std::vector<std::unique_ptr<QLocalSocket>> idle;
+    for (int i = 0; i < 5; ++i) {
+        idle.push_back(std::make_unique<QLocalSocket>());
+        idle.back()->connectToServer(socketPath());
+    }
+    QTRY_COMPARE(errorSpy.count(), 3);
+    for (const QList<QVariant> &error : std::as_const(errorSpy)) {
+        QCOMPARE(error.at(0).value<IpcError::Error>(), IpcError::ClientRefusedError);
+        QVERIFY2(error.at(1).toString().contains(QLatin1String("maxClients")),
+                 qPrintable(error.at(1).toString()));
+    }
+    QTRY_COMPARE(std::count_if(idle.begin(), idle.end(),
+                               [](const auto &socket) {
+                                   return socket->state() == QLocalSocket::ConnectedState;
+                               }),
+                 2);
+}
+
+void tst_IpcServer::tokenHoldersBeyondMaxClientsAreRefused()
+{
+    // Admission checks the limit again: clients let in while strangers, then all showing
+    // the token, are not all admitted.
+    IpcServer server;
+    server.setMaxClients(2);
+    server.setAuthToken(QStringLiteral("s3cret"));
+    QVERIFY(server.listen(socketPath()));
+    std::vector<std::unique_ptr<IpcClient>> clients;
+    for (int i = 0; i < 6; ++i) {
+        clients.push_back(std::make_unique<IpcClient>());
+        clients.back()->setAuthToken(QStringLiteral("s3cret"));
+        clients.back()->setRetryDelay(5000);
+        clients.back()->setReconnectDelay(5000);
+        clients.back()->connectToServer(socketPath());
+    }
+    QTest::qWait(300);
+    QCOMPARE(server.clientCount(), 2);
+    QCOMPARE(server.clientIds().size(), 2);
+}
+
+void tst_IpcServer::strangersFirstFrameIsReadUnderASmallLimit()
+{
+    // Before it has shown the token, a peer's frame may not exceed
+    // MaxAuthenticationFrameSize: a huge first frame is refused long before its end.
+    IpcServer server;
+    server.setAuthToken(QStringLiteral("s3cret"));
+    QVERIFY(server.listen(socketPath()));
+    QSignalSpy errorSpy(&server, &IpcServer::errorOccurred);
+    QLocalSocket stranger;
+    stranger.connectToServer(socketPath());
+    QVERIFY(stranger.waitForConnected(5000));
+    const QByteArray zeros = QByteArray("[") + QByteArray(256 * 1024, '0').replace('0', "0,");
+    stranger.write(zeros);
+    QTRY_COMPARE(stranger.state(), QLocalSocket::UnconnectedState);
+    QCOMPARE(errorSpy.count(), 1);
+    QCOMPARE(errorSpy.at(0).at(0).value<IpcError::Error>(), IpcError::FrameTooLargeError);
+    QVERIFY2(errorSpy.at(0).at(1).toString().contains(
+                     QString::number(IpcServer::MaxAuthenticationFrameSize)),
+             qPrintable(errorSpy.at(0).at(1).toString()));
+    QCOMPARE(server.clientCount(), 0);
+
+    // Once admitted, a client's frames may be as large as maxFrameSize again.
+    IpcClient client;
+    client.setAuthToken(QStringLiteral("s3cret"));
+    QSignalSpy messageSpy(&server, &IpcServer::messageReceived);
+    client.connectToServer(socketPath());
+    QTRY_VERIFY(client.isConnected());
+    QVERIFY(client.send(QStringLiteral("large"), QString(1024 * 1024, QLatin1Char('x'))));
+    QTRY_COMPARE(messageSpy.count(), 1);
+}
+
+void tst_IpcServer::refusedPeerIsNotReadAndIsDroppedSoon()
+{
+    // What a peer sends after a wrong token is not decoded any more (it could be a huge
+    // frame), and the peer is not kept for the 30 s a graceful close may take.
+    IpcServer server;
+    server.setAuthToken(QStringLiteral("s3cret"));
+    QVERIFY(server.listen(QStringLiteral("tcp://127.0.0.1:0")));
+    QSignalSpy errorSpy(&server, &IpcServer::errorOccurred);
+    QTcpSocket peer;
+    peer.connectToHost(QHostAddress::LocalHost,
+                       quint16(server.listeningAddress().section(QLatin1Char(':'), -1).toUInt()));
+    QVERIFY(peer.waitForConnected(5000));
+    // In one write, so that the server reads them together: a wrong token, then frames it
+    // would decode if it still read (the malformed one would be a DecodeError).
+    const QByteArray delimiter(2, '\0');
+    peer.write(QByteArray(R"({"topic":"socketipc.auth","message":"guess"})") + delimiter
+               + QByteArray("this is not JSON") + delimiter
+               + QByteArray(R"({"topic":"more","message":1})") + delimiter);
+    QElapsedTimer clock;
+    clock.start();
+    QTRY_COMPARE_WITH_TIMEOUT(peer.state(), QAbstractSocket::UnconnectedState, 10000);
+    QVERIFY2(clock.elapsed() < 5000, qPrintable(QString::number(clock.elapsed())));
+    QTest::qWait(50);
+    QCOMPARE(errorSpy.count(), 1);
+    QCOMPARE(errorSpy.at(0).at(0).value<IpcError::Error>(), IpcError::ClientRefusedError);
+    QCOMPARE(server.clientCount(), 0);
 }
 
 void tst_IpcServer::usersNotAllowedAreRefused()

@@ -9,6 +9,7 @@
 #include <QtTest/qsignalspy.h>
 #include <csignal>
 #include <QtCore/qscopeguard.h>
+#include <QtNetwork/qtcpsocket.h>
 #include <QtTest/qtest.h>
 
 #include <memory>
@@ -42,6 +43,7 @@ private Q_SLOTS:
     void tokenAdmitsOnlyClientsThatPresentIt();
     void slowReaderHitsMaxPendingBytes_data() { transports(); }
     void slowReaderHitsMaxPendingBytes();
+    void idleTlsHandshakesDoNotStopAccepting();
 
     void tcpListensOnLoopbackUnlessTold();
     void badAddressesAreClearErrors_data();
@@ -341,8 +343,9 @@ void tst_Transports::slowReaderHitsMaxPendingBytes()
     if (transport == QLatin1String("tls")) {
         const QString hostPort = server->listeningAddress().mid(int(qstrlen("tls://")));
         peer.start(QStringLiteral("openssl"),
-                   {QStringLiteral("s_client"), QStringLiteral("-quiet"), QStringLiteral("-connect"),
-                    hostPort, QStringLiteral("-CAfile"), cert(QStringLiteral("ca.crt"))});
+                   {QStringLiteral("s_client"), QStringLiteral("-quiet"),
+                    QStringLiteral("-connect"), hostPort, QStringLiteral("-CAfile"),
+                    cert(QStringLiteral("ca.crt"))});
     } else {
         peer.startTestPeer({QStringLiteral("client"), server->listeningAddress(),
                             QStringLiteral("--retry"), QStringLiteral("20")});
@@ -364,6 +367,27 @@ void tst_Transports::slowReaderHitsMaxPendingBytes()
     QCOMPARE(errorSpy.at(0).at(0).value<IpcError::Error>(), IpcError::WriteBufferFullError);
     // What the kernel takes (socket buffers) comes on top of the limit, never megabytes more.
     QVERIFY2(sent * chunk.size() < Limit + 16 * 1024 * 1024, qPrintable(QString::number(sent)));
+}
+
+void tst_Transports::idleTlsHandshakesDoNotStopAccepting()
+{
+    // Peers that connect and never start their TLS handshake must not keep a real client
+    // out until they time out: it connects while they are all still there.
+    std::unique_ptr<IpcServer> server = startServer(QStringLiteral("tls"));
+    const quint16 port = quint16(server->listeningAddress().section(QLatin1Char(':'), -1).toUInt());
+    std::vector<std::unique_ptr<QTcpSocket>> idle;
+    for (int i = 0; i < 40; ++i) {
+        idle.push_back(std::make_unique<QTcpSocket>());
+        idle.back()->connectToHost(QHostAddress::LocalHost, port);
+    }
+    for (const auto &socket : idle)
+        QVERIFY(socket->waitForConnected(5000));
+    QSignalSpy connectedSpy(server.get(), &IpcServer::clientConnected);
+    std::unique_ptr<IpcClient> client = newClient(QStringLiteral("tls"));
+    client->connectToServer(server->listeningAddress());
+    QTRY_VERIFY_WITH_TIMEOUT(client->isConnected() && connectedSpy.count() == 1, 10000);
+    for (const auto &socket : idle)
+        QCOMPARE(socket->state(), QAbstractSocket::ConnectedState);
 }
 
 void tst_Transports::tcpListensOnLoopbackUnlessTold()
