@@ -57,6 +57,9 @@ Options:
   --pretty       indent the JSON output
   --codec NAME   the wire format, json (the default) or cbor; both ends must agree
   --token TOKEN  serve: require clients to present TOKEN first; connect, send: present it
+  --relay        serve: pass each client's message on to every other client, as a hub
+                 (every topic, whatever --topic prints; requests are not relayed)
+  --relay-all    serve: the same, and back to its sender too
   --cert FILE    TLS: this end's certificate (PEM): the server's, or a client's
   --key FILE     TLS: the private key of --cert (PEM)
   --ca FILE      TLS: the CA certificates to trust (PEM): connect and send verify the
@@ -81,6 +84,12 @@ int usageError(const QString &why)
     return UsageError;
 }
 
+enum class Relay {
+    Off,
+    Others,  // --relay
+    All,     // --relay-all
+};
+
 struct Options
 {
     QString path;
@@ -92,6 +101,7 @@ struct Options
     QString certificate;
     QString privateKey;
     QString ca;
+    Relay relay = Relay::Off;
 
     bool wants(const QString &topic) const { return topics.isEmpty() || topics.contains(topic); }
 };
@@ -203,6 +213,22 @@ std::optional<Command> parseCommand(const QByteArray &line, int number, bool all
     return command;
 }
 
+// --relay, --relay-all: a client's message on to the others (and to itself).
+void relay(IpcServer &server, Relay mode, const QString &topic, const QVariant &message,
+           const QString &sender)
+{
+    if (mode == Relay::Off || !server.isListening())  // closing: nothing new goes out
+        return;
+    if (mode == Relay::All) {
+        server.broadcast(topic, message);  // encoded once for all
+        return;
+    }
+    for (const QString &id : server.clientIds()) {
+        if (id != sender)
+            server.send(topic, message, id);
+    }
+}
+
 int serve(const Options &options)
 {
     IpcServer server;
@@ -220,6 +246,7 @@ int serve(const Options &options)
                                                {"message"_L1, message},
                                                {"client"_L1, id}},
                                               options.pretty);
+                         relay(server, options.relay, topic, message, id);
                      });
     QObject::connect(&server, &IpcServer::errorOccurred,
                      [](IpcError::Error, const QString &description) { printError(description); });
@@ -275,10 +302,8 @@ int connectClient(const Options &options)
     configure(client, options);
     client.setRetryDelay(RetryDelay);
     QList<Command> queued;  // read before the connection was up
-    bool reportedConnectError = false;
 
     QObject::connect(&client, &IpcClient::connected, [&] {
-        reportedConnectError = false;
         printError(u"connected to %1"_s.arg(options.path));
         for (const Command &command : std::exchange(queued, {}))
             client.send(command.topic, command.message);
@@ -286,18 +311,21 @@ int connectClient(const Options &options)
     QObject::connect(&client, &IpcClient::reconnected, [] { printError(u"reconnected"_s); });
     QObject::connect(&client, &IpcClient::disconnected,
                      [] { printError(u"disconnected; reconnecting"_s); });
-    QObject::connect(&client, &IpcClient::connectError, [&](const QString &description) {
-        if (!std::exchange(reportedConnectError, true))
-            printError(description + u"; retrying every %1 ms"_s.arg(RetryDelay));
-    });
     QObject::connect(&client, &IpcClient::messageReceived,
                      [&](const QString &topic, const QVariant &message) {
                          if (options.wants(topic))
                              JsonLines::print({{"topic"_L1, topic}, {"message"_L1, message}},
                                               options.pretty);
                      });
+    // A failed attempt is an error once per outage and kind of failure (connectError comes
+    // every retry): say it then, and that the client goes on trying.
     QObject::connect(&client, &IpcClient::errorOccurred,
-                     [](IpcError::Error, const QString &description) { printError(description); });
+                     [&](IpcError::Error, const QString &description) {
+                         if (client.state() == IpcClient::State::Connecting)
+                             printError(description + u"; retrying every %1 ms"_s.arg(RetryDelay));
+                         else
+                             printError(description);
+                     });
     QObject::connect(&client, &IpcClient::closed, qApp, [] { QCoreApplication::exit(Success); });
 
     StdinLines input([&](const QByteArray &line, int number) {
@@ -376,10 +404,13 @@ int main(int argc, char *argv[])
     const QCommandLineOption certOption(u"cert"_s, {}, u"FILE"_s);
     const QCommandLineOption keyOption(u"key"_s, {}, u"FILE"_s);
     const QCommandLineOption caOption(u"ca"_s, {}, u"FILE"_s);
+    const QCommandLineOption relayOption(u"relay"_s);
+    const QCommandLineOption relayAllOption(u"relay-all"_s);
     const QCommandLineOption helpOption(QStringList{u"h"_s, u"help"_s});
     const QCommandLineOption versionOption(u"version"_s);
     parser.addOptions({topicOption, timeoutOption, prettyOption, codecOption, tokenOption,
-                       certOption, keyOption, caOption, helpOption, versionOption});
+                       certOption, keyOption, caOption, relayOption, relayAllOption, helpOption,
+                       versionOption});
     // A JSON argument such as -1 or -0.5 is not an option: move it behind "--".
     QStringList arguments = QCoreApplication::arguments();
     QStringList negativeNumbers;
@@ -422,6 +453,12 @@ int main(int argc, char *argv[])
     options.certificate = parser.value(certOption);
     options.privateKey = parser.value(keyOption);
     options.ca = parser.value(caOption);
+    if (parser.isSet(relayOption) && parser.isSet(relayAllOption))
+        return usageError(u"--relay and --relay-all exclude each other"_s);
+    if (parser.isSet(relayOption))
+        options.relay = Relay::Others;
+    else if (parser.isSet(relayAllOption))
+        options.relay = Relay::All;
     if (parser.isSet(timeoutOption)) {
         bool ok = false;
         const int timeout = parser.value(timeoutOption).toInt(&ok);
@@ -439,6 +476,10 @@ int main(int argc, char *argv[])
     if (args.size() < 2 || args.at(1).isEmpty())
         return usageError(u"%1 needs an ADDRESS"_s.arg(command));
     options.path = args.at(1);
+    if (options.relay != Relay::Off && command != "serve"_L1) {
+        return usageError(u"%1 is for serve only"_s.arg(
+                options.relay == Relay::All ? u"--relay-all"_s : u"--relay"_s));
+    }
 
     if (command == "serve"_L1 || command == "connect"_L1) {
         if (args.size() > 2)

@@ -223,6 +223,14 @@ private Q_SLOTS:
     void prettyPrintsIndentedJson_data();
     void prettyPrintsIndentedJson();
 
+    // serve --relay, --relay-all: a hub
+    void relayForwardsToTheOtherClients_data();
+    void relayForwardsToTheOtherClients();
+    void relayAllReturnsToTheSenderToo();
+    void withoutRelayNothingIsRelayed();
+    void relayLeavesRequestsAlone();
+    void relayJoinsNodeAndCommandLineClients();
+
     // Standard input and output
     void outputIsFlushedPerLine();
     void stdinEndSendsLastLineAndKeepsRunning_data();
@@ -273,6 +281,8 @@ private:
     void startNodeServer(TestPeer &node);
     // Starts a Node client and returns once serve has accepted it, with its id.
     void startNodeClient(TestPeer &node, Tool &serve, QString *id);
+    // The same for an ipctestpeer client (the library's IpcClient, which can make requests).
+    void startPeerClient(TestPeer &peer, Tool &serve, QString *id);
 
     std::unique_ptr<QTemporaryDir> m_dir;
 };
@@ -335,6 +345,16 @@ void tst_Cli::startNodeClient(TestPeer &node, Tool &serve, QString *id)
     const qsizetype before = serve.clientsOf(u"connected"_s).size();
     CHECKED(node.start(NodeProgram, {InteropDir + u"/node-client.js"_s, socketPath()}));
     QTRY_VERIFY_WITH_TIMEOUT(node.has(u"connected"_s), Timeout);
+    QTRY_VERIFY2_WITH_TIMEOUT(serve.clientsOf(u"connected"_s).size() == before + 1,
+                              qPrintable(serve.describe()), Timeout);
+    *id = serve.clientsOf(u"connected"_s).last();
+}
+
+void tst_Cli::startPeerClient(TestPeer &peer, Tool &serve, QString *id)
+{
+    const qsizetype before = serve.clientsOf(u"connected"_s).size();
+    CHECKED(peer.startTestPeer({u"client"_s, socketPath()}));
+    QTRY_VERIFY_WITH_TIMEOUT(peer.has(u"connected"_s), Timeout);
     QTRY_VERIFY2_WITH_TIMEOUT(serve.clientsOf(u"connected"_s).size() == before + 1,
                               qPrintable(serve.describe()), Timeout);
     *id = serve.clientsOf(u"connected"_s).last();
@@ -651,6 +671,170 @@ void tst_Cli::prettyPrintsIndentedJson()
     QCOMPARE(parsed, QJsonDocument::fromJson(compact));
 }
 
+// --- serve --relay, --relay-all: a hub ----------------------------------------------------
+
+// Absence is proved by order, never by waiting: frames reach one client in the order serve
+// wrote them, so a message that arrives after X means X would have arrived first, had it
+// been sent at all.
+
+void tst_Cli::relayForwardsToTheOtherClients_data()
+{
+    QTest::addColumn<QStringList>("topics");  // --topic options
+    QTest::newRow("every topic printed") << QStringList{};
+    // --topic limits what serve prints, not what it relays.
+    QTest::newRow("one topic printed") << QStringList{u"chat"_s};
+}
+
+void tst_Cli::relayForwardsToTheOtherClients()
+{
+    QFETCH(QStringList, topics);
+
+    Tool serve;
+    CHECKED(startServe(serve, QStringList{u"--relay"_s} + topicOptions(topics)));
+    Tool a;
+    Tool b;
+    Tool c;
+    QString aId;
+    QString bId;
+    QString cId;
+    CHECKED(startConnect(a, serve, &aId));
+    CHECKED(startConnect(b, serve, &bId));
+    CHECKED(startConnect(c, serve, &cId));
+    const QByteArray fromA = messageLine("chat", R"({"from":"a","text":"hi"})");
+    const QByteArray fromB = messageLine("chat", R"({"from":"b"})");
+    const QByteArray fromC = messageLine("other topic", "[3]");
+
+    // Each speaks once the one before has been heard: every relay of the earlier message
+    // is then written before the next one.
+    a.writeLine(fromA);
+    QTRY_COMPARE_WITH_TIMEOUT(b.lines(), QByteArrayList{fromA}, Timeout);
+    QTRY_COMPARE_WITH_TIMEOUT(c.lines(), QByteArrayList{fromA}, Timeout);
+    b.writeLine(fromB);
+    QTRY_COMPARE_WITH_TIMEOUT(a.lines(), QByteArrayList{fromB}, Timeout);  // not its own
+    QTRY_COMPARE_WITH_TIMEOUT(c.lines(), QByteArrayList({fromA, fromB}), Timeout);
+    c.writeLine(fromC);
+    QTRY_COMPARE_WITH_TIMEOUT(a.lines(), QByteArrayList({fromB, fromC}), Timeout);
+    QTRY_COMPARE_WITH_TIMEOUT(b.lines(), QByteArrayList({fromA, fromC}), Timeout);  // not its own
+    // A stdin line is still broadcast, and comes after anything relayed before it.
+    const QByteArray end = messageLine("end", "null");
+    serve.writeLine(end);
+    QTRY_COMPARE_WITH_TIMEOUT(a.lines(), QByteArrayList({fromB, fromC, end}), Timeout);
+    QTRY_COMPARE_WITH_TIMEOUT(b.lines(), QByteArrayList({fromA, fromC, end}), Timeout);
+    QTRY_COMPARE_WITH_TIMEOUT(c.lines(), QByteArrayList({fromA, fromB, end}), Timeout);
+
+    // serve still prints the messages, with their senders.
+    QByteArrayList printed{serveMessageLine("chat", R"({"from":"a","text":"hi"})", aId),
+                           serveMessageLine("chat", R"({"from":"b"})", bId)};
+    if (topics.isEmpty())
+        printed.append(serveMessageLine("other topic", "[3]", cId));
+    QCOMPARE(serve.messageLines(), printed);
+    QCOMPARE(serve.errorOutput(), QString());
+}
+
+void tst_Cli::relayAllReturnsToTheSenderToo()
+{
+    Tool serve;
+    CHECKED(startServe(serve, {u"--relay-all"_s}));
+    Tool a;
+    Tool b;
+    QString aId;
+    QString bId;
+    CHECKED(startConnect(a, serve, &aId));
+    CHECKED(startConnect(b, serve, &bId));
+    const QByteArray fromA = messageLine("chat", R"({"from":"a"})");
+    const QByteArray fromB = messageLine("chat", R"(["b",2])");
+
+    a.writeLine(fromA);
+    QTRY_COMPARE_WITH_TIMEOUT(a.lines(), QByteArrayList{fromA}, Timeout);
+    QTRY_COMPARE_WITH_TIMEOUT(b.lines(), QByteArrayList{fromA}, Timeout);
+    b.writeLine(fromB);
+    QTRY_COMPARE_WITH_TIMEOUT(a.lines(), QByteArrayList({fromA, fromB}), Timeout);
+    QTRY_COMPARE_WITH_TIMEOUT(b.lines(), QByteArrayList({fromA, fromB}), Timeout);
+    QCOMPARE(serve.messageLines(),
+             QByteArrayList({serveMessageLine("chat", R"({"from":"a"})", aId),
+                             serveMessageLine("chat", R"(["b",2])", bId)}));
+    QCOMPARE(serve.errorOutput(), QString());
+}
+
+void tst_Cli::withoutRelayNothingIsRelayed()
+{
+    Tool serve;
+    CHECKED(startServe(serve));
+    Tool a;
+    Tool b;
+    Tool c;
+    QString aId;
+    QString bId;
+    QString cId;
+    CHECKED(startConnect(a, serve, &aId));
+    CHECKED(startConnect(b, serve, &bId));
+    CHECKED(startConnect(c, serve, &cId));
+
+    a.writeLine(messageLine("chat", R"("from a")"));
+    QTRY_COMPARE_WITH_TIMEOUT(serve.messageLines(),
+                              QByteArrayList{serveMessageLine("chat", R"("from a")", aId)},
+                              Timeout);
+    // serve has handled a's message: a relay of it would reach everyone before this line.
+    const QByteArray marker = messageLine("marker", "null");
+    serve.writeLine(marker);
+    QTRY_COMPARE_WITH_TIMEOUT(a.lines(), QByteArrayList{marker}, Timeout);
+    QTRY_COMPARE_WITH_TIMEOUT(b.lines(), QByteArrayList{marker}, Timeout);
+    QTRY_COMPARE_WITH_TIMEOUT(c.lines(), QByteArrayList{marker}, Timeout);
+}
+
+void tst_Cli::relayLeavesRequestsAlone()
+{
+    Tool serve;
+    CHECKED(startServe(serve, {u"--relay-all"_s}));
+    TestPeer asker;
+    QString askerId;
+    CHECKED(startPeerClient(asker, serve, &askerId));
+    Tool listener;
+    QString listenerId;
+    CHECKED(startConnect(listener, serve, &listenerId));
+
+    // serve has no handler: the request is answered with an error, and goes no further.
+    asker.command({{u"request"_s, u"question"_s}, {u"message"_s, 42}});
+    QTRY_VERIFY_WITH_TIMEOUT(asker.has(u"reply"_s), Timeout);
+    QVERIFY2(asker.last(u"reply"_s).value(u"error").toString() != u"NoError"_s,
+             QJsonDocument(asker.last(u"reply"_s)).toJson().constData());
+    asker.command({{u"send"_s, u"after"_s}, {u"message"_s, 1}});
+    const QByteArray after = messageLine("after", "1");
+    QTRY_COMPARE_WITH_TIMEOUT(listener.lines(), QByteArrayList{after}, Timeout);
+    QTRY_COMPARE_WITH_TIMEOUT(asker.count(u"message"_s), 1, Timeout);
+    QCOMPARE(asker.eventsNamed(u"message"_s).at(0).value(u"topic").toString(), u"after"_s);
+    QCOMPARE(serve.messageLines(), QByteArrayList{serveMessageLine("after", "1", askerId)});
+}
+
+void tst_Cli::relayJoinsNodeAndCommandLineClients()
+{
+    const QString json = uR"({"age":36,"name":"Ada","tags":["x","y"]})"_s;
+
+    Tool serve;
+    CHECKED(startServe(serve, {u"--relay"_s}));
+    TestPeer node;
+    QString nodeId;
+    CHECKED(startNodeClient(node, serve, &nodeId));
+    Tool connect;
+    QString connectId;
+    CHECKED(startConnect(connect, serve, &connectId));
+
+    node.command({{u"send"_s, u"from node"_s}, {u"json"_s, json}});
+    QTRY_COMPARE_WITH_TIMEOUT(connect.lines(),
+                              QByteArrayList{messageLine("from node", json.toUtf8())}, Timeout);
+    connect.writeLine(messageLine("from cli", json.toUtf8()));
+    // Node's first message is this one: its own never came back before it.
+    QTRY_COMPARE_WITH_TIMEOUT(node.count(u"message"_s), 1, Timeout);
+    const QJsonObject received = node.eventsNamed(u"message"_s).at(0);
+    QCOMPARE(received.value(u"topic").toString(), u"from cli"_s);
+    QCOMPARE(received.value(u"json").toString(), json);  // as JSON.stringify writes it
+    QVERIFY(!node.has(u"error"_s));
+    QCOMPARE(serve.messageLines(),
+             QByteArrayList({serveMessageLine("from node", json.toUtf8(), nodeId),
+                             serveMessageLine("from cli", json.toUtf8(), connectId)}));
+    QCOMPARE(serve.errorOutput(), QString());
+}
+
 // --- Standard input and output -------------------------------------------------------------
 
 void tst_Cli::outputIsFlushedPerLine()
@@ -941,6 +1125,14 @@ void tst_Cli::wrongArgumentsExitWithUsage_data()
                                            << u"Missing value after '--timeout'"_s;
     QTest::newRow("unknown option")
             << QStringList{u"serve"_s, u"%1"_s, u"--verbose"_s} << u"Unknown option 'verbose'"_s;
+    QTest::newRow("relay for connect")
+            << QStringList{u"connect"_s, u"%1"_s, u"--relay"_s} << u"--relay is for serve only"_s;
+    QTest::newRow("relay-all for send")
+            << QStringList{u"send"_s, u"%1"_s, u"t"_s, u"1"_s, u"--relay-all"_s}
+            << u"--relay-all is for serve only"_s;
+    QTest::newRow("relay and relay-all")
+            << QStringList{u"serve"_s, u"%1"_s, u"--relay"_s, u"--relay-all"_s}
+            << u"--relay and --relay-all exclude each other"_s;
 }
 
 void tst_Cli::wrongArgumentsExitWithUsage()
@@ -1060,6 +1252,7 @@ void tst_Cli::helpPrintsUsage()
          {u"socketipc serve ADDRESS"_s, u"socketipc connect ADDRESS"_s,
           u"socketipc send ADDRESS TOPIC [JSON]"_s, u"--topic NAME"_s, u"--cert FILE"_s,
           u"--token TOKEN"_s, u"--codec NAME"_s, u"--timeout MS"_s, u"--pretty"_s, u"--version"_s,
+          u"--relay "_s, u"--relay-all "_s,
           u"Exit codes: 0 done, 1 failure, 2 no server in time, 64 wrong "
           u"arguments, 65 invalid JSON."_s})
         QVERIFY2(usage.contains(part), qPrintable(part));
@@ -1140,7 +1333,7 @@ void tst_Cli::connectExitsOnSignal()
         CHECKED(startConnect(connect, serve, &id));
     } else {
         CHECKED(connect.start({u"connect"_s, socketPath()}));
-        QTRY_VERIFY2_WITH_TIMEOUT(connect.saidOnStderr(u"cannot connect to "_s),
+        QTRY_VERIFY2_WITH_TIMEOUT(connect.saidOnStderr(u"; retrying every 250 ms\n"_s),
                                   qPrintable(connect.describe()), Timeout);
     }
 
@@ -1160,8 +1353,8 @@ void tst_Cli::connectRetriesUntilServeListens()
     // Read while there is no server: sent once there is one.
     connect.writeLine(R"({"topic":"early","message":"queued"})");
     QTRY_VERIFY2_WITH_TIMEOUT(
-            connect.saidOnStderr(u"socketipc: cannot connect to %1"_s.arg(socketPath()))
-                    && connect.saidOnStderr(u"; retrying every 250 ms\n"_s),
+            connect.saidOnStderr(u"socketipc: no socket at %1 (is the server running?); "
+                                 u"retrying every 250 ms\n"_s.arg(socketPath())),
             qPrintable(connect.describe()), Timeout);
     QVERIFY(!connect.saidOnStderr(u"connected to"_s));
 
@@ -1176,7 +1369,7 @@ void tst_Cli::connectRetriesUntilServeListens()
                               QByteArrayList{serveMessageLine("early", R"("queued")", id)},
                               Timeout);
     // One report of the failed attempts, not one per retry.
-    QCOMPARE(connect.errorOutput().count(u"cannot connect"_s), 1);
+    QCOMPARE(connect.errorOutput().count(u"retrying every"_s), 1);
 }
 
 void tst_Cli::connectReconnectsAfterServeRestart()
