@@ -140,15 +140,17 @@ void tst_IpcTopic::propertiesChangeBeforeMessageReceived()
     int countSeenByHandler = -1;
     connect(&topic, &IpcTopic::lastMessageChanged, this,
             [&] { order << QStringLiteral("lastMessageChanged"); });
-    connect(&topic, &IpcTopic::countChanged, this, [&] { order << QStringLiteral("countChanged"); });
+    connect(&topic, &IpcTopic::countChanged, this,
+            [&] { order << QStringLiteral("countChanged"); });
     connect(&topic, &IpcTopic::messageReceived, this, [&] {
         order << QStringLiteral("messageReceived");
         lastSeenByHandler = topic.lastMessage();
         countSeenByHandler = topic.count();
     });
     clientSends(QStringLiteral("t"), 7);
-    QCOMPARE(order, (QStringList{QStringLiteral("lastMessageChanged"), QStringLiteral("countChanged"),
-                                 QStringLiteral("messageReceived")}));
+    QCOMPARE(order,
+             (QStringList{QStringLiteral("lastMessageChanged"), QStringLiteral("countChanged"),
+                          QStringLiteral("messageReceived")}));
     QCOMPARE(lastSeenByHandler, QVariant(7));
     QCOMPARE(countSeenByHandler, 1);
 }
