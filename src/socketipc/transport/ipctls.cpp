@@ -2,6 +2,7 @@
 
 #include <QtCore/qfile.h>
 #include <QtCore/qstringlist.h>
+#include <QtNetwork/qsslcipher.h>
 #include <QtNetwork/qsslkey.h>
 
 namespace IpcTls {
@@ -69,6 +70,26 @@ bool applyCa(const IpcTlsFiles &files, QSslConfiguration *configuration, QString
     return true;
 }
 
+// Forward secrecy and authenticated encryption only: TLS 1.3's suites, and TLS 1.2's with an
+// ephemeral elliptic-curve key exchange and GCM or ChaCha20-Poly1305 (AES128-SHA, say, was
+// accepted). A base whose ciphers the user chose is left as it is.
+void applyStrongCiphers(QSslConfiguration *configuration)
+{
+    if (configuration->ciphers() != QSslConfiguration::defaultConfiguration().ciphers())
+        return;
+    QList<QSslCipher> strong;
+    for (const QSslCipher &cipher : configuration->ciphers()) {
+        const QString encryption = cipher.encryptionMethod();
+        const bool aead = encryption.contains(QLatin1String("GCM"))
+                || encryption.contains(QLatin1String("CHACHA20"));
+        if (cipher.protocol() == QSsl::TlsV1_3
+            || (cipher.keyExchangeMethod().startsWith(QLatin1String("ECDH")) && aead))
+            strong.append(cipher);
+    }
+    if (!strong.isEmpty())
+        configuration->setCiphers(strong);
+}
+
 }  // namespace
 
 bool serverConfiguration(const IpcTlsFiles &files, QSslConfiguration base,
@@ -91,6 +112,7 @@ bool serverConfiguration(const IpcTlsFiles &files, QSslConfiguration base,
     } else {
         base.setPeerVerifyMode(QSslSocket::VerifyNone);
     }
+    applyStrongCiphers(&base);
     *configuration = base;
     return true;
 }
@@ -102,6 +124,7 @@ bool clientConfiguration(const IpcTlsFiles &files, QSslConfiguration base,
         return false;
     // Never less than a verified server: no option here turns that off.
     base.setPeerVerifyMode(QSslSocket::VerifyPeer);
+    applyStrongCiphers(&base);
     *configuration = base;
     return true;
 }

@@ -44,6 +44,8 @@ private Q_SLOTS:
     void slowReaderHitsMaxPendingBytes_data() { transports(); }
     void slowReaderHitsMaxPendingBytes();
     void idleTlsHandshakesDoNotStopAccepting();
+    void tlsOffersOnlyForwardSecretAeadCiphers_data();
+    void tlsOffersOnlyForwardSecretAeadCiphers();
 
     void tcpListensOnLoopbackUnlessTold();
     void badAddressesAreClearErrors_data();
@@ -388,6 +390,51 @@ void tst_Transports::idleTlsHandshakesDoNotStopAccepting()
     QTRY_VERIFY_WITH_TIMEOUT(client->isConnected() && connectedSpy.count() == 1, 10000);
     for (const auto &socket : idle)
         QCOMPARE(socket->state(), QAbstractSocket::ConnectedState);
+}
+
+void tst_Transports::tlsOffersOnlyForwardSecretAeadCiphers_data()
+{
+    // The test certificates have EC keys: the TLS 1.2 suites are ECDSA ones.
+    QTest::addColumn<QStringList>("options");
+    QTest::addColumn<bool>("accepted");
+    const QString tls12 = QStringLiteral("-tls1_2");
+    const QString cipher = QStringLiteral("-cipher");
+    QTest::newRow("TLS 1.3") << QStringList{QStringLiteral("-tls1_3")} << true;
+    QTest::newRow("ECDHE + GCM") << QStringList{tls12, cipher,
+                                                QStringLiteral("ECDHE-ECDSA-AES128-GCM-SHA256")}
+                                 << true;
+    QTest::newRow("ECDHE + ChaCha20")
+            << QStringList{tls12, cipher, QStringLiteral("ECDHE-ECDSA-CHACHA20-POLY1305")} << true;
+    QTest::newRow("ECDHE + CBC, SHA-1")
+            << QStringList{tls12, cipher, QStringLiteral("ECDHE-ECDSA-AES128-SHA")} << false;
+    QTest::newRow("ECDHE + CBC, SHA-256")
+            << QStringList{tls12, cipher, QStringLiteral("ECDHE-ECDSA-AES256-SHA384")} << false;
+    QTest::newRow("TLS 1.1") << QStringList{QStringLiteral("-tls1_1")} << false;
+}
+
+void tst_Transports::tlsOffersOnlyForwardSecretAeadCiphers()
+{
+    // A real TLS client (openssl s_client) that offers only the cipher named.
+    QFETCH(QStringList, options);
+    QFETCH(bool, accepted);
+    std::unique_ptr<IpcServer> server = startServer(QStringLiteral("tls"));
+    QSignalSpy connectedSpy(server.get(), &IpcServer::clientConnected);
+    QSignalSpy errorSpy(server.get(), &IpcServer::errorOccurred);
+    QProcess client;
+    client.setProcessChannelMode(QProcess::MergedChannels);
+    client.start(QStringLiteral("openssl"),
+                 QStringList{QStringLiteral("s_client"), QStringLiteral("-connect"),
+                             server->listeningAddress().mid(int(qstrlen("tls://")))}
+                         + options);
+    QVERIFY(client.waitForStarted(5000));
+    QTRY_VERIFY_WITH_TIMEOUT(!connectedSpy.isEmpty() || !errorSpy.isEmpty()
+                                     || client.state() == QProcess::NotRunning,
+                             10000);
+    client.closeWriteChannel();
+    QVERIFY(client.state() == QProcess::NotRunning || client.waitForFinished(10000));
+    const QByteArray output = client.readAll();
+    QCOMPARE(!connectedSpy.isEmpty(), accepted);
+    QVERIFY2((client.exitCode() == 0) == accepted, output.constData());
 }
 
 void tst_Transports::tcpListensOnLoopbackUnlessTold()
