@@ -43,7 +43,8 @@ class SOCKETIPC_EXPORT IpcServer : public QObject
                        maxPendingBytesChanged)
     Q_PROPERTY(SlowClientPolicy slowClientPolicy READ slowClientPolicy WRITE setSlowClientPolicy
                        NOTIFY slowClientPolicyChanged)
-    // Connections beyond this many are refused at once; 0 for no limit.
+    // Connections beyond this many are refused at once (every open connection counts, also
+    // one that has not shown its token yet); DefaultMaxClients, 0 for no limit.
     Q_PROPERTY(int maxClients READ maxClients WRITE setMaxClients NOTIFY maxClientsChanged)
     // Only processes of these users may connect (checked with SO_PEERCRED before anything is
     // read); empty for every user the socket file's permissions let in.
@@ -91,7 +92,11 @@ public:
         DropMessages,      // keep it; messages that do not fit are not sent to it
     };
     Q_ENUM(SlowClientPolicy)
-    static constexpr qint64 DefaultMaxPendingBytes = 128 * 1024 * 1024;
+    // Per client: with maxClients, what clients that stop reading can cost at most. A message
+    // larger than the limit still goes to a client with nothing waiting for it.
+    static constexpr qint64 DefaultMaxPendingBytes = 8 * 1024 * 1024;
+    // Open connections, whether they have authenticated yet or not.
+    static constexpr int DefaultMaxClients = 256;
 
     static constexpr qint64 DefaultMaxFrameSize = 64 * 1024 * 1024;
     // With an authToken, the first frame of a connection (the token) may be no larger: a

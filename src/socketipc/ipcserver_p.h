@@ -70,7 +70,7 @@ public:
     IpcServer::SocketAccess socketAccess = IpcServer::SocketAccess::OwnerOnly;
     qint64 maxPendingBytes = IpcServer::DefaultMaxPendingBytes;
     IpcServer::SlowClientPolicy slowClientPolicy = IpcServer::SlowClientPolicy::DisconnectClient;
-    int maxClients = 0;
+    int maxClients = IpcServer::DefaultMaxClients;
     QList<int> allowedUserIds;
     int handshakeTimeout = 0;
     int closeTimeout = IpcServer::DefaultCloseTimeout;

@@ -48,7 +48,9 @@ IpcConnection::WriteResult IpcConnection::send(const IpcCodec::Frame &frame, QSt
     const qsizetype start = m_outgoing.size();
     if (!IpcFrame::encodeFrame(m_outgoing, *m_codec, frame, error))
         return WriteResult::EncodeError;
-    if (m_maxPendingBytes > 0 && before + (m_outgoing.size() - start) > m_maxPendingBytes) {
+    // One frame always fits when nothing waits: the limit bounds a backlog, not a message.
+    if (m_maxPendingBytes > 0 && before > 0
+        && before + (m_outgoing.size() - start) > m_maxPendingBytes) {
         m_outgoing.truncate(start);
         return WriteResult::LimitReached;
     }
@@ -60,8 +62,11 @@ IpcConnection::WriteResult IpcConnection::write(const QByteArray &frame)
 {
     if (m_state != State::Open)
         return WriteResult::Queued;
-    if (m_maxPendingBytes > 0 && pendingBytes() + frame.size() > m_maxPendingBytes)
-        return WriteResult::LimitReached;
+    if (m_maxPendingBytes > 0) {
+        const qint64 pending = pendingBytes();
+        if (pending > 0 && pending + frame.size() > m_maxPendingBytes)
+            return WriteResult::LimitReached;
+    }
     if (m_outgoing.isEmpty() && frame.size() >= FlushThreshold) {
         writeToSocket(frame);  // large: hand it over as it is, no copy
         return WriteResult::Queued;

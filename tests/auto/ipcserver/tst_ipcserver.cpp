@@ -108,6 +108,8 @@ private Q_SLOTS:
 
     void extraClientsBeyondMaxClientsAreRefused();
     void connectionsWithoutTokenCountTowardsMaxClients();
+    void defaultLimitsBoundEveryClient();
+    void messageLargerThanThePendingLimitStillGoesThrough();
     void tokenHoldersBeyondMaxClientsAreRefused();
     void strangersFirstFrameIsReadUnderASmallLimit();
     void refusedPeerIsNotReadAndIsDroppedSoon();
@@ -950,6 +952,48 @@ void tst_IpcServer::connectionsWithoutTokenCountTowardsMaxClients()
                                    return socket->state() == QLocalSocket::ConnectedState;
                                }),
                  2);
+}
+
+void tst_IpcServer::defaultLimitsBoundEveryClient()
+{
+    // The defaults bound what a server holds: maxClients x (maxPendingBytes + maxFrameSize).
+    IpcServer server;
+    QCOMPARE(server.maxClients(), 256);
+    QCOMPARE(server.maxPendingBytes(), 8 * 1024 * 1024);
+    QCOMPARE(server.maxFrameSize(), 64 * 1024 * 1024);
+    QCOMPARE(IpcServer::MaxAuthenticationFrameSize, 4096);
+    QVERIFY(server.listen(socketPath()));
+    QSignalSpy connectedSpy(&server, &IpcServer::clientConnected);
+    QSignalSpy errorSpy(&server, &IpcServer::errorOccurred);
+    std::vector<std::unique_ptr<QLocalSocket>> sockets;
+    for (int i = 0; i < 260; ++i) {
+        sockets.push_back(std::make_unique<QLocalSocket>());
+        sockets.back()->connectToServer(socketPath());
+    }
+    QTRY_COMPARE_WITH_TIMEOUT(connectedSpy.count() + errorSpy.count(), 260, 20000);
+    QCOMPARE(connectedSpy.count(), 256);
+    QCOMPARE(server.clientCount(), 256);
+    QCOMPARE(errorSpy.at(0).at(0).value<IpcError::Error>(), IpcError::ClientRefusedError);
+}
+
+void tst_IpcServer::messageLargerThanThePendingLimitStillGoesThrough()
+{
+    // The pending limit bounds a backlog, not a message: one frame larger than it goes to a
+    // client that has nothing waiting, as a Node peer would send it.
+    IpcServer server;
+    server.setMaxPendingBytes(64 * 1024);
+    QVERIFY(server.listen(socketPath()));
+    IpcClient client;
+    QSignalSpy received(&client, &IpcClient::messageReceived);
+    QSignalSpy connectedSpy(&server, &IpcServer::clientConnected);
+    client.connectToServer(socketPath());
+    QTRY_COMPARE(connectedSpy.count(), 1);
+    QSignalSpy errorSpy(&server, &IpcServer::errorOccurred);
+    const QString large(1024 * 1024, QLatin1Char('x'));
+    QVERIFY(server.send(QStringLiteral("large"), large, connectedSpy.at(0).at(0).toString()));
+    QTRY_COMPARE(received.count(), 1);
+    QCOMPARE(received.at(0).at(1).toString().size(), large.size());
+    QCOMPARE(errorSpy.count(), 0);
 }
 
 void tst_IpcServer::tokenHoldersBeyondMaxClientsAreRefused()
