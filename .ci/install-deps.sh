@@ -9,6 +9,8 @@ packages=(
     qt6-declarative-dev qt6-declarative-dev-tools
     qml6-module-qtquick qml6-module-qttest qml6-module-qtquick-window
     qml6-module-qtqml qml6-module-qtqml-workerscript qml6-module-qtqml-models
+    # The README's QML example (QtQuick.Controls), linted by tests/readme
+    qml6-module-qtquick-controls qml6-module-qtquick-templates
     # The TLS tests make their certificates at test time
     openssl
 )

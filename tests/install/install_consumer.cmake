@@ -1,28 +1,9 @@
 # cmake -P install_consumer.cmake with BUILD_DIR, WORK_DIR, CONSUMER_SOURCE_DIR, GENERATOR,
 # CXX_COMPILER and SANITIZE set.
+include("${CMAKE_CURRENT_LIST_DIR}/install_common.cmake")
 file(REMOVE_RECURSE "${WORK_DIR}")
 set(prefix "${WORK_DIR}/prefix")
-
-function(run)
-    execute_process(COMMAND ${ARGN} RESULT_VARIABLE result)
-    if(NOT result EQUAL 0)
-        string(JOIN " " command ${ARGN})
-        message(FATAL_ERROR "failed (${result}): ${command}")
-    endif()
-endfunction()
-
-run("${CMAKE_COMMAND}" --install "${BUILD_DIR}" --prefix "${prefix}")
-foreach(installed
-        include/SocketIpc/IpcServer include/SocketIpc/IpcClient include/SocketIpc/ipcserver.h
-        lib/cmake/SocketIpc/SocketIpcConfig.cmake lib/cmake/SocketIpc/SocketIpcConfigVersion.cmake)
-    if(NOT EXISTS "${prefix}/${installed}")
-        # Debian's GNUInstallDirs may use a multiarch libdir.
-        file(GLOB alternative "${prefix}/lib/*/cmake/SocketIpc/SocketIpcConfig.cmake")
-        if(NOT installed MATCHES "^lib/" OR NOT alternative)
-            message(FATAL_ERROR "not installed: ${installed}")
-        endif()
-    endif()
-endforeach()
+socketipc_install("${prefix}")
 
 set(flags "")
 if(SANITIZE)
