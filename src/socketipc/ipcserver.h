@@ -92,9 +92,10 @@ public:
         DropMessages,      // keep it; messages that do not fit are not sent to it
     };
     Q_ENUM(SlowClientPolicy)
-    // Per client: with maxClients, what clients that stop reading can cost at most. A message
-    // larger than the limit still goes to a client with nothing waiting for it.
-    static constexpr qint64 DefaultMaxPendingBytes = 8 * 1024 * 1024;
+    // Per client: with maxClients, what clients that stop reading can cost at most; room for
+    // a burst of a few thousand messages sent in a loop. A message larger than the limit
+    // still goes to a client with nothing waiting for it.
+    static constexpr qint64 DefaultMaxPendingBytes = 32 * 1024 * 1024;
     // Open connections, whether they have authenticated yet or not.
     static constexpr int DefaultMaxClients = 256;
 
