@@ -2,6 +2,7 @@
 #include "ipcclient_p.h"
 
 #include "codec/ipcframe_p.h"
+#include "ipcauth_p.h"
 #include "ipcproperty_p.h"
 #include "transport/ipcaddress_p.h"
 #include "transport/ipclocalpath_p.h"
@@ -309,6 +310,17 @@ void IpcClient::setAuthToken(const QString &token)
     assignAndNotify(this, d->authToken, token, &IpcClient::authTokenChanged);
 }
 
+int IpcClient::expectedServerUserId() const
+{
+    return d->expectedServerUserId;
+}
+
+void IpcClient::setExpectedServerUserId(int uid)
+{
+    assignAndNotify(this, d->expectedServerUserId, qMax(uid, -1),
+                    &IpcClient::expectedServerUserIdChanged);
+}
+
 IpcError::Error IpcClient::error() const
 {
     return d->error;
@@ -382,7 +394,7 @@ bool IpcClient::send(const QString &topic, const QVariant &message)
     IpcCodec::Frame frame;
     frame.topic = topic;
     frame.message = message;
-    if (!d->connection || !d->connection->isOpen()) {
+    if (!d->isEstablished()) {
         if (d->maxQueuedMessages > 0)
             return d->enqueue(frame, nullptr);
         // A value that could never be sent says so whether connected or not.
@@ -432,7 +444,7 @@ IpcReply *IpcClient::request(const QString &topic, const QVariant &message, int 
     frame.topic = topic;
     frame.message = message;
     frame.requestId = IpcRequestBroker::idOf(reply);
-    if (!d->connection || !d->connection->isOpen()) {
+    if (!d->isEstablished()) {
         if (QString why; d->maxQueuedMessages <= 0 && !d->canEncode(frame, &why)) {
             d->requests.failLater(reply, IpcError::EncodeError, why);
         } else if (d->maxQueuedMessages <= 0) {
@@ -501,7 +513,7 @@ bool IpcClientPrivate::flushQueue()
     if (!guard)
         return false;
     for (Queued &entry : waiting) {
-        if (!guard || !connection || !connection->isOpen())
+        if (!guard || !isEstablished())
             return false;
         // A request whose reply was deleted or timed out meanwhile is not sent at all.
         if (entry.isRequest && (!entry.reply || entry.reply->isFinished()))
@@ -632,7 +644,7 @@ int IpcClientPrivate::backoff(int delay)
 
 void IpcClientPrivate::onSocketConnected(QIODevice *socket)
 {
-    if (socket != attemptSocket)
+    if (socket != attemptSocket || !checkServerUser(socket))
         return;
     attemptSocket = nullptr;
     socket->disconnect(q);
@@ -640,16 +652,83 @@ void IpcClientPrivate::onSocketConnected(QIODevice *socket)
         tcp->setSocketOption(QAbstractSocket::LowDelayOption, 1);
     connection = new IpcConnection(socket, codec, maxFrameSize, this, q);
     connection->setMaxPendingBytes(maxPendingBytes);
+    if (!authToken.isEmpty()) {
+        // Nothing is sent before the server has challenged us and proved it holds the token.
+        auth = Auth{};
+        auth.pending = true;
+        QTimer::singleShot(AuthTimeout, connection, [this, handshaking = connection] {
+            if (auth.pending && connection == handshaking)
+                failAuthentication(QStringLiteral("the server did not ask for the token within "
+                                                  "%1 ms (a server without authToken, or not "
+                                                  "a SocketIpc server)")
+                                           .arg(AuthTimeout));
+        });
+        return;
+    }
+    establish();
+}
+
+bool IpcClientPrivate::checkServerUser(QIODevice *socket)
+{
+    if (expectedServerUserId < 0)
+        return true;
+    const IpcPeerCredentials server = IpcSocket::peerOf(socket);
+    if (!server.address().isEmpty())  // a network peer: no uid to check
+        return true;
+    if (server.uid() == expectedServerUserId)
+        return true;
+    onConnectFailed(socket,
+                    QStringLiteral("refusing the server at %1: it runs as uid %2, not %3 "
+                                   "(expectedServerUserId)")
+                            .arg(IpcAddress::parse(socketPath).toString())
+                            .arg(server.uid())
+                            .arg(expectedServerUserId),
+                    IpcError::ClientRefusedError);
+    return false;
+}
+
+void IpcClientPrivate::authenticate(const IpcCodec::Frame &frame)
+{
+    if (IpcAuth::isRefusal(frame)) {
+        failAuthentication(QStringLiteral("the server refused the token"));
+        return;
+    }
+    if (auth.clientNonce.isEmpty()) {
+        auth.serverNonce = IpcAuth::field(frame, QLatin1StringView("nonce"));
+        if (auth.serverNonce.size() < 16) {
+            failAuthentication(QStringLiteral("the server did not ask for the token first"));
+            return;
+        }
+        auth.clientNonce = IpcAuth::newNonce();
+        connection->send(IpcAuth::response(auth.clientNonce,
+                                           IpcAuth::clientProof(authToken, auth.serverNonce,
+                                                                auth.clientNonce)),
+                         nullptr);
+        return;
+    }
+    const QByteArray expected = IpcAuth::serverProof(authToken, auth.serverNonce, auth.clientNonce);
+    if (!IpcAuth::sameBytes(IpcAuth::field(frame, QLatin1StringView("proof")), expected)) {
+        failAuthentication(QStringLiteral("the server could not prove that it holds the token"));
+        return;
+    }
+    auth = Auth{};
+    establish();
+}
+
+void IpcClientPrivate::failAuthentication(const QString &why)
+{
+    auth.pending = false;
+    auth.failure = QStringLiteral("cannot connect to %1: %2")
+                           .arg(IpcAddress::parse(socketPath).toString(), why);
+    if (connection)
+        connection->abort();  // connectionClosed() reports it as a failed attempt
+}
+
+void IpcClientPrivate::establish()
+{
     const bool reconnect = std::exchange(wasConnected, true);
     failedAttempts = 0;
     outageError = IpcError::NoError;
-    if (!authToken.isEmpty()) {
-        IpcCodec::Frame token;
-        token.topic = AuthTopic.toString();
-        token.message = authToken;
-        connection->send(token, nullptr);
-    }
-
     const QPointer<IpcClient> guard(q);
     // What waited goes first, before anything sent from connected().
     if (!flushQueue() || !guard || !connection)
@@ -703,6 +782,10 @@ void IpcClientPrivate::setError(IpcError::Error code, const QString &description
 
 void IpcClientPrivate::connectionFrame(IpcConnection *source, const IpcCodec::Frame &frame)
 {
+    if (auth.pending) {
+        authenticate(frame);
+        return;
+    }
     if (frame.replyTo > 0) {
         requests.deliverReply(source, frame);
         return;
@@ -711,11 +794,13 @@ void IpcClientPrivate::connectionFrame(IpcConnection *source, const IpcCodec::Fr
         requests.dispatch(source, frame, QString());
         return;
     }
-    if (frame.topic == AuthTopic && frame.message == QVariant(false)) {
+    if (frame.topic == IpcAuth::Topic && authToken.isEmpty()
+        && (IpcAuth::isRefusal(frame)
+            || !IpcAuth::field(frame, QLatin1StringView("nonce")).isEmpty())) {
         setError(IpcError::ClientRefusedError,
-                 authToken.isEmpty() ? QStringLiteral("the server requires a token (authToken)")
-                                     : QStringLiteral("the server refused the token"));
+                 QStringLiteral("the server requires a token (authToken)"));
         ++failedAttempts;  // the reconnects back off like failed connects
+        source->close();
         return;
     }
     if (topics.isEmpty()) {
@@ -747,6 +832,18 @@ void IpcClientPrivate::connectionClosed(IpcConnection *closedConnection)
     if (closedConnection != connection)
         return;
     connection = nullptr;
+    if (auth.pending || !auth.failure.isEmpty()) {
+        // Never established: a failed attempt, retried after retryDelay, not a lost
+        // connection.
+        const QString why = auth.failure.isEmpty()
+                ? QStringLiteral("cannot connect to %1: the connection ended during "
+                                 "authentication")
+                          .arg(IpcAddress::parse(socketPath).toString())
+                : auth.failure;
+        auth = Auth{};
+        onConnectFailed(nullptr, why, IpcError::ClientRefusedError);
+        return;
+    }
 
     // Unexpected: the server went away or dropped us.
     const QPointer<IpcClient> guard(q);

@@ -70,8 +70,14 @@ class SOCKETIPC_EXPORT IpcClient : public QObject
                        tlsChanged)
     Q_PROPERTY(QString tlsPrivateKeyFile READ tlsPrivateKeyFile WRITE setTlsPrivateKeyFile NOTIFY
                        tlsChanged)
-    // Presented first on every connection, for servers that require a token.
+    // For servers that require a token. It never travels: the client answers the server's
+    // challenge with a proof, checks the server's proof in return, and sends nothing before.
+    // A server that does not challenge it within 10 s is not talked to.
     Q_PROPERTY(QString authToken READ authToken WRITE setAuthToken NOTIFY authTokenChanged)
+    // Local sockets: connect only to a server running as this user id (SO_PEERCRED), checked
+    // before anything is sent; -1 (the default) for any. Ignored over TCP and TLS.
+    Q_PROPERTY(int expectedServerUserId READ expectedServerUserId WRITE setExpectedServerUserId
+                       NOTIFY expectedServerUserIdChanged)
     Q_PROPERTY(IpcError::Error error READ error NOTIFY errorOccurred)
     Q_PROPERTY(QString errorString READ errorString NOTIFY errorOccurred)
 public:
@@ -143,6 +149,8 @@ public:
     void setSslConfiguration(const QSslConfiguration &configuration);
     QString authToken() const;
     void setAuthToken(const QString &token);
+    int expectedServerUserId() const;
+    void setExpectedServerUserId(int uid);
 
     IpcError::Error error() const;
     QString errorString() const;
@@ -218,6 +226,7 @@ Q_SIGNALS:
     void requestTimeoutChanged();
     void tlsChanged();
     void authTokenChanged();
+    void expectedServerUserIdChanged();
     void connected();
     void reconnected();   // after connected(), when it follows a disconnect
     void disconnected();  // unexpected: a reconnect is scheduled

@@ -47,6 +47,14 @@ public:
     void scheduleAttempt(const Delay &delay);
     int backoff(int delay);
     void onSocketConnected(QIODevice *socket);
+    // Whether the server runs as expectedServerUserId (local sockets); if not, the attempt
+    // has failed.
+    bool checkServerUser(QIODevice *socket);
+    void authenticate(const IpcCodec::Frame &frame);
+    void failAuthentication(const QString &why);
+    // The connection is ready: the queue goes out, then connected().
+    void establish();
+    bool isEstablished() const { return connection && connection->isOpen() && !auth.pending; }
     void onConnectFailed(QIODevice *socket, const QString &description,
                          IpcError::Error error = IpcError::NoServerError);
     void dropSocketAttempt();
@@ -63,6 +71,18 @@ public:
     void connectionError(IpcConnection *connection, IpcError::Error error,
                          const QString &description) override;
     void connectionClosed(IpcConnection *connection) override;
+
+    // How long a server may take to challenge a client that has a token.
+    static constexpr int AuthTimeout = 10000;
+
+    // The token handshake of the connection under way (ipcauth_p.h).
+    struct Auth
+    {
+        bool pending = false;  // connected, not yet authenticated: nothing may be sent
+        QByteArray serverNonce;
+        QByteArray clientNonce;  // set once our proof is sent
+        QString failure;         // why it failed, for the failed attempt it becomes
+    };
 
     IpcClient *const q;
     QString socketPath;
@@ -88,6 +108,8 @@ public:
     IpcTlsFiles tls;
     QSslConfiguration sslConfiguration = QSslConfiguration::defaultConfiguration();
     QString authToken;
+    int expectedServerUserId = -1;
+    Auth auth;
     IpcError::Error error = IpcError::NoError;
     QString errorString;
     IpcTopicRegistry topics;

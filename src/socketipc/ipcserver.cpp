@@ -2,6 +2,7 @@
 #include "ipcserver_p.h"
 
 #include "codec/ipcframe_p.h"
+#include "ipcauth_p.h"
 #include "ipcproperty_p.h"
 #include "transport/ipclocalpath_p.h"
 #include "transport/ipcsocket_p.h"
@@ -216,6 +217,10 @@ QString IpcServer::authToken() const
 
 void IpcServer::setAuthToken(const QString &token)
 {
+    if (!token.isEmpty() && token.size() < IpcServerPrivate::MinTokenLength)
+        qWarning("IpcServer::setAuthToken: a token of %d characters is easy to guess; use at "
+                 "least %d random ones",
+                 int(token.size()), IpcServerPrivate::MinTokenLength);
     assignAndNotify(this, d->authToken, token, &IpcServer::authTokenChanged);
 }
 
@@ -681,14 +686,7 @@ void IpcServerPrivate::acceptConnections()
             socket->deleteLater();
             setError(IpcError::ClientRefusedError,
                      QStringLiteral("refused a connection from %1: %2")
-                             .arg(credentials.address().isEmpty()
-                                          ? QStringLiteral("pid %1, uid %2")
-                                                    .arg(credentials.pid())
-                                                    .arg(credentials.uid())
-                                          : QStringLiteral("%1:%2")
-                                                    .arg(credentials.address())
-                                                    .arg(credentials.port()),
-                                  why));
+                             .arg(describePeer(credentials), why));
             if (!guard)
                 return;
             continue;
@@ -722,7 +720,11 @@ void IpcServerPrivate::acceptConnections()
             });
         }
         if (!authToken.isEmpty()) {
-            unauthenticated.append(connection);  // a client once it presents the token
+            // A client once it proves it holds the token; it speaks after our challenge.
+            unauthenticated.append(connection);
+            const QByteArray nonce = IpcAuth::newNonce();
+            challenges.insert(connection, nonce);
+            connection->send(IpcAuth::challenge(nonce), nullptr);
             continue;
         }
         admit(connection);
@@ -742,55 +744,82 @@ void IpcServerPrivate::admit(IpcConnection *connection)
         emit q->clientConnected(id);
 }
 
-namespace {
-// Takes as long whatever the mismatch: the time says nothing of the token.
-bool sameToken(const QString &a, const QString &b)
-{
-    const QByteArray x = a.toUtf8();
-    const QByteArray y = b.toUtf8();
-    unsigned char difference = x.size() == y.size() ? 0 : 1;
-    for (qsizetype i = 0; i < x.size(); ++i)
-        difference |= uchar(x.at(i)) ^ uchar(y.isEmpty() ? 0 : y.at(i % y.size()));
-    return difference == 0;
-}
-}  // namespace
-
 void IpcServerPrivate::authenticate(IpcConnection *connection, const IpcCodec::Frame &frame)
 {
     if (!connection->isOpen())
         return;
     unauthenticated.removeOne(connection);
-    if (frame.topic == AuthTopic && frame.message.metaType().id() == QMetaType::QString
-        && sameToken(frame.message.toString(), authToken)) {
-        // Counted again now: strangers count towards maxClients too, but several of them
-        // may have shown the token since they were let in.
-        if (maxClients > 0 && connections.size() >= maxClients) {
-            refuse(connection,
-                   QStringLiteral("%1 clients are connected, the limit").arg(maxClients));
-            return;
-        }
-        connection->setMaxFrameSize(maxFrameSize);
-        admit(connection);
+    const QByteArray serverNonce = challenges.take(connection);
+    const QByteArray clientNonce = IpcAuth::field(frame, QLatin1StringView("nonce"));
+    const QByteArray proof = IpcAuth::field(frame, QLatin1StringView("proof"));
+    if (serverNonce.isEmpty() || clientNonce.size() < 16
+        || !IpcAuth::sameBytes(proof, IpcAuth::clientProof(authToken, serverNonce, clientNonce))) {
+        noteAuthFailure(connection->peerCredentials());
+        refuse(connection,
+               frame.topic == IpcAuth::Topic ? QStringLiteral("wrong token")
+                                             : QStringLiteral("no token"));
         return;
     }
-    refuse(connection,
-           frame.topic == AuthTopic ? QStringLiteral("wrong token") : QStringLiteral("no token"));
+    authFailures.remove(peerKey(connection->peerCredentials()));
+    // Counted again now: strangers count towards maxClients too, but several of them may
+    // have authenticated since they were let in.
+    if (maxClients > 0 && connections.size() >= maxClients) {
+        refuse(connection, QStringLiteral("%1 clients are connected, the limit").arg(maxClients));
+        return;
+    }
+    // The client learns that we hold the token too, before anything else reaches it.
+    connection->send(
+            IpcAuth::confirmation(IpcAuth::serverProof(authToken, serverNonce, clientNonce)),
+            nullptr);
+    connection->setMaxFrameSize(maxFrameSize);
+    admit(connection);
+}
+
+QString IpcServerPrivate::peerKey(const IpcPeerCredentials &peer)
+{
+    return peer.address().isEmpty() ? QStringLiteral("uid %1").arg(peer.uid()) : peer.address();
+}
+
+void IpcServerPrivate::noteAuthFailure(const IpcPeerCredentials &peer)
+{
+    // Guesses from one peer (a user, or an address) are refused for longer each time:
+    // 100 ms after the first wrong token, doubling up to a minute.
+    AuthFailures &failures = authFailures[peerKey(peer)];
+    failures.count = qMin(failures.count + 1, 20);
+    failures.until =
+            QDeadlineTimer(qMin<qint64>(MaxAuthBackoffMsecs, qint64(100) << (failures.count - 1)));
+    if (authFailures.size() > 4096) {  // forget those whose time is up
+        for (auto it = authFailures.begin(); it != authFailures.end();)
+            it = it->until.hasExpired() ? authFailures.erase(it) : std::next(it);
+    }
+}
+
+QString IpcServerPrivate::authBackoff(const IpcPeerCredentials &peer) const
+{
+    if (authToken.isEmpty() || authFailures.isEmpty())
+        return {};
+    const auto it = authFailures.constFind(peerKey(peer));
+    if (it == authFailures.cend() || it->until.hasExpired())
+        return {};
+    return QStringLiteral("%1 wrong tokens from it; refused for %2 ms more")
+            .arg(it->count)
+            .arg(it->until.remainingTime());
+}
+
+QString IpcServerPrivate::describePeer(const IpcPeerCredentials &peer)
+{
+    return peer.address().isEmpty()
+            ? QStringLiteral("pid %1, uid %2").arg(peer.pid()).arg(peer.uid())
+            : QStringLiteral("%1:%2").arg(peer.address()).arg(peer.port());
 }
 
 void IpcServerPrivate::refuse(IpcConnection *connection, const QString &why)
 {
-    const IpcPeerCredentials peer = connection->peerCredentials();
     setError(IpcError::ClientRefusedError,
              QStringLiteral("refused a connection from %1: %2")
-                     .arg(peer.address().isEmpty()
-                                  ? QStringLiteral("pid %1").arg(peer.pid())
-                                  : QStringLiteral("%1:%2").arg(peer.address()).arg(peer.port()),
-                          why));
+                     .arg(describePeer(connection->peerCredentials()), why));
     // Told why, so that it can say so, then dropped; never a client.
-    IpcCodec::Frame refusal;
-    refusal.topic = AuthTopic.toString();
-    refusal.message = false;
-    connection->send(refusal, nullptr);
+    connection->send(IpcAuth::refusal(), nullptr);
     if (!unauthenticated.contains(connection))
         unauthenticated.append(connection);
     connection->closeRefused(RefusalLingerMsecs);
@@ -834,7 +863,7 @@ QString IpcServerPrivate::refusal(const IpcPeerCredentials &credentials) const
         return QStringLiteral("that user is not in allowedUserIds");
     if (connectionFilter && !connectionFilter(credentials))
         return QStringLiteral("the connection filter said no");
-    return {};
+    return authBackoff(credentials);
 }
 
 void IpcServerPrivate::finishClosingIfDone()
@@ -891,6 +920,7 @@ void IpcServerPrivate::connectionFrame(IpcConnection *connection, const IpcCodec
 void IpcServerPrivate::connectionError(IpcConnection *connection, IpcError::Error code,
                                        const QString &description)
 {
+    challenges.remove(connection);  // said here: its end is not a second error
     setError(code, QStringLiteral("client %1: %2").arg(connection->id(), description),
              connection->id());
 }
@@ -898,6 +928,12 @@ void IpcServerPrivate::connectionError(IpcConnection *connection, IpcError::Erro
 void IpcServerPrivate::connectionClosed(IpcConnection *connection)
 {
     if (unauthenticated.removeOne(connection)) {
+        // Challenged, and gone without an answer: a client with no token leaves at once.
+        if (challenges.remove(connection) > 0 && state == State::Listening)
+            setError(IpcError::ClientRefusedError,
+                     QStringLiteral("refused a connection from %1: no token (it left without "
+                                    "authenticating)")
+                             .arg(describePeer(connection->peerCredentials())));
         connection->deleteLater();
         finishClosingIfDone();
         return;

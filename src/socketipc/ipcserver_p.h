@@ -15,6 +15,7 @@
 #include "transport/ipclocalpath_p.h"
 #include "transport/ipctls_p.h"
 
+#include <QtCore/qdeadlinetimer.h>
 #include <QtCore/qhash.h>
 #include <QtCore/qlist.h>
 
@@ -29,6 +30,14 @@ public:
     // TLS handshakes that may be under way at once, and how long one may take.
     static constexpr int MaxTlsHandshakes = 256;
     static constexpr int TlsHandshakeTimeout = 3000;
+    static constexpr qint64 MaxAuthBackoffMsecs = 60000;
+    static constexpr int MinTokenLength = 16;
+
+    struct AuthFailures
+    {
+        int count = 0;
+        QDeadlineTimer until;
+    };
 
     enum class State { Idle, Listening, Closing, Closed };
 
@@ -45,6 +54,13 @@ public:
     void refuse(IpcConnection *connection, const QString &why);
     // Why a new connection may not stay, or empty if it may.
     QString refusal(const IpcPeerCredentials &credentials) const;
+    // Who a peer is, for counting its wrong tokens: its uid, or its address.
+    static QString peerKey(const IpcPeerCredentials &peer);
+    // "pid 123, uid 1000" or "127.0.0.1:41234", for messages.
+    static QString describePeer(const IpcPeerCredentials &peer);
+    void noteAuthFailure(const IpcPeerCredentials &peer);
+    // Why a peer is refused for its recent wrong tokens, or empty.
+    QString authBackoff(const IpcPeerCredentials &peer) const;
     void finishClosingIfDone();
     // close() has waited closeTimeout for slow readers: they are dropped.
     void abortStragglers();
@@ -81,7 +97,9 @@ public:
     IpcTlsFiles tls;
     QSslConfiguration sslConfiguration = QSslConfiguration::defaultConfiguration();
     QString authToken;
-    QList<IpcConnection *> unauthenticated;  // connected, token not yet presented
+    QList<IpcConnection *> unauthenticated;         // connected, token not yet presented
+    QHash<IpcConnection *, QByteArray> challenges;  // the nonce each of them was sent
+    QHash<QString, AuthFailures> authFailures;      // by peerKey()
     // In connection order, and by id.
     QList<IpcConnection *> connections;
     QHash<QString, IpcConnection *> connectionsById;

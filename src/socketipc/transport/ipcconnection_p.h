@@ -17,10 +17,6 @@
 
 #include <memory>
 
-// The first frame of a client when the server requires a token: {topic: AuthTopic,
-// message: token}; a server refusing it answers {topic: AuthTopic, message: false}.
-inline constexpr QStringView AuthTopic = u"socketipc.auth";
-
 // One established connection, server side or client side: the single read and write path.
 // It decodes incoming frames and reports them, one call per event, to its Handler.
 class IpcConnection : public QObject

@@ -39,6 +39,9 @@ private Q_SLOTS:
     void connectToServerTwiceIsRefused();
     void connectedComesFromTheEventLoop();
     void firstFailedConnectOfAnOutageIsAnError();
+    void tokenNeverReachesAServerThatDoesNotHoldIt_data();
+    void tokenNeverReachesAServerThatDoesNotHoldIt();
+    void serverOfAnotherUserIsRefused();
     void connectFailuresSayWhatToDo_data();
     void connectFailuresSayWhatToDo();
 
@@ -357,6 +360,93 @@ void tst_IpcClient::firstFailedConnectOfAnOutageIsAnError()
     client.connectToServer(socketPath() + QStringLiteral(".other"));
     QTRY_COMPARE(errorSpy.count(), 3);
     QVERIFY(errorSpy.at(2).at(1).toString().contains(QStringLiteral(".other")));
+}
+
+void tst_IpcClient::tokenNeverReachesAServerThatDoesNotHoldIt_data()
+{
+    QTest::addColumn<bool>("challenges");
+    QTest::newRow("impostor says nothing") << false;
+    QTest::newRow("impostor challenges, cannot prove") << true;
+}
+
+void tst_IpcClient::tokenNeverReachesAServerThatDoesNotHoldIt()
+{
+    // Someone listening first on the path (or port) must learn neither the token nor what
+    // the client sends: the client speaks only after a challenge, answers it with a proof,
+    // and sends nothing more until the server has proved it holds the token too.
+    QFETCH(bool, challenges);
+    const QByteArray token = "correct horse battery staple";
+    const QByteArray payload = "the payload nobody else may read";
+    QLocalServer impostor;
+    QVERIFY(impostor.listen(socketPath()));
+    QByteArray heard;
+    QLocalSocket *victim = nullptr;
+    connect(&impostor, &QLocalServer::newConnection, this, [&] {
+        victim = impostor.nextPendingConnection();
+        connect(victim, &QLocalSocket::readyRead, this, [&] {
+            heard += victim->readAll();
+            if (challenges && heard.endsWith(QByteArray(2, '\0'))) {  // its answer: a fake proof
+                victim->write(QByteArray(R"({"topic":"socketipc.auth","message":{"proof":")")
+                              + QByteArray(32, 'p').toBase64() + "\"}}" + QByteArray(2, '\0'));
+            }
+        });
+        if (challenges) {
+            victim->write(QByteArray(R"({"topic":"socketipc.auth","message":{"nonce":")")
+                          + QByteArray(32, 'n').toBase64() + "\"}}" + QByteArray(2, '\0'));
+        }
+    });
+
+    IpcClient client;
+    client.setAuthToken(QString::fromLatin1(token));
+    client.setMaxQueuedMessages(10);
+    client.setRetryDelay(5000);
+    QSignalSpy connectedSpy(&client, &IpcClient::connected);
+    QSignalSpy errorSpy(&client, &IpcClient::errorOccurred);
+    client.connectToServer(socketPath());
+    QVERIFY(client.send(QStringLiteral("t"), QString::fromLatin1(payload)));  // queued
+    QTRY_VERIFY(victim);
+    if (challenges) {
+        QTRY_COMPARE(errorSpy.count(), 1);
+        QCOMPARE(errorSpy.at(0).at(0).value<IpcError::Error>(), IpcError::ClientRefusedError);
+        QVERIFY2(errorSpy.at(0).at(1).toString().contains(QLatin1String("could not prove")),
+                 qPrintable(errorSpy.at(0).at(1).toString()));
+        QVERIFY(heard.contains("proof"));  // it did answer the challenge
+    } else {
+        QTest::qWait(300);
+    }
+    QCOMPARE(connectedSpy.count(), 0);
+    QVERIFY2(!heard.contains(token) && !heard.contains(token.toBase64()), heard.constData());
+    QVERIFY2(!heard.contains(payload), heard.constData());
+    QCOMPARE(client.queuedMessageCount(), 1);  // still waiting for a real server
+}
+
+void tst_IpcClient::serverOfAnotherUserIsRefused()
+{
+    // expectedServerUserId: a server running as someone else is not talked to at all.
+    IpcServer server;
+    QVERIFY(server.listen(socketPath()));
+    QSignalSpy serverMessages(&server, &IpcServer::messageReceived);
+    IpcClient client;
+    client.setRetryDelay(5000);
+    client.setMaxQueuedMessages(10);
+    QCOMPARE(client.expectedServerUserId(), -1);
+    client.setExpectedServerUserId(int(::getuid()) + 1);
+    QSignalSpy errorSpy(&client, &IpcClient::errorOccurred);
+    client.connectToServer(socketPath());
+    QVERIFY(client.send(QStringLiteral("t"), 1));
+    QTRY_COMPARE(errorSpy.count(), 1);
+    QCOMPARE(errorSpy.at(0).at(0).value<IpcError::Error>(), IpcError::ClientRefusedError);
+    QVERIFY2(errorSpy.at(0).at(1).toString().contains(QString::number(::getuid())),
+             qPrintable(errorSpy.at(0).at(1).toString()));
+    QVERIFY(!client.isConnected());
+
+    IpcClient mine;
+    mine.setExpectedServerUserId(int(::getuid()));
+    mine.connectToServer(socketPath());
+    QTRY_VERIFY(mine.isConnected());
+    QVERIFY(mine.send(QStringLiteral("t"), 2));
+    QTRY_COMPARE(serverMessages.count(), 1);
+    QCOMPARE(serverMessages.at(0).at(1), QVariant(2));  // never the other client's
 }
 
 void tst_IpcClient::connectFailuresSayWhatToDo_data()

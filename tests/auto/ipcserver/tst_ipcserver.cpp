@@ -8,6 +8,7 @@
 #include <QtCore/qfile.h>
 #include <QtCore/qfileinfo.h>
 #include <QtCore/qstandardpaths.h>
+#include <QtCore/qregularexpression.h>
 #include <QtCore/qscopeguard.h>
 #include <QtCore/qsemaphore.h>
 #include <QtCore/quuid.h>
@@ -112,6 +113,8 @@ private Q_SLOTS:
     void messageLargerThanThePendingLimitStillGoesThrough();
     void tokenHoldersBeyondMaxClientsAreRefused();
     void strangersFirstFrameIsReadUnderASmallLimit();
+    void wrongTokensBackOffPerPeer();
+    void shortTokenIsWarnedAbout();
     void refusedPeerIsNotReadAndIsDroppedSoon();
     void usersNotAllowedAreRefused();
     void otherUserIsRefusedBeforeAnythingIsRead();
@@ -959,7 +962,7 @@ void tst_IpcServer::defaultLimitsBoundEveryClient()
     // The defaults bound what a server holds: maxClients x (maxPendingBytes + maxFrameSize).
     IpcServer server;
     QCOMPARE(server.maxClients(), 256);
-    QCOMPARE(server.maxPendingBytes(), 8 * 1024 * 1024);
+    QCOMPARE(server.maxPendingBytes(), 32 * 1024 * 1024);
     QCOMPARE(server.maxFrameSize(), 64 * 1024 * 1024);
     QCOMPARE(IpcServer::MaxAuthenticationFrameSize, 4096);
     QVERIFY(server.listen(socketPath()));
@@ -1015,6 +1018,43 @@ void tst_IpcServer::tokenHoldersBeyondMaxClientsAreRefused()
     QTest::qWait(300);
     QCOMPARE(server.clientCount(), 2);
     QCOMPARE(server.clientIds().size(), 2);
+}
+
+void tst_IpcServer::wrongTokensBackOffPerPeer()
+{
+    // Guesses are not free: after a wrong token, the same peer (here, this user) is refused
+    // at once for a while, longer after each.
+    IpcServer server;
+    server.setAuthToken(QStringLiteral("a long and random shared token"));
+    QVERIFY(server.listen(socketPath()));
+    QSignalSpy errorSpy(&server, &IpcServer::errorOccurred);
+    IpcClient guesser;
+    guesser.setAuthToken(QStringLiteral("a wrong guess of the token"));
+    guesser.setRetryDelay(5);
+    guesser.setReconnectDelay(5);
+    guesser.connectToServer(socketPath());
+    // Without a backoff it would guess every few ms: over 100 times in this time. With
+    // one, 100 + 200 + 400 + 800 ms of refusals leave room for five guesses at most.
+    QTest::qWait(1500);
+    guesser.close();
+    int wrong = 0;
+    int backedOff = 0;
+    for (const QList<QVariant> &error : std::as_const(errorSpy)) {
+        const QString text = error.at(1).toString();
+        wrong += text.endsWith(QLatin1String(": wrong token"));
+        backedOff += text.contains(QLatin1String("refused for"));
+    }
+    QVERIFY(wrong >= 1);
+    QVERIFY(backedOff >= 1);
+    QVERIFY2(wrong <= 6, qPrintable(QString::number(wrong)));
+}
+
+void tst_IpcServer::shortTokenIsWarnedAbout()
+{
+    IpcServer server;
+    QTest::ignoreMessage(QtWarningMsg, QRegularExpression(QStringLiteral("easy to guess")));
+    server.setAuthToken(QStringLiteral("short"));
+    server.setAuthToken(QStringLiteral("a token of thirty or more random characters"));  // quiet
 }
 
 void tst_IpcServer::strangersFirstFrameIsReadUnderASmallLimit()
@@ -1330,6 +1370,7 @@ void tst_IpcServer::closeDropsClientsThatDoNotReadAfterCloseTimeout()
     IpcServer server;
     QCOMPARE(server.closeTimeout(), IpcServer::DefaultCloseTimeout);
     server.setCloseTimeout(300);
+    server.setMaxPendingBytes(0);  // everything waits for it: close() is what must give up
     QVERIFY(server.listen(socketPath()));
     QSignalSpy connectedSpy(&server, &IpcServer::clientConnected);
     // A bare socket that connects and never reads (a QLocalSocket here would read for us).
