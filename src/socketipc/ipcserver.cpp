@@ -8,6 +8,7 @@
 #include "transport/ipcsocket_p.h"
 
 #include <QtCore/qfile.h>
+#include <QtCore/qfileinfo.h>
 #include <QtCore/qlockfile.h>
 #include <QtCore/qpointer.h>
 #include <QtCore/qtimer.h>
@@ -19,6 +20,8 @@
 #include <QtNetwork/qsslsocket.h>
 
 #include <optional>
+
+#include <unistd.h>
 
 IpcServer::IpcServer(QObject *parent) : QObject(parent), d(std::make_unique<IpcServerPrivate>(this))
 { }
@@ -266,6 +269,30 @@ bool IpcServer::listen(const QString &socketPath)
     return true;
 }
 
+// Who holds the lock beside a socket path, for the error that says listen() waited for it.
+static QString lockHolder(const QLockFile &lock, const QString &path)
+{
+    const QString lockPath = path + QLatin1String(".lock");
+    qint64 pid = 0;
+    QString host;
+    QString application;
+    QString holder = lock.getLockInfo(&pid, &host, &application)
+            ? QStringLiteral("process %1 (%2)")
+                      .arg(pid)
+                      .arg(application.isEmpty() ? QStringLiteral("unnamed") : application)
+            : QStringLiteral("another process");
+    const uint owner = QFileInfo(lockPath).ownerId();
+    if (owner != uint(-2) && owner != ::getuid()) {
+        return QStringLiteral("%1 of user %2 holds %3; in a directory other users can write to, "
+                              "they can take the name first: use one of your own, such as "
+                              "$XDG_RUNTIME_DIR")
+                .arg(holder)
+                .arg(owner)
+                .arg(lockPath);
+    }
+    return QStringLiteral("%1 holds %2").arg(holder, lockPath);
+}
+
 bool IpcServerPrivate::listenLocal(const QString &path)
 {
     const bool abstract = IpcLocalPath::isAbstract(path);
@@ -278,9 +305,8 @@ bool IpcServerPrivate::listenLocal(const QString &path)
         lock.emplace(path + QLatin1String(".lock"));
         lock->setStaleLockTime(10000);
         if (!lock->tryLock(5000) && lock->error() == QLockFile::LockFailedError) {
-            setError(
-                    IpcError::SocketError,
-                    QStringLiteral("cannot listen on %1: another process holds %1.lock").arg(path));
+            setError(IpcError::SocketError,
+                     QStringLiteral("cannot listen on %1: %2").arg(path, lockHolder(*lock, path)));
             return false;
         }
         // Other failures (a directory that cannot take the lock file) are left to listen().
@@ -321,6 +347,9 @@ bool IpcServerPrivate::listenLocal(const QString &path)
     if (abstract)  // no file, so no permissions: only allowedUserIds can restrict who connects
         local->setSocketOptions(QLocalServer::AbstractNamespaceOption);
     local->setListenBacklogSize(128);
+    // It never accepts itself (it would close for good, and unlink the file, when
+    // descriptors run out): IpcLocalAcceptor does, below.
+    local->setMaxPendingConnections(0);
     if (!local->listen(abstract ? path.mid(1) : path)) {
         const bool inUse = local->serverError() == QAbstractSocket::AddressInUseError;
         setError(inUse ? IpcError::AddressInUseError : IpcError::SocketError,
@@ -328,8 +357,16 @@ bool IpcServerPrivate::listenLocal(const QString &path)
         delete local;
         return false;
     }
-    QObject::connect(local, &QLocalServer::newConnection, q, [this] { acceptConnections(); });
+    localAcceptor = new IpcLocalAcceptor(
+            local->socketDescriptor(),
+            [this](qintptr descriptor) {
+                auto *socket = new QLocalSocket(q);
+                socket->setSocketDescriptor(descriptor);
+                acceptSocket(socket);
+            },
+            [this](const QString &description) { reportShortage(description); }, local);
     server = local;
+    descriptorBudget = IpcDescriptors::toSpare();
     address = IpcAddress();
     address.path = path;
     socketFile = abstract ? IpcLocalPath::FileId() : IpcLocalPath::fileId(path);
@@ -395,6 +432,17 @@ bool IpcServerPrivate::listenNetwork(const IpcAddress &where)
     // For TLS, once the handshake is done.
     QObject::connect(tcp, &QTcpServer::pendingConnectionAvailable, q,
                      [this] { acceptConnections(); });
+    // Out of descriptors, QTcpServer stops accepting for good: turn away what waits, say so
+    // once, and try again in a moment.
+    QObject::connect(tcp, &QTcpServer::acceptError, q, [this, tcp](QAbstractSocket::SocketError) {
+        spareDescriptor.turnAway(tcp->socketDescriptor());
+        if (!std::exchange(shortOfDescriptors, true))
+            reportShortage(QStringLiteral("cannot accept (%1): connections are turned away "
+                                          "until descriptors are free again")
+                                   .arg(tcp->errorString()));
+        QTimer::singleShot(IpcLocalAcceptor::PauseMsecs, tcp, [tcp] { tcp->resumeAccepting(); });
+    });
+    descriptorBudget = IpcDescriptors::toSpare();
     server = tcp;
     address = where;
     address.port = tcp->serverPort();
@@ -423,6 +471,7 @@ void IpcServer::close()
     d->state = State::Closing;
     if (d->server) {
         d->server->disconnect(this);
+        delete std::exchange(d->localAcceptor, nullptr);
         if (auto *local = qobject_cast<QLocalServer *>(d->server)) {
             // Only our own socket file goes: one at the path since is another server's.
             IpcLocalPath::closeKeepingOthersFile(d->address.path, d->socketFile,
@@ -679,58 +728,66 @@ void IpcServerPrivate::acceptConnections()
 {
     const QPointer<IpcServer> guard(q);
     while (QIODevice *socket = server ? nextPendingConnection() : nullptr) {
-        const IpcPeerCredentials credentials = IpcSocket::peerOf(socket);
-        if (const QString why = refusal(credentials); !why.isEmpty()) {
-            // Turned away before a byte is read: the peer just sees the connection end.
-            IpcSocket::abort(socket);
-            socket->deleteLater();
-            setError(IpcError::ClientRefusedError,
-                     QStringLiteral("refused a connection from %1: %2")
-                             .arg(describePeer(credentials), why));
-            if (!guard)
-                return;
-            continue;
-        }
-        // A stranger's first frame is read under a small limit: only the token is wanted,
-        // and a peer that has not shown it must not make the server buffer or decode more.
-        auto *connection = new IpcConnection(
-                socket, codec,
-                authToken.isEmpty() ? maxFrameSize
-                                    : qMin(maxFrameSize, IpcServer::MaxAuthenticationFrameSize),
-                this, q);
-        connection->setMaxPendingBytes(maxPendingBytes);
-        connection->setId(QUuid::createUuid().toString(QUuid::WithoutBraces));
-        const int timeout =
-                handshakeTimeout > 0 ? handshakeTimeout : (authToken.isEmpty() ? 0 : 10000);
-        if (timeout > 0) {
-            QTimer::singleShot(timeout, connection, [this, connection, timeout] {
-                const bool waitingForToken = unauthenticated.contains(connection);
-                if ((connection->hasReceived() && !waitingForToken) || !connection->isOpen())
-                    return;
-                if (waitingForToken) {
-                    refuse(connection, QStringLiteral("no token within %1 ms").arg(timeout));
-                    return;
-                }
-                setError(IpcError::ClientRefusedError,
-                         QStringLiteral("client %1 sent nothing within %2 ms; dropped")
-                                 .arg(connection->id())
-                                 .arg(timeout),
-                         connection->id());
-                connection->abort();
-            });
-        }
-        if (!authToken.isEmpty()) {
-            // A client once it proves it holds the token; it speaks after our challenge.
-            unauthenticated.append(connection);
-            const QByteArray nonce = IpcAuth::newNonce();
-            challenges.insert(connection, nonce);
-            connection->send(IpcAuth::challenge(nonce), nullptr);
-            continue;
-        }
-        admit(connection);
+        shortOfDescriptors = false;
+        acceptSocket(socket);
         if (!guard)
             return;
     }
+}
+
+void IpcServerPrivate::reportShortage(const QString &description)
+{
+    setError(IpcError::SocketError, QStringLiteral("%1: %2").arg(address.toString(), description));
+}
+
+void IpcServerPrivate::acceptSocket(QIODevice *socket)
+{
+    const IpcPeerCredentials credentials = IpcSocket::peerOf(socket);
+    if (const QString why = refusal(credentials); !why.isEmpty()) {
+        // Turned away before a byte is read: the peer just sees the connection end.
+        IpcSocket::abort(socket);
+        socket->deleteLater();
+        setError(IpcError::ClientRefusedError,
+                 QStringLiteral("refused a connection from %1: %2")
+                         .arg(describePeer(credentials), why));
+        return;
+    }
+    // A stranger's first frame is read under a small limit: only the token is wanted, and a
+    // peer that has not shown it must not make the server buffer or decode more.
+    auto *connection = new IpcConnection(
+            socket, codec,
+            authToken.isEmpty() ? maxFrameSize
+                                : qMin(maxFrameSize, IpcServer::MaxAuthenticationFrameSize),
+            this, q);
+    connection->setMaxPendingBytes(maxPendingBytes);
+    connection->setId(QUuid::createUuid().toString(QUuid::WithoutBraces));
+    const int timeout = handshakeTimeout > 0 ? handshakeTimeout : (authToken.isEmpty() ? 0 : 10000);
+    if (timeout > 0) {
+        QTimer::singleShot(timeout, connection, [this, connection, timeout] {
+            const bool waitingForToken = unauthenticated.contains(connection);
+            if ((connection->hasReceived() && !waitingForToken) || !connection->isOpen())
+                return;
+            if (waitingForToken) {
+                refuse(connection, QStringLiteral("no token within %1 ms").arg(timeout));
+                return;
+            }
+            setError(IpcError::ClientRefusedError,
+                     QStringLiteral("client %1 sent nothing within %2 ms; dropped")
+                             .arg(connection->id())
+                             .arg(timeout),
+                     connection->id());
+            connection->abort();
+        });
+    }
+    if (!authToken.isEmpty()) {
+        // A client once it proves it holds the token; it speaks after our challenge.
+        unauthenticated.append(connection);
+        const QByteArray nonce = IpcAuth::newNonce();
+        challenges.insert(connection, nonce);
+        connection->send(IpcAuth::challenge(nonce), nullptr);
+        return;
+    }
+    admit(connection);
 }
 
 void IpcServerPrivate::admit(IpcConnection *connection)
@@ -856,8 +913,14 @@ bool IpcServerPrivate::handleWrite(IpcConnection *connection, IpcConnection::Wri
 QString IpcServerPrivate::refusal(const IpcPeerCredentials &credentials) const
 {
     // Every open connection counts, whether it has shown a token yet or not.
-    if (maxClients > 0 && connections.size() + unauthenticated.size() >= maxClients)
+    const qint64 open = connections.size() + unauthenticated.size();
+    if (maxClients > 0 && open >= maxClients)
         return QStringLiteral("%1 connections are open, the limit (maxClients)").arg(maxClients);
+    // Kept under the process's descriptor limit, so that accepting never runs out.
+    if (open >= descriptorBudget)
+        return QStringLiteral("%1 connections are open, as many as the process's descriptor "
+                              "limit (RLIMIT_NOFILE) leaves room for")
+                .arg(open);
     if (!allowedUserIds.isEmpty()
         && (!credentials.isValid() || !allowedUserIds.contains(int(credentials.uid()))))
         return QStringLiteral("that user is not in allowedUserIds");

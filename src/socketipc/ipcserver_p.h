@@ -11,6 +11,7 @@
 #include "ipcserver.h"
 #include "ipctopic_p.h"
 #include "transport/ipcaddress_p.h"
+#include "transport/ipcacceptor_p.h"
 #include "transport/ipcconnection_p.h"
 #include "transport/ipclocalpath_p.h"
 #include "transport/ipctls_p.h"
@@ -47,6 +48,9 @@ public:
     bool listenNetwork(const IpcAddress &address);
     QIODevice *nextPendingConnection();
     void acceptConnections();
+    // A new connection: refused, waiting for its token, or admitted.
+    void acceptSocket(QIODevice *socket);
+    void reportShortage(const QString &description);
     // A new connection joins the clients (clientConnected()).
     void admit(IpcConnection *connection);
     // Its first frame must be the auth token, when one is required.
@@ -77,8 +81,12 @@ public:
     void connectionClosed(IpcConnection *connection) override;
 
     IpcServer *const q;
-    QObject *server = nullptr;        // a QLocalServer, QTcpServer or QSslServer
-    IpcAddress address;               // where it listens
+    QObject *server = nullptr;                  // a QLocalServer, QTcpServer or QSslServer
+    IpcLocalAcceptor *localAcceptor = nullptr;  // accepts for the QLocalServer
+    IpcSpareDescriptor spareDescriptor;         // for the TCP servers' shortages
+    bool shortOfDescriptors = false;            // reported, not yet over
+    qint64 descriptorBudget = std::numeric_limits<qint64>::max();  // connections, at most
+    IpcAddress address;                                            // where it listens
     IpcLocalPath::FileId socketFile;  // the socket file listen() made, to remove only that one
     State state = State::Idle;
     QString socketPath;

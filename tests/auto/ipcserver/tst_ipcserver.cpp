@@ -7,6 +7,7 @@
 #include <QtCore/qelapsedtimer.h>
 #include <QtCore/qfile.h>
 #include <QtCore/qfileinfo.h>
+#include <QtCore/qlockfile.h>
 #include <QtCore/qstandardpaths.h>
 #include <QtCore/qregularexpression.h>
 #include <QtCore/qscopeguard.h>
@@ -69,6 +70,7 @@ private Q_SLOTS:
     void liveServerIsAddressInUse();
     void staleSocketFileIsTakenOver();
     void closeLeavesAnotherServersSocketFile();
+    void heldLockNamesItsHolder();
     void otherFileIsNeverRemoved();
     void tooLongPathIsSocketError();
     void relativePathResolvesAgainstWorkingDirectory();
@@ -110,6 +112,8 @@ private Q_SLOTS:
     void extraClientsBeyondMaxClientsAreRefused();
     void connectionsWithoutTokenCountTowardsMaxClients();
     void defaultLimitsBoundEveryClient();
+    void runningOutOfDescriptorsNeverStopsTheServer_data();
+    void runningOutOfDescriptorsNeverStopsTheServer();
     void messageLargerThanThePendingLimitStillGoesThrough();
     void tokenHoldersBeyondMaxClientsAreRefused();
     void strangersFirstFrameIsReadUnderASmallLimit();
@@ -220,6 +224,30 @@ void tst_IpcServer::liveServerIsAddressInUse()
     const QList<TestPeer *> peers = startClients(first, 1, &ids);
     QCOMPARE(ids.size(), 1);
     qDeleteAll(peers);
+}
+
+void tst_IpcServer::heldLockNamesItsHolder()
+{
+    // A lock beside the path held by someone (here, this process, as a squatter would):
+    // listen() gives up after its wait and says who holds it, and, when that is another
+    // user, that the directory is the problem.
+    QLockFile squatter(socketPath() + QStringLiteral(".lock"));
+    QVERIFY(squatter.tryLock());
+    const bool root = ::geteuid() == 0;
+    if (root)  // as if another user had taken it, in a shared directory
+        QCOMPARE(::chown(QFile::encodeName(socketPath() + QStringLiteral(".lock")).constData(),
+                         65534, 65534),
+                 0);
+    IpcServer server;
+    QVERIFY(!server.listen(socketPath()));
+    QCOMPARE(server.error(), IpcError::SocketError);
+    const QString why = server.errorString();
+    QVERIFY2(why.contains(QStringLiteral("process %1").arg(QCoreApplication::applicationPid())),
+             qPrintable(why));
+    if (root) {
+        QVERIFY2(why.contains(QLatin1String("user 65534")), qPrintable(why));
+        QVERIFY2(why.contains(QLatin1String("XDG_RUNTIME_DIR")), qPrintable(why));
+    }
 }
 
 void tst_IpcServer::closeLeavesAnotherServersSocketFile()
@@ -977,6 +1005,83 @@ void tst_IpcServer::defaultLimitsBoundEveryClient()
     QCOMPARE(connectedSpy.count(), 256);
     QCOMPARE(server.clientCount(), 256);
     QCOMPARE(errorSpy.at(0).at(0).value<IpcError::Error>(), IpcError::ClientRefusedError);
+}
+
+void tst_IpcServer::runningOutOfDescriptorsNeverStopsTheServer_data()
+{
+    QTest::addColumn<bool>("tcp");
+    QTest::addColumn<bool>("hog");  // the rest of the process uses every descriptor up
+    QTest::newRow("local, limit kept") << false << false;
+    QTest::newRow("local, descriptors gone") << false << true;
+    QTest::newRow("tcp, limit kept") << true << false;
+    QTest::newRow("tcp, descriptors gone") << true << true;
+}
+
+void tst_IpcServer::runningOutOfDescriptorsNeverStopsTheServer()
+{
+    // A server process with 64 descriptors and 80 peers connecting: it refuses what it has
+    // no room for, says so, keeps its socket file and listens on; once the peers are gone, a
+    // client gets through. (QLocalServer alone closed and unlinked its file; QTcpServer
+    // stopped accepting for good.)
+    QFETCH(bool, tcp);
+    QFETCH(bool, hog);
+    TestPeer server;
+    server.start(QStringLiteral("prlimit"),
+                 {QStringLiteral("--nofile=64:64"), QStringLiteral(SOCKETIPC_TESTPEER),
+                  QStringLiteral("server"),
+                  tcp ? QStringLiteral("tcp://127.0.0.1:0") : socketPath()});
+    QTRY_VERIFY_WITH_TIMEOUT(server.has(QStringLiteral("listening")), 10000);
+    const QString address = server.last(QStringLiteral("listening")).value("address").toString();
+    if (hog) {
+        server.command(QJsonObject{{"hog", 100}});
+        QTRY_VERIFY(server.has(QStringLiteral("hogged")));
+    }
+
+    std::vector<std::unique_ptr<QIODevice>> peers;
+    for (int i = 0; i < 80; ++i) {
+        if (tcp) {
+            auto socket = std::make_unique<QTcpSocket>();
+            socket->connectToHost(QHostAddress::LocalHost,
+                                  quint16(address.section(QLatin1Char(':'), -1).toUInt()));
+            peers.push_back(std::move(socket));
+        } else {
+            auto socket = std::make_unique<QLocalSocket>();
+            socket->connectToServer(address);
+            peers.push_back(std::move(socket));
+        }
+    }
+    const QString expected = hog ? QStringLiteral("descriptors") : QStringLiteral("RLIMIT_NOFILE");
+    QTRY_VERIFY_WITH_TIMEOUT(
+            [&] {
+                for (const QJsonObject &error : server.eventsNamed(QStringLiteral("error"))) {
+                    if (error.value("description").toString().contains(expected))
+                        return true;
+                }
+                return false;
+            }(),
+            10000);
+    if (!tcp)
+        QVERIFY(QFileInfo::exists(address));
+
+    peers.clear();
+    if (hog)
+        server.command(QJsonObject{{"unhog", true}});
+    // Once the server has seen every admitted peer go.
+    QTRY_COMPARE_WITH_TIMEOUT(server.count(QStringLiteral("clientDisconnected")),
+                              server.count(QStringLiteral("clientConnected")), 10000);
+    IpcClient client;
+    client.setRetryDelay(50);
+    client.connectToServer(address);
+    // A connection the server had to turn away while still short looks connected at first:
+    // say it again until it is heard.
+    QTRY_VERIFY_WITH_TIMEOUT(
+            [&] {
+                if (client.isConnected())
+                    client.send(QStringLiteral("still"), QStringLiteral("here"));
+                return server.count(QStringLiteral("message"), QStringLiteral("still")) > 0;
+            }(),
+            10000);
+    QVERIFY(server.isRunning());
 }
 
 void tst_IpcServer::messageLargerThanThePendingLimitStillGoesThrough()

@@ -5,6 +5,9 @@
 // "topic":...,"message":...[,"client":...]}, {"event":"error","code":"DecodeError",...}...
 // Each stdin line is a command: {"send":TOPIC,"message":VALUE[,"client":ID]},
 // {"broadcast":TOPIC,"message":VALUE}, {"disconnect":ID}, {"close":true}.
+// Server only: {"hog":N} opens up to N descriptors (/dev/null) and reports {"event":"hogged",
+// "count":...}, as the rest of a process would use them up; {"unhog":true} closes them.
+// The server reports {"event":"listening","address":...} once it listens.
 // The process exits once closed.
 //
 // Requests, in both modes: {"handle":TOPIC,"with":"sum"|"echo"|"fail"|"hold"} answers
@@ -28,6 +31,7 @@
 #include <QtCore/qsocketnotifier.h>
 
 #include <cstdio>
+#include <fcntl.h>
 #include <unistd.h>
 
 static void emitEvent(QJsonObject event)
@@ -115,6 +119,7 @@ int main(int argc, char *argv[])
     IpcServer server;
     IpcClient client;
     QList<IpcRequest> held;  // requests a "hold" handler has not answered yet
+    QList<int> hogged;       // descriptors opened by {"hog":N}
     std::function<void(const QJsonObject &)> handle;
     for (int i = 3; i + 1 < args.size(); i += 2) {
         if (args.at(i) == QLatin1String("--codec")) {
@@ -148,7 +153,7 @@ int main(int argc, char *argv[])
             emitEvent({{"event", "closed"}});
             QCoreApplication::exit(0);
         });
-        handle = [&server, &held](const QJsonObject &command) {
+        handle = [&server, &held, &hogged](const QJsonObject &command) {
             const QVariant message = command.value("message").toVariant();
             if (requestCommand(server, command, held))
                 return;
@@ -165,6 +170,19 @@ int main(int argc, char *argv[])
                 server.disconnectClient(command.value("disconnect").toString());
             else if (command.contains("close"))
                 server.close();
+            else if (command.contains("hog")) {
+                for (int i = command.value("hog").toInt(); i > 0; --i) {
+                    const int fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+                    if (fd < 0)
+                        break;
+                    hogged.append(fd);
+                }
+                emitEvent({{"event", "hogged"}, {"count", int(hogged.size())}});
+            } else if (command.contains("unhog")) {
+                for (int fd : std::exchange(hogged, {}))
+                    ::close(fd);
+                emitEvent({{"event", "unhogged"}});
+            }
         };
         if (!server.listen(path)) {
             emitEvent({{"event", "listenFailed"},
@@ -172,7 +190,7 @@ int main(int argc, char *argv[])
                        {"description", server.errorString()}});
             return 1;
         }
-        emitEvent({{"event", "listening"}});
+        emitEvent({{"event", "listening"}, {"address", server.listeningAddress()}});
     } else if (mode == QLatin1String("client")) {
         for (int i = 3; i + 1 < args.size(); i += 2) {
             if (args.at(i) == QLatin1String("--retry"))
