@@ -1025,6 +1025,11 @@ void tst_IpcServer::runningOutOfDescriptorsNeverStopsTheServer()
     // stopped accepting for good.)
     QFETCH(bool, tcp);
     QFETCH(bool, hog);
+#ifdef SOCKETIPC_SANITIZED
+    if (hog)
+        QSKIP("the sanitizers need descriptors of their own (UBSan probes memory through a "
+              "pipe): with none left in the process they report errors that are not there");
+#endif
     TestPeer server;
     server.start(QStringLiteral("prlimit"),
                  {QStringLiteral("--nofile=64:64"), QStringLiteral(SOCKETIPC_TESTPEER),
