@@ -20,18 +20,22 @@ struct IpcUnencodableValue
 {
     QString reason;
 
-    static QVariant make(const QString &reason)
-    {
-        return QVariant::fromValue(IpcUnencodableValue{reason});
-    }
+    static QVariant make(const QString &reason);
     // The reason, if value is one; null otherwise.
-    static QString reasonOf(const QVariant &value)
-    {
-        if (Q_LIKELY(value.userType() != qMetaTypeId<IpcUnencodableValue>()))
-            return QString();
-        return static_cast<const IpcUnencodableValue *>(value.constData())->reason;
-    }
+    static QString reasonOf(const QVariant &value);
 };
 Q_DECLARE_METATYPE(IpcUnencodableValue)
+
+inline QVariant IpcUnencodableValue::make(const QString &reason)
+{
+    return QVariant::fromValue(IpcUnencodableValue{reason});
+}
+
+inline QString IpcUnencodableValue::reasonOf(const QVariant &value)
+{
+    if (Q_LIKELY(value.userType() != qMetaTypeId<IpcUnencodableValue>()))
+        return QString();
+    return static_cast<const IpcUnencodableValue *>(value.constData())->reason;
+}
 
 #endif  // IPCUNENCODABLE_P_H
