@@ -6,7 +6,7 @@
 
 namespace JsonLines {
 
-void print(const Members &members, bool pretty)
+bool print(const Members &members, bool pretty)
 {
     QByteArray line = "{";
     for (const auto &[key, value] : members) {
@@ -21,8 +21,10 @@ void print(const Members &members, bool pretty)
     if (pretty)
         line = indent(line);
     line += '\n';
-    std::fwrite(line.constData(), 1, size_t(line.size()), stdout);
-    std::fflush(stdout);
+    const size_t written = std::fwrite(line.constData(), 1, size_t(line.size()), stdout);
+    // Flushed even after a short write, so that what did fit is not held back.
+    const bool flushed = std::fflush(stdout) == 0;
+    return written == size_t(line.size()) && flushed;
 }
 
 QByteArray indent(const QByteArray &compact)

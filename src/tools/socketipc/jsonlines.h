@@ -14,7 +14,8 @@ namespace JsonLines {
 using Members = QList<std::pair<QLatin1StringView, QVariant>>;
 
 // Writes the object as one line to stdout (indented over several with pretty) and flushes.
-void print(const Members &members, bool pretty);
+// False when it could not: standard output is closed (a pipe whose reader has gone).
+[[nodiscard]] bool print(const Members &members, bool pretty);
 
 // The same JSON, indented by two spaces per level.
 QByteArray indent(const QByteArray &compact);

@@ -9,12 +9,14 @@
 
 #include <QtCore/qcommandlineparser.h>
 #include <QtCore/qcoreapplication.h>
+#include <QtCore/qfile.h>
 #include <QtCore/qsocketnotifier.h>
 #include <QtCore/qtimer.h>
 
 #include <csignal>
 #include <cstdio>
 #include <fcntl.h>
+#include <limits>
 #include <optional>
 #include <type_traits>
 #include <sys/socket.h>
@@ -51,24 +53,37 @@ connect prints each message as {"topic":...,"message":...} and sends each stdin 
 {"topic":...,"message":...}; it retries and reconnects, and says so on stderr.
 
 Options:
-  --topic NAME   print only messages on this topic (repeatable)
-  --timeout MS   give up connecting after MS milliseconds with exit code 2
-                 (send: 5000 by default; connect: wait forever by default; 0: forever)
-  --pretty       indent the JSON output
-  --codec NAME   the wire format, json (the default) or cbor; both ends must agree
-  --token TOKEN  serve: require clients to present TOKEN first; connect, send: present it
-  --relay        serve: pass each client's message on to every other client, as a hub
-                 (every topic, whatever --topic prints; requests are not relayed)
-  --relay-all    serve: the same, and back to its sender too
-  --cert FILE    TLS: this end's certificate (PEM): the server's, or a client's
-  --key FILE     TLS: the private key of --cert (PEM)
-  --ca FILE      TLS: the CA certificates to trust (PEM): connect and send verify the
-                 server with them instead of the system's; serve verifies client
-                 certificates with them and requires one
-  --help         show this help
-  --version      show the version
+  --topic NAME       print only messages on this topic (repeatable)
+  --timeout MS       give up connecting after MS milliseconds with exit code 2
+                     (send: 5000 by default; connect: wait forever by default; 0: forever)
+  --pretty           indent the JSON output
+  --codec NAME       the wire format, json (the default) or cbor; both ends must agree
+  --token TOKEN      serve: require clients to prove they hold TOKEN (it never travels);
+                     connect, send: prove it. Other users see TOKEN in ps: prefer
+                     --token-file or SOCKETIPC_TOKEN
+  --token-file FILE  the token is the first line of FILE (trailing spaces dropped)
+  SOCKETIPC_TOKEN    (environment variable) the token, when neither option is given;
+                     --token comes first, then --token-file, then SOCKETIPC_TOKEN
+  --allow-uid UID    serve on a local socket: only processes of user UID may connect, as
+                     the kernel reports them (repeatable). An abstract name (@NAME) has no
+                     file and so no permissions: every local user could connect, so serve
+                     @NAME refuses to start without --allow-uid
+  --relay            serve: pass each client's message on to every other client, as a hub
+                     (every topic, whatever --topic prints; requests are not relayed)
+  --relay-all        serve: the same, and back to its sender too
+  --cert FILE        TLS: this end's certificate (PEM): the server's, or a client's
+  --key FILE         TLS: the private key of --cert (PEM)
+  --ca FILE          TLS: the CA certificates to trust (PEM): connect and send verify the
+                     server with them instead of the system's; serve verifies client
+                     certificates with them and requires one
+  --help             show this help
+  --version          show the version
 
 Exit codes: 0 done, 1 failure, 2 no server in time, 64 wrong arguments, 65 invalid JSON.
+connect and send retry while there is no server, but a refusal (a wrong or missing token)
+or a TLS failure (an untrusted, expired or misnamed certificate) is a failure at once: a
+retry would fail the same way. serve and connect stop with a failure when their standard
+output is closed (serve ... | head).
 )";
 
 void printError(const QString &text)
@@ -101,6 +116,7 @@ struct Options
     QString certificate;
     QString privateKey;
     QString ca;
+    QList<int> allowedUserIds;
     Relay relay = Relay::Off;
 
     bool wants(const QString &topic) const { return topics.isEmpty() || topics.contains(topic); }
@@ -115,10 +131,49 @@ void configure(Endpoint &endpoint, const Options &options)
     endpoint.setTlsCertificateFile(options.certificate);
     endpoint.setTlsPrivateKeyFile(options.privateKey);
     endpoint.setTlsCaFile(options.ca);
-    if constexpr (std::is_same_v<Endpoint, IpcServer>)
+    if constexpr (std::is_same_v<Endpoint, IpcServer>) {
         endpoint.setRequireClientCertificate(!options.ca.isEmpty());
+        endpoint.setAllowedUserIds(options.allowedUserIds);
+    }
 }
 
+// A refusal (a wrong or missing token) or a failed TLS handshake (an untrusted, expired or
+// misnamed certificate) fails the same way on every retry: connect and send give up.
+bool isFinal(IpcError::Error error)
+{
+    return error == IpcError::ClientRefusedError || error == IpcError::TlsError;
+}
+
+// --token-file: the file's first line, without its line end and trailing spaces.
+std::optional<QString> readTokenFile(const QString &path, QString *why)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly | QIODevice::Text)) {
+        *why = u"cannot read the token file %1: %2"_s.arg(path, file.errorString());
+        return {};
+    }
+    QString token = QString::fromUtf8(file.readLine());
+    while (!token.isEmpty() && token.back().isSpace())
+        token.chop(1);
+    if (token.isEmpty()) {
+        *why = u"the token file %1 holds no token: its first line is empty"_s.arg(path);
+        return {};
+    }
+    return token;
+}
+
+// "@name" (or "unix:@name"): a Linux abstract socket name, which has no file.
+bool isAbstractName(const QString &address)
+{
+    const QStringView path =
+            address.startsWith("unix:"_L1) ? QStringView(address).mid(5) : QStringView(address);
+    return path.startsWith(u'@');
+}
+
+bool isNetworkAddress(const QString &address)
+{
+    return address.startsWith("tcp://"_L1) || address.startsWith("tls://"_L1);
+}
 
 // SIGINT and SIGTERM as a Qt signal, through a self-pipe.
 class TerminationWatcher : public QObject
@@ -233,28 +288,46 @@ int serve(const Options &options)
 {
     IpcServer server;
     configure(server, options);
+    int exitCode = Success;
+    const auto shutDown = [&server, &exitCode](int code) {
+        if (!server.isListening())
+            return;  // closing already
+        exitCode = code;
+        // close() removes the socket file; give slow clients a moment to take their data.
+        server.close();
+        QTimer::singleShot(2000, qApp, [&exitCode] { QCoreApplication::exit(exitCode); });
+    };
+    // Nobody reads what serve prints (serve ... | head): a server that goes on unheard is
+    // of no use, and must not die of SIGPIPE leaving its socket file behind.
+    bool outputClosed = false;
+    const auto print = [&](const JsonLines::Members &members) {
+        if (outputClosed || JsonLines::print(members, options.pretty))
+            return;
+        outputClosed = true;
+        printError(u"standard output closed"_s);
+        shutDown(Failure);
+    };
     QObject::connect(&server, &IpcServer::clientConnected, [&](const QString &id) {
-        JsonLines::print({{"event"_L1, u"connected"_s}, {"client"_L1, id}}, options.pretty);
+        print({{"event"_L1, u"connected"_s}, {"client"_L1, id}});
     });
     QObject::connect(&server, &IpcServer::clientDisconnected, [&](const QString &id) {
-        JsonLines::print({{"event"_L1, u"disconnected"_s}, {"client"_L1, id}}, options.pretty);
+        print({{"event"_L1, u"disconnected"_s}, {"client"_L1, id}});
     });
-    QObject::connect(&server, &IpcServer::messageReceived,
-                     [&](const QString &topic, const QVariant &message, const QString &id) {
-                         if (options.wants(topic))
-                             JsonLines::print({{"topic"_L1, topic},
-                                               {"message"_L1, message},
-                                               {"client"_L1, id}},
-                                              options.pretty);
-                         relay(server, options.relay, topic, message, id);
-                     });
+    QObject::connect(
+            &server, &IpcServer::messageReceived,
+            [&](const QString &topic, const QVariant &message, const QString &id) {
+                if (options.wants(topic))
+                    print({{"topic"_L1, topic}, {"message"_L1, message}, {"client"_L1, id}});
+                relay(server, options.relay, topic, message, id);
+            });
     QObject::connect(&server, &IpcServer::errorOccurred,
                      [](IpcError::Error, const QString &description) { printError(description); });
-    QObject::connect(&server, &IpcServer::closed, qApp, [] { QCoreApplication::exit(Success); });
+    QObject::connect(&server, &IpcServer::closed, qApp,
+                     [&exitCode] { QCoreApplication::exit(exitCode); });
 
     if (!server.listen(options.path))
         return Failure;  // errorOccurred said why
-    if (!server.listeningAddress().startsWith(u'/'))  // TCP, TLS: which port, say
+    if (isNetworkAddress(server.listeningAddress()))  // which port, say
         printError(u"listening on %1"_s.arg(server.listeningAddress()));
 
     StdinLines input([&](const QByteArray &line, int number) {
@@ -266,11 +339,8 @@ int serve(const Options &options)
         }
     });
     TerminationWatcher termination;
-    QObject::connect(&termination, &TerminationWatcher::terminationRequested, &server, [&] {
-        // close() removes the socket file; give slow clients a moment to take their data.
-        server.close();
-        QTimer::singleShot(2000, qApp, [] { QCoreApplication::exit(Success); });
-    });
+    QObject::connect(&termination, &TerminationWatcher::terminationRequested, &server,
+                     [&] { shutDown(exitCode); });
     return QCoreApplication::exec();
 }
 
@@ -302,6 +372,11 @@ int connectClient(const Options &options)
     configure(client, options);
     client.setRetryDelay(RetryDelay);
     QList<Command> queued;  // read before the connection was up
+    int exitCode = Success;
+    const auto stop = [&client, &exitCode](int code) {
+        exitCode = code;
+        client.close();  // closed() exits
+    };
 
     QObject::connect(&client, &IpcClient::connected, [&] {
         printError(u"connected to %1"_s.arg(options.path));
@@ -313,20 +388,31 @@ int connectClient(const Options &options)
                      [] { printError(u"disconnected; reconnecting"_s); });
     QObject::connect(&client, &IpcClient::messageReceived,
                      [&](const QString &topic, const QVariant &message) {
-                         if (options.wants(topic))
-                             JsonLines::print({{"topic"_L1, topic}, {"message"_L1, message}},
-                                              options.pretty);
+                         if (exitCode != Success || !options.wants(topic))
+                             return;
+                         if (!JsonLines::print({{"topic"_L1, topic}, {"message"_L1, message}},
+                                               options.pretty)) {
+                             printError(u"standard output closed"_s);
+                             stop(Failure);
+                         }
                      });
     // A failed attempt is an error once per outage and kind of failure (connectError comes
-    // every retry): say it then, and that the client goes on trying.
+    // every retry): say it then, and that the client goes on trying, unless it is no use.
     QObject::connect(&client, &IpcClient::errorOccurred,
-                     [&](IpcError::Error, const QString &description) {
-                         if (client.state() == IpcClient::State::Connecting)
-                             printError(description + u"; retrying every %1 ms"_s.arg(RetryDelay));
-                         else
+                     [&](IpcError::Error error, const QString &description) {
+                         if (exitCode != Success)
+                             return;
+                         if (isFinal(error)) {
                              printError(description);
+                             stop(Failure);
+                         } else if (client.state() == IpcClient::State::Connecting) {
+                             printError(description + u"; retrying every %1 ms"_s.arg(RetryDelay));
+                         } else {
+                             printError(description);
+                         }
                      });
-    QObject::connect(&client, &IpcClient::closed, qApp, [] { QCoreApplication::exit(Success); });
+    QObject::connect(&client, &IpcClient::closed, qApp,
+                     [&exitCode] { QCoreApplication::exit(exitCode); });
 
     StdinLines input([&](const QByteArray &line, int number) {
         if (const auto command = parseCommand(line, number, false)) {
@@ -366,6 +452,7 @@ int sendOne(Options options, const QString &topic, std::optional<QByteArray> jso
     IpcClient client;
     configure(client, options);
     client.setRetryDelay(RetryDelay / 2);
+    int exitCode = Success;
     QObject::connect(&client, &IpcClient::connected, [&] {
         if (client.send(topic, message))
             client.close();  // closed() once the message is written
@@ -373,13 +460,22 @@ int sendOne(Options options, const QString &topic, std::optional<QByteArray> jso
             QCoreApplication::exit(Failure);
     });
     QObject::connect(&client, &IpcClient::errorOccurred,
-                     [](IpcError::Error, const QString &description) { printError(description); });
+                     [&](IpcError::Error error, const QString &description) {
+                         if (exitCode != Success)
+                             return;
+                         printError(description);
+                         if (isFinal(error)) {
+                             exitCode = Failure;
+                             client.close();  // closed() exits
+                         }
+                     });
     // Lost before the message was out: say so rather than claim success.
     QObject::connect(&client, &IpcClient::disconnected, qApp, [] {
         printError(u"the server went away before the message was written"_s);
         QCoreApplication::exit(Failure);
     });
-    QObject::connect(&client, &IpcClient::closed, qApp, [] { QCoreApplication::exit(Success); });
+    QObject::connect(&client, &IpcClient::closed, qApp,
+                     [&exitCode] { QCoreApplication::exit(exitCode); });
     QTimer timeout;
     armTimeout(client, options, timeout);
     client.connectToServer(options.path);
@@ -390,6 +486,8 @@ int sendOne(Options options, const QString &topic, std::optional<QByteArray> jso
 
 int main(int argc, char *argv[])
 {
+    // A closed standard output (serve ... | head) is a failed write to handle, not a death.
+    std::signal(SIGPIPE, SIG_IGN);
     QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName(u"socketipc"_s);
     QCoreApplication::setApplicationVersion(QStringLiteral(SOCKETIPC_VERSION));
@@ -401,6 +499,8 @@ int main(int argc, char *argv[])
     const QCommandLineOption prettyOption(u"pretty"_s);
     const QCommandLineOption codecOption(u"codec"_s, {}, u"NAME"_s);
     const QCommandLineOption tokenOption(u"token"_s, {}, u"TOKEN"_s);
+    const QCommandLineOption tokenFileOption(u"token-file"_s, {}, u"FILE"_s);
+    const QCommandLineOption allowUidOption(u"allow-uid"_s, {}, u"UID"_s);
     const QCommandLineOption certOption(u"cert"_s, {}, u"FILE"_s);
     const QCommandLineOption keyOption(u"key"_s, {}, u"FILE"_s);
     const QCommandLineOption caOption(u"ca"_s, {}, u"FILE"_s);
@@ -409,8 +509,8 @@ int main(int argc, char *argv[])
     const QCommandLineOption helpOption(QStringList{u"h"_s, u"help"_s});
     const QCommandLineOption versionOption(u"version"_s);
     parser.addOptions({topicOption, timeoutOption, prettyOption, codecOption, tokenOption,
-                       certOption, keyOption, caOption, relayOption, relayAllOption, helpOption,
-                       versionOption});
+                       tokenFileOption, allowUidOption, certOption, keyOption, caOption,
+                       relayOption, relayAllOption, helpOption, versionOption});
     // A JSON argument such as -1 or -0.5 is not an option: move it behind "--".
     QStringList arguments = QCoreApplication::arguments();
     QStringList negativeNumbers;
@@ -418,8 +518,9 @@ int main(int argc, char *argv[])
         const QString &argument = arguments.at(i);
         if (argument == "--"_L1)
             break;
-        static const QStringList valued{u"--timeout"_s, u"--topic"_s, u"--codec"_s, u"--token"_s,
-                                        u"--cert"_s,    u"--key"_s,   u"--ca"_s};
+        static const QStringList valued{u"--timeout"_s, u"--topic"_s,      u"--codec"_s,
+                                        u"--token"_s,   u"--token-file"_s, u"--allow-uid"_s,
+                                        u"--cert"_s,    u"--key"_s,        u"--ca"_s};
         const bool optionValue = valued.contains(arguments.at(i - 1));
         if (!optionValue && argument.size() > 1 && argument.startsWith(u'-')
             && (argument.at(1).isDigit() || argument.at(1) == u'.'))
@@ -449,7 +550,25 @@ int main(int argc, char *argv[])
     options.codec = parser.value(codecOption);
     if (!options.codec.isEmpty() && !IpcCodec::byName(options.codec))
         return usageError(u"no codec named \"%1\" (json, cbor)"_s.arg(options.codec));
-    options.token = parser.value(tokenOption);
+    // --token is in ps for every user to read; the file or the environment is not.
+    if (parser.isSet(tokenOption)) {
+        options.token = parser.value(tokenOption);
+    } else if (parser.isSet(tokenFileOption)) {
+        QString why;
+        const std::optional<QString> token = readTokenFile(parser.value(tokenFileOption), &why);
+        if (!token)
+            return usageError(why);
+        options.token = *token;
+    } else {
+        options.token = qEnvironmentVariable("SOCKETIPC_TOKEN");
+    }
+    for (const QString &value : parser.values(allowUidOption)) {
+        bool ok = false;
+        const uint uid = value.toUInt(&ok);
+        if (!ok || uid > uint(std::numeric_limits<int>::max()))
+            return usageError(u"--allow-uid takes a numeric user id, not \"%1\""_s.arg(value));
+        options.allowedUserIds.append(int(uid));
+    }
     options.certificate = parser.value(certOption);
     options.privateKey = parser.value(keyOption);
     options.ca = parser.value(caOption);
@@ -479,6 +598,22 @@ int main(int argc, char *argv[])
     if (options.relay != Relay::Off && command != "serve"_L1) {
         return usageError(u"%1 is for serve only"_s.arg(
                 options.relay == Relay::All ? u"--relay-all"_s : u"--relay"_s));
+    }
+    if (!options.allowedUserIds.isEmpty()) {
+        if (command != "serve"_L1)
+            return usageError(u"--allow-uid is for serve only"_s);
+        if (isNetworkAddress(options.path))
+            return usageError(u"--allow-uid is for local sockets only: a network peer has no "
+                              u"user id"_s);
+    }
+    if (command == "serve"_L1 && isAbstractName(options.path) && options.allowedUserIds.isEmpty()) {
+        // The decision is made for the user here, not in the library: a shell one-liner
+        // must not open a bus to every local user by accident.
+        return usageError(u"%1 is an abstract socket name: it has no file, so no file "
+                          u"permissions, and every local user could connect. Say who may "
+                          u"with --allow-uid UID (repeatable), for yourself: --allow-uid %2"_s
+                                  .arg(options.path)
+                                  .arg(::getuid()));
     }
 
     if (command == "serve"_L1 || command == "connect"_L1) {
