@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up a Debian 12 machine and runs every test: a Debug build with warnings as errors,
-# then an AddressSanitizer + UndefinedBehaviorSanitizer build, then the threaded client test
-# under ThreadSanitizer, then a minute of fuzzing. Exits non-zero on any failure.
+# a Release build of what demo.sh builds, an AddressSanitizer + UndefinedBehaviorSanitizer
+# build, the threaded client test under ThreadSanitizer, then a minute of fuzzing. Exits
+# non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 
@@ -26,6 +27,13 @@ run_suite() {
 }
 
 run_suite build/werror
+
+# What demo.sh builds: a Release build (warnings as errors), which the Debug stages do not try.
+echo "=== build/release: the library, the QML module and the demo, as demo.sh builds them"
+cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DSOCKETIPC_BUILD_TESTS=OFF \
+    -DSOCKETIPC_WERROR=ON -DCMAKE_CXX_COMPILER_LAUNCHER=ccache
+cmake --build build/release --target socketipc-demo SocketIpcQml socketipc -j "$jobs"
+stages=$((stages + 1))
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     run_suite build/sanitize -DSOCKETIPC_SANITIZE=address,undefined
 
