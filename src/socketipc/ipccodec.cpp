@@ -1,22 +1,12 @@
 #include "ipccodec.h"
 
-#include "codec/ipccodecs_p.h"
-#include "codec/ipcframe_p.h"
+#include "codec/ipccborcodec_p.h"
+#include "codec/ipcjsoncodec_p.h"
 
 #include <QtCore/qhash.h>
 #include <QtCore/qmutex.h>
 
 IpcCodec::~IpcCodec() = default;
-
-bool IpcJsonCodec::encode(QByteArray &out, const Frame &frame, QString *error) const
-{
-    return IpcFrame::encode(out, frame, error);
-}
-
-bool IpcJsonCodec::decode(QByteArrayView contents, Frame *frame, QString *error) const
-{
-    return IpcFrame::decode(contents, frame, error);
-}
 
 std::shared_ptr<const IpcCodec> IpcCodec::json()
 {

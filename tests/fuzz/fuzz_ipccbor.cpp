@@ -1,5 +1,5 @@
-// libFuzzer target for the CBOR codec (src/socketipc/codec/ipccbor.cpp) and the
-// length-prefixed framing of IpcFrame::Decoder (src/socketipc/codec/ipcframe.cpp).
+// libFuzzer target for the CBOR codec (src/socketipc/codec/ipccborcodec.cpp) and the
+// length-prefixed framing of IpcFrame::Decoder (src/socketipc/codec/ipcframing.cpp).
 //
 // Input layout, as fuzz_ipcframe's:
 //   byte 0..1  maxFrameSize, little endian, modulo 4097 (0..4096)
@@ -21,7 +21,7 @@
 //    an empty topic coming back as "none"; encoding is a fixed point; a refusal says why;
 //  - the same for IpcCborCodec::decodeValue() of each frame and of the whole stream.
 
-#include "ipccodecs_p.h"
+#include "ipccborcodec_p.h"
 #include "ipcframe_p.h"
 
 #include <QtCore/qbytearray.h>

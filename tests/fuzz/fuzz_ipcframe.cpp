@@ -1,4 +1,5 @@
-// libFuzzer target for the frame codec (src/socketipc/codec/ipcframe.cpp).
+// libFuzzer target for the frame codec (src/socketipc/codec: the JSON writer and reader, the
+// framing).
 //
 // Input layout:
 //   byte 0..1  maxFrameSize, little endian, modulo 4097 (0..4096)

@@ -15,8 +15,13 @@
 #include <QtCore/qvariant.h>
 
 // The wire format, as pure functions: a frame is the UTF-8 JSON text of
-// {"topic": string, "message": any JSON value} followed by two NUL bytes.
+// {"topic": string, "message": any JSON value} followed by two NUL bytes. The JSON writer is
+// ipcjsonwriter.cpp, the reader ipcjsonreader.cpp, the framing (Decoder, encodeFrame)
+// ipcframing.cpp.
 namespace IpcFrame {
+
+// Deep enough for any real message, shallow enough that recursion cannot exhaust the stack.
+inline constexpr int MaxDepth = 512;
 
 inline constexpr char Delimiter[] = {'\0', '\0'};
 inline constexpr qsizetype DelimiterSize = 2;

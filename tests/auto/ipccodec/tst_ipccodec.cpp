@@ -1,7 +1,7 @@
 // IpcCodec: the built-in json and cbor codecs, user codecs, the length-prefixed framing of
 // IpcFrame::Decoder, and codecs at work between IpcServer and IpcClient over real sockets.
 
-#include "ipccodecs_p.h"
+#include "ipccborcodec_p.h"
 #include "ipcframe_p.h"
 
 #include <SocketIpc/IpcClient>

@@ -1,4 +1,6 @@
-#include "ipccodecs_p.h"
+#include "ipccborcodec_p.h"
+
+#include "ipcframe_p.h"
 
 #include <QtCore/qassociativeiterable.h>
 #include <QtCore/qcborstreamreader.h>
@@ -12,7 +14,7 @@
 
 namespace {
 
-constexpr int MaxDepth = 512;  // as for JSON
+using IpcFrame::MaxDepth;  // as for JSON
 
 enum Major : quint8 {
     Unsigned = 0,

@@ -1,5 +1,5 @@
-#ifndef IPCCODECS_P_H
-#define IPCCODECS_P_H
+#ifndef IPCCBORCODEC_P_H
+#define IPCCBORCODEC_P_H
 
 //
 //  W A R N I N G
@@ -8,16 +8,6 @@
 //
 
 #include "../ipccodec.h"
-
-// The Node library's format: JSON text, frames delimited by two NULs.
-class IpcJsonCodec final : public IpcCodec
-{
-public:
-    QString name() const override { return QStringLiteral("json"); }
-    Framing framing() const override { return Framing::Delimited; }
-    bool encode(QByteArray &out, const Frame &frame, QString *error) const override;
-    bool decode(QByteArrayView contents, Frame *frame, QString *error) const override;
-};
 
 // CBOR (RFC 8949), length-prefixed frames: a map with the same keys as the JSON object.
 // QByteArray values travel as byte strings, as they are.
@@ -34,4 +24,4 @@ public:
     static bool decodeValue(QByteArrayView cbor, QVariant *value, QString *error);
 };
 
-#endif  // IPCCODECS_P_H
+#endif  // IPCCBORCODEC_P_H
