@@ -4,10 +4,12 @@
 // QML registration of the library's classes that QML uses as they are.
 
 #include <SocketIpc/IpcClient>
+#include <SocketIpc/IpcEndpoint>
 #include <SocketIpc/IpcError>
 #include <SocketIpc/IpcMessageModel>
 #include <SocketIpc/IpcPeerCredentials>
 #include <SocketIpc/IpcServer>
+#include <SocketIpc/IpcTlsSettings>
 #include <SocketIpc/IpcTopic>
 
 #include <QtQml/qqml.h>
@@ -27,6 +29,13 @@ struct IpcMessageModelForeign
 };
 
 // The C++ classes behind the QML IpcServer and IpcClient, so tools know their members.
+struct IpcEndpointForeign
+{
+    Q_GADGET
+    QML_FOREIGN(IpcEndpoint)
+    QML_ANONYMOUS
+};
+
 struct IpcServerBaseForeign
 {
     Q_GADGET
@@ -46,6 +55,14 @@ struct IpcPeerCredentialsForeign
     Q_GADGET
     QML_FOREIGN(IpcPeerCredentials)
     QML_VALUE_TYPE(ipcPeerCredentials)
+};
+
+// server.tls.certificateFile: "server.pem", and so on.
+struct IpcTlsSettingsForeign
+{
+    Q_GADGET
+    QML_FOREIGN(IpcTlsSettings)
+    QML_VALUE_TYPE(ipcTlsSettings)
 };
 
 // IpcError.DecodeError and friends.

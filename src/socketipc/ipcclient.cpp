@@ -7,6 +7,7 @@
 #include "transport/ipcaddress_p.h"
 #include "transport/ipclocalpath_p.h"
 #include "transport/ipcsocket_p.h"
+#include "transport/ipctls_p.h"
 
 #include <QtCore/qpointer.h>
 #include <QtCore/qrandom.h>
@@ -15,11 +16,6 @@
 
 #include <cmath>
 
-IpcClientPrivate::IpcClientPrivate(IpcClient *q) : q(q), attemptTimer(new QTimer(q)), requests(q)
-{
-    attemptTimer->setSingleShot(true);
-    QObject::connect(attemptTimer, &QTimer::timeout, q, [this] { attempt(); });
-}
 
 int IpcClientPrivate::Delay::pick() const
 {
@@ -28,11 +24,17 @@ int IpcClientPrivate::Delay::pick() const
     return int(QRandomGenerator::global()->bounded(min, max + 1));
 }
 
-IpcClient::IpcClient(QObject *parent) : QObject(parent), d(std::make_unique<IpcClientPrivate>(this))
-{ }
+IpcClient::IpcClient(QObject *parent) : IpcEndpoint(*new IpcClientPrivate, parent)
+{
+    Q_D(IpcClient);
+    d->attemptTimer = new QTimer(this);
+    d->attemptTimer->setSingleShot(true);
+    connect(d->attemptTimer, &QTimer::timeout, this, [d] { d->attempt(); });
+}
 
 IpcClient::~IpcClient()
 {
+    Q_D(IpcClient);
     // Silently: no signal may reach a half-destroyed object.
     d->attemptTimer->stop();
     delete d->attemptSocket;
@@ -40,18 +42,9 @@ IpcClient::~IpcClient()
     delete d->closingConnection;
 }
 
-QString IpcClient::socketPath() const
-{
-    return d->socketPath;
-}
-
-void IpcClient::setSocketPath(const QString &path)
-{
-    assignAndNotify(this, d->socketPath, path, &IpcClient::socketPathChanged);
-}
-
 IpcClient::State IpcClient::state() const
 {
+    Q_D(const IpcClient);
     return d->state;
 }
 
@@ -68,106 +61,75 @@ bool IpcClientPrivate::Delay::set(int newMin, int newMax)
 
 int IpcClient::retryDelay() const
 {
+    Q_D(const IpcClient);
     return d->retryDelay.min;
 }
 
 void IpcClient::setRetryDelay(int msecs)
 {
+    Q_D(IpcClient);
     setRetryDelay(msecs, d->retryDelay.max);
 }
 
 void IpcClient::setRetryDelay(int minMsecs, int maxMsecs)
 {
+    Q_D(IpcClient);
     if (d->retryDelay.set(minMsecs, maxMsecs))
         emit retryDelayChanged();
 }
 
 int IpcClient::retryDelayMax() const
 {
+    Q_D(const IpcClient);
     return d->retryDelay.max;
 }
 
 void IpcClient::setRetryDelayMax(int msecs)
 {
+    Q_D(IpcClient);
     setRetryDelay(d->retryDelay.min, msecs);
 }
 
 int IpcClient::reconnectDelay() const
 {
+    Q_D(const IpcClient);
     return d->reconnectDelay.min;
 }
 
 void IpcClient::setReconnectDelay(int msecs)
 {
+    Q_D(IpcClient);
     setReconnectDelay(msecs, d->reconnectDelay.max);
 }
 
 void IpcClient::setReconnectDelay(int minMsecs, int maxMsecs)
 {
+    Q_D(IpcClient);
     if (d->reconnectDelay.set(minMsecs, maxMsecs))
         emit reconnectDelayChanged();
 }
 
 int IpcClient::reconnectDelayMax() const
 {
+    Q_D(const IpcClient);
     return d->reconnectDelay.max;
 }
 
 void IpcClient::setReconnectDelayMax(int msecs)
 {
+    Q_D(IpcClient);
     setReconnectDelay(d->reconnectDelay.min, msecs);
-}
-
-qint64 IpcClient::maxFrameSize() const
-{
-    return d->maxFrameSize;
-}
-
-void IpcClient::setMaxFrameSize(qint64 bytes)
-{
-    bytes = qMax<qint64>(bytes, 1);
-    if (d->maxFrameSize == bytes)
-        return;
-    d->maxFrameSize = bytes;
-    if (d->connection)
-        d->connection->setMaxFrameSize(bytes);
-    emit maxFrameSizeChanged();
-}
-
-qint64 IpcClient::maxPendingBytes() const
-{
-    return d->maxPendingBytes;
-}
-
-void IpcClient::setMaxPendingBytes(qint64 bytes)
-{
-    bytes = qMax<qint64>(bytes, 0);
-    if (d->maxPendingBytes == bytes)
-        return;
-    d->maxPendingBytes = bytes;
-    if (d->connection)
-        d->connection->setMaxPendingBytes(bytes);
-    emit maxPendingBytesChanged();
-}
-
-int IpcClient::closeTimeout() const
-{
-    return d->closeTimeout;
-}
-
-void IpcClient::setCloseTimeout(int msecs)
-{
-    msecs = qMax(0, msecs);
-    assignAndNotify(this, d->closeTimeout, msecs, &IpcClient::closeTimeoutChanged);
 }
 
 double IpcClient::backoffFactor() const
 {
+    Q_D(const IpcClient);
     return d->backoffFactor;
 }
 
 void IpcClient::setBackoffFactor(double factor)
 {
+    Q_D(IpcClient);
     factor = qMax(1.0, factor);
     if (qFuzzyCompare(d->backoffFactor, factor))
         return;
@@ -177,170 +139,55 @@ void IpcClient::setBackoffFactor(double factor)
 
 int IpcClient::maxBackoffDelay() const
 {
+    Q_D(const IpcClient);
     return d->maxBackoffDelay;
 }
 
 void IpcClient::setMaxBackoffDelay(int msecs)
 {
+    Q_D(IpcClient);
     msecs = qMax(0, msecs);
     assignAndNotify(this, d->maxBackoffDelay, msecs, &IpcClient::backoffChanged);
 }
 
 int IpcClient::maxQueuedMessages() const
 {
+    Q_D(const IpcClient);
     return d->maxQueuedMessages;
 }
 
 void IpcClient::setMaxQueuedMessages(int count)
 {
+    Q_D(IpcClient);
     count = qMax(0, count);
     assignAndNotify(this, d->maxQueuedMessages, count, &IpcClient::maxQueuedMessagesChanged);
 }
 
 int IpcClient::queuedMessageCount() const
 {
+    Q_D(const IpcClient);
     return int(d->queue.size());
-}
-
-std::shared_ptr<const IpcCodec> IpcClient::codec() const
-{
-    return d->codec;
-}
-
-void IpcClient::setCodec(std::shared_ptr<const IpcCodec> codec)
-{
-    if (!codec)
-        codec = IpcCodec::json();
-    if (d->codec == codec)
-        return;
-    d->codec = std::move(codec);
-    emit codecChanged();
-}
-
-QString IpcClient::codecName() const
-{
-    return d->codec->name();
-}
-
-void IpcClient::setCodecName(const QString &name)
-{
-    auto codec = IpcCodec::byName(name);
-    if (!codec) {
-        qWarning("IpcClient::setCodecName: no codec named \"%ls\"", qUtf16Printable(name));
-        return;
-    }
-    setCodec(std::move(codec));
-}
-
-int IpcClient::requestTimeout() const
-{
-    return d->requestTimeout;
-}
-
-void IpcClient::setRequestTimeout(int msecs)
-{
-    msecs = qMax(0, msecs);
-    assignAndNotify(this, d->requestTimeout, msecs, &IpcClient::requestTimeoutChanged);
-}
-
-void IpcClient::setRequestHandler(const QString &topic, const QObject *context,
-                                  std::function<void(IpcRequest &)> handler)
-{
-    d->requests.setHandler(topic, context, std::move(handler));
-}
-
-void IpcClient::removeHandler(const QString &topic)
-{
-    d->requests.removeHandler(topic);
-}
-
-bool IpcClient::hasHandler(const QString &topic) const
-{
-    return d->requests.hasHandler(topic);
-}
-
-QString IpcClient::tlsCaFile() const
-{
-    return d->tls.ca;
-}
-
-void IpcClient::setTlsCaFile(const QString &path)
-{
-    assignAndNotify(this, d->tls.ca, path, &IpcClient::tlsChanged);
-}
-
-QString IpcClient::tlsCertificateFile() const
-{
-    return d->tls.certificate;
-}
-
-void IpcClient::setTlsCertificateFile(const QString &path)
-{
-    assignAndNotify(this, d->tls.certificate, path, &IpcClient::tlsChanged);
-}
-
-QString IpcClient::tlsPrivateKeyFile() const
-{
-    return d->tls.privateKey;
-}
-
-void IpcClient::setTlsPrivateKeyFile(const QString &path)
-{
-    assignAndNotify(this, d->tls.privateKey, path, &IpcClient::tlsChanged);
-}
-
-QSslConfiguration IpcClient::sslConfiguration() const
-{
-    return d->sslConfiguration;
-}
-
-void IpcClient::setSslConfiguration(const QSslConfiguration &configuration)
-{
-    d->sslConfiguration = configuration;
-    emit tlsChanged();
-}
-
-QString IpcClient::authToken() const
-{
-    return d->authToken;
-}
-
-void IpcClient::setAuthToken(const QString &token)
-{
-    assignAndNotify(this, d->authToken, token, &IpcClient::authTokenChanged);
 }
 
 int IpcClient::expectedServerUserId() const
 {
+    Q_D(const IpcClient);
     return d->expectedServerUserId;
 }
 
 void IpcClient::setExpectedServerUserId(int uid)
 {
+    Q_D(IpcClient);
     assignAndNotify(this, d->expectedServerUserId, qMax(uid, -1),
                     &IpcClient::expectedServerUserIdChanged);
 }
 
-IpcError::Error IpcClient::error() const
-{
-    return d->error;
-}
-
-QString IpcClient::errorString() const
-{
-    return d->errorString;
-}
-
-IpcTopic *IpcClient::topic(const QString &name)
-{
-    return d->topics.owned(name, this);
-}
-
 void IpcClient::connectToServer(const QString &socketPath)
 {
+    Q_D(IpcClient);
     if (d->state == State::Connecting || d->state == State::Connected) {
         qWarning("IpcClient::connectToServer: already connecting or connected to %ls",
-                 qUtf16Printable(d->socketPath));
+                 qUtf16Printable(d->address));
         return;
     }
     if (!socketPath.isEmpty())
@@ -355,6 +202,7 @@ void IpcClient::connectToServer(const QString &socketPath)
 
 void IpcClient::close()
 {
+    Q_D(IpcClient);
     if (d->state == State::Closed)
         return;
     d->attemptTimer->stop();
@@ -367,7 +215,7 @@ void IpcClient::close()
         const QPointer<IpcConnection> closing(d->closingConnection);
         d->closingConnection->close();
         if (closing && d->closingConnection == closing && d->closeTimeout > 0) {
-            QTimer::singleShot(d->closeTimeout, closing, [this, closing] {
+            QTimer::singleShot(d->closeTimeout, closing, [d, closing] {
                 if (!closing || d->closingConnection != closing)
                     return;
                 d->setError(IpcError::WriteBufferFullError,
@@ -386,6 +234,7 @@ void IpcClient::close()
 
 bool IpcClient::send(const QString &topic, const QVariant &message)
 {
+    Q_D(IpcClient);
     if (d->state == State::Closed) {
         d->setError(IpcError::SendAfterCloseError,
                     QStringLiteral("cannot send \"%1\": the client is closed").arg(topic));
@@ -432,6 +281,7 @@ bool IpcClientPrivate::reportWrite(IpcConnection::WriteResult result, const QStr
 
 IpcReply *IpcClient::request(const QString &topic, const QVariant &message, int timeoutMsecs)
 {
+    Q_D(IpcClient);
     IpcReply *reply =
             d->requests.create(topic, timeoutMsecs < 0 ? d->requestTimeout : timeoutMsecs);
     if (d->state == State::Closed) {
@@ -479,6 +329,7 @@ bool IpcClientPrivate::canEncode(const IpcCodec::Frame &frame, QString *why) con
 
 bool IpcClientPrivate::enqueue(const IpcCodec::Frame &frame, IpcReply *reply)
 {
+    Q_Q(IpcClient);
     auto refuse = [&](IpcError::Error code, const QString &why) {
         if (reply)
             requests.failLater(reply, code, why);
@@ -505,6 +356,7 @@ bool IpcClientPrivate::enqueue(const IpcCodec::Frame &frame, IpcReply *reply)
 
 bool IpcClientPrivate::flushQueue()
 {
+    Q_Q(IpcClient);
     if (queue.empty())
         return true;
     const QPointer<IpcClient> guard(q);
@@ -542,6 +394,7 @@ bool IpcClientPrivate::flushQueue()
 
 void IpcClientPrivate::dropQueue(const QString &why)
 {
+    Q_Q(IpcClient);
     if (queue.empty())
         return;
     for (const Queued &entry : std::exchange(queue, {})) {
@@ -553,6 +406,7 @@ void IpcClientPrivate::dropQueue(const QString &why)
 
 void IpcClientPrivate::setState(IpcClient::State newState)
 {
+    Q_Q(IpcClient);
     if (state == newState)
         return;
     state = newState;
@@ -561,12 +415,13 @@ void IpcClientPrivate::setState(IpcClient::State newState)
 
 void IpcClientPrivate::attempt()
 {
+    Q_Q(IpcClient);
     dropSocketAttempt();
-    const IpcAddress where = IpcAddress::parse(socketPath);
+    const IpcAddress where = IpcAddress::parse(address);
     if (!where.isValid()) {
         // Retried all the same: the address may be corrected meanwhile.
         onConnectFailed(nullptr,
-                        QStringLiteral("cannot connect to %1: %2").arg(socketPath, where.error),
+                        QStringLiteral("cannot connect to %1: %2").arg(address, where.error),
                         IpcError::SocketError);
         return;
     }
@@ -598,7 +453,7 @@ void IpcClientPrivate::attempt()
     }
     QSslConfiguration configuration;
     QString why;
-    if (!IpcTls::clientConfiguration(tls, sslConfiguration, &configuration, &why)) {
+    if (!IpcTls::clientConfiguration(tls, &configuration, &why)) {
         onConnectFailed(nullptr,
                         QStringLiteral("cannot connect to %1: %2").arg(where.toString(), why),
                         IpcError::TlsError);
@@ -644,6 +499,7 @@ int IpcClientPrivate::backoff(int delay)
 
 void IpcClientPrivate::onSocketConnected(QIODevice *socket)
 {
+    Q_Q(IpcClient);
     if (socket != attemptSocket || !checkServerUser(socket))
         return;
     attemptSocket = nullptr;
@@ -680,7 +536,7 @@ bool IpcClientPrivate::checkServerUser(QIODevice *socket)
     onConnectFailed(socket,
                     QStringLiteral("refusing the server at %1: it runs as uid %2, not %3 "
                                    "(expectedServerUserId)")
-                            .arg(IpcAddress::parse(socketPath).toString())
+                            .arg(IpcAddress::parse(address).toString())
                             .arg(server.uid())
                             .arg(expectedServerUserId),
                     IpcError::ClientRefusedError);
@@ -719,13 +575,14 @@ void IpcClientPrivate::failAuthentication(const QString &why)
 {
     auth.pending = false;
     auth.failure = QStringLiteral("cannot connect to %1: %2")
-                           .arg(IpcAddress::parse(socketPath).toString(), why);
+                           .arg(IpcAddress::parse(address).toString(), why);
     if (connection)
         connection->abort();  // connectionClosed() reports it as a failed attempt
 }
 
 void IpcClientPrivate::establish()
 {
+    Q_Q(IpcClient);
     const bool reconnect = std::exchange(wasConnected, true);
     failedAttempts = 0;
     outageError = IpcError::NoError;
@@ -743,6 +600,7 @@ void IpcClientPrivate::establish()
 void IpcClientPrivate::onConnectFailed(QIODevice *socket, const QString &description,
                                        IpcError::Error error)
 {
+    Q_Q(IpcClient);
     if (socket != attemptSocket)
         return;
     dropSocketAttempt();
@@ -765,6 +623,7 @@ void IpcClientPrivate::onConnectFailed(QIODevice *socket, const QString &descrip
 
 void IpcClientPrivate::dropSocketAttempt()
 {
+    Q_Q(IpcClient);
     if (!attemptSocket)
         return;
     QIODevice *socket = std::exchange(attemptSocket, nullptr);
@@ -773,25 +632,11 @@ void IpcClientPrivate::dropSocketAttempt()
     socket->deleteLater();
 }
 
-void IpcClientPrivate::setError(IpcError::Error code, const QString &description)
-{
-    error = code;
-    errorString = description;
-    emit q->errorOccurred(code, description);
-}
-
 void IpcClientPrivate::connectionFrame(IpcConnection *source, const IpcCodec::Frame &frame)
 {
+    Q_Q(IpcClient);
     if (auth.pending) {
         authenticate(frame);
-        return;
-    }
-    if (frame.replyTo > 0) {
-        requests.deliverReply(source, frame);
-        return;
-    }
-    if (frame.requestId > 0) {
-        requests.dispatch(source, frame, QString());
         return;
     }
     if (frame.topic == IpcAuth::Topic && authToken.isEmpty()
@@ -803,14 +648,7 @@ void IpcClientPrivate::connectionFrame(IpcConnection *source, const IpcCodec::Fr
         source->close();
         return;
     }
-    if (topics.isEmpty()) {
-        emit q->messageReceived(frame.topic, frame.message);
-        return;
-    }
-    const QPointer<IpcClient> guard(q);  // only worth its cost when there is more to do
-    emit q->messageReceived(frame.topic, frame.message);
-    if (guard)
-        topics.deliver(frame.topic, frame.message, QString());
+    dispatch(source, frame, QString());
 }
 
 void IpcClientPrivate::connectionError(IpcConnection *, IpcError::Error code,
@@ -821,6 +659,7 @@ void IpcClientPrivate::connectionError(IpcConnection *, IpcError::Error code,
 
 void IpcClientPrivate::connectionClosed(IpcConnection *closedConnection)
 {
+    Q_Q(IpcClient);
     closedConnection->deleteLater();
     requests.connectionEnded(closedConnection,
                              QStringLiteral("the connection ended before the reply arrived"));
@@ -838,7 +677,7 @@ void IpcClientPrivate::connectionClosed(IpcConnection *closedConnection)
         const QString why = auth.failure.isEmpty()
                 ? QStringLiteral("cannot connect to %1: the connection ended during "
                                  "authentication")
-                          .arg(IpcAddress::parse(socketPath).toString())
+                          .arg(IpcAddress::parse(address).toString())
                 : auth.failure;
         auth = Auth{};
         onConnectFailed(nullptr, why, IpcError::ClientRefusedError);

@@ -8,10 +8,7 @@
 //
 
 #include "ipcclient.h"
-#include "ipcrequest_p.h"
-#include "ipctopic_p.h"
-#include "transport/ipcconnection_p.h"
-#include "transport/ipctls_p.h"
+#include "ipcendpoint_p.h"
 
 #include <QtCore/qpointer.h>
 #include <QtCore/qtimer.h>
@@ -20,10 +17,16 @@
 
 class QIODevice;
 
-class IpcClientPrivate final : public IpcConnection::Handler
+class IpcClientPrivate final : public IpcEndpointPrivate
 {
+    Q_DECLARE_PUBLIC(IpcClient)
 public:
-    explicit IpcClientPrivate(IpcClient *q);
+    IpcClientPrivate() : IpcEndpointPrivate(IpcClient::DefaultMaxPendingBytes) { }
+
+    QList<IpcConnection *> openConnections() const override
+    {
+        return connection ? QList<IpcConnection *>{connection} : QList<IpcConnection *>{};
+    }
 
     struct Queued
     {
@@ -58,7 +61,6 @@ public:
     void onConnectFailed(QIODevice *socket, const QString &description,
                          IpcError::Error error = IpcError::NoServerError);
     void dropSocketAttempt();
-    void setError(IpcError::Error error, const QString &description);
 
     // Queues frame while disconnected, if the queue allows; false and the error if not.
     bool enqueue(const IpcCodec::Frame &frame, IpcReply *reply);
@@ -84,14 +86,10 @@ public:
         QString failure;         // why it failed, for the failed attempt it becomes
     };
 
-    IpcClient *const q;
-    QString socketPath;
     IpcClient::State state = IpcClient::State::Unconnected;
     Delay retryDelay{IpcClient::DefaultRetryDelay};
     Delay reconnectDelay{IpcClient::DefaultReconnectDelay};
-    qint64 maxFrameSize = IpcClient::DefaultMaxFrameSize;
-    qint64 maxPendingBytes = IpcClient::DefaultMaxPendingBytes;
-    QTimer *attemptTimer;                 // a child of q, so that moveToThread() moves it too
+    QTimer *attemptTimer = nullptr;       // a child of q, so that moveToThread() moves it too
     QIODevice *attemptSocket = nullptr;   // a connect attempt under way
     IpcConnection *connection = nullptr;  // the established connection
     IpcConnection *closingConnection = nullptr;  // flushing after close()
@@ -101,19 +99,9 @@ public:
     int failedAttempts = 0;                           // in a row, since the last connection
     IpcError::Error outageError = IpcError::NoError;  // reported since the last connection
     int maxQueuedMessages = 0;
-    int closeTimeout = IpcClient::DefaultCloseTimeout;
     std::deque<Queued> queue;
-    std::shared_ptr<const IpcCodec> codec = IpcCodec::json();
-    int requestTimeout = IpcClient::DefaultRequestTimeout;
-    IpcTlsFiles tls;
-    QSslConfiguration sslConfiguration = QSslConfiguration::defaultConfiguration();
-    QString authToken;
     int expectedServerUserId = -1;
     Auth auth;
-    IpcError::Error error = IpcError::NoError;
-    QString errorString;
-    IpcTopicRegistry topics;
-    IpcRequestBroker requests;
 };
 
 #endif  // IPCCLIENT_P_H

@@ -1,7 +1,6 @@
 #include "ipcmessagemodel.h"
 
-#include "ipcclient.h"
-#include "ipcserver.h"
+#include "ipcendpoint.h"
 #include "ipctopic.h"
 
 #include <QtCore/qjsondocument.h>
@@ -76,9 +75,8 @@ void IpcMessageModel::setSource(QObject *source)
 {
     if (d->source == source)
         return;
-    auto *server = qobject_cast<IpcServer *>(source);
-    auto *client = qobject_cast<IpcClient *>(source);
-    if (source && !server && !client) {
+    auto *endpoint = qobject_cast<IpcEndpoint *>(source);
+    if (source && !endpoint) {
         qWarning("IpcMessageModel: the source must be an IpcServer or an IpcClient, not a %s",
                  source->metaObject()->className());
         return;
@@ -86,16 +84,11 @@ void IpcMessageModel::setSource(QObject *source)
     disconnect(d->messageConnection);
     disconnect(d->destroyedConnection);
     d->source = source;
-    if (server) {
+    if (endpoint) {
         d->messageConnection =
-                connect(server, &IpcServer::messageReceived, this,
+                connect(endpoint, &IpcEndpoint::messageReceived, this,
                         [this](const QString &topic, const QVariant &message,
                                const QString &clientId) { d->append(topic, message, clientId); });
-    } else if (client) {
-        d->messageConnection = connect(client, &IpcClient::messageReceived, this,
-                                       [this](const QString &topic, const QVariant &message) {
-                                           d->append(topic, message, QString());
-                                       });
     }
     if (source) {
         d->destroyedConnection = connect(source, &QObject::destroyed, this, [this] {

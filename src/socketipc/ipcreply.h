@@ -8,6 +8,7 @@
 #include <QtCore/qvariant.h>
 
 #include <memory>
+#include <utility>
 
 class IpcReplyPrivate;
 class IpcRequestBroker;
@@ -50,5 +51,21 @@ private:
     friend class IpcRequestBroker;
     std::unique_ptr<IpcReplyPrivate> d;
 };
+
+namespace IpcPrivate {
+
+// Calls functor(const IpcReply &) once reply has finished, while context lives, then deletes
+// the reply: the body of the request() overloads that take a functor.
+template<typename Functor>
+void onFinished(IpcReply *reply, const QObject *context, Functor &&functor)
+{
+    QObject::connect(reply, &IpcReply::finished, context,
+                     [reply, f = std::decay_t<Functor>(std::forward<Functor>(functor))]() mutable {
+                         f(std::as_const(*reply));
+                     });
+    QObject::connect(reply, &IpcReply::finished, reply, &QObject::deleteLater);
+}
+
+}  // namespace IpcPrivate
 
 #endif  // IPCREPLY_H

@@ -54,9 +54,12 @@ class IpcRequestBroker
 public:
     using Handler = std::function<void(IpcRequest &)>;
 
-    explicit IpcRequestBroker(QObject *owner) : m_owner(owner) { }
+    IpcRequestBroker() = default;
     ~IpcRequestBroker();
     Q_DISABLE_COPY_MOVE(IpcRequestBroker)
+
+    // The parent of the replies it creates.
+    void setOwner(QObject *owner) { m_owner = owner; }
 
     void setHandler(const QString &topic, const QObject *context, Handler handler);
     void removeHandler(const QString &topic);
@@ -89,7 +92,7 @@ private:
         bool hasContext = false;
     };
 
-    QObject *m_owner;
+    QObject *m_owner = nullptr;
     QHash<QString, HandlerEntry> m_handlers;
     QHash<qint64, IpcReply *> m_pending;
     qint64 m_nextId = 0;

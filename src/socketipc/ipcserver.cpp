@@ -6,6 +6,7 @@
 #include "ipcproperty_p.h"
 #include "transport/ipclocalpath_p.h"
 #include "transport/ipcsocket_p.h"
+#include "transport/ipctls_p.h"
 
 #include <QtCore/qfile.h>
 #include <QtCore/qfileinfo.h>
@@ -23,11 +24,11 @@
 
 #include <unistd.h>
 
-IpcServer::IpcServer(QObject *parent) : QObject(parent), d(std::make_unique<IpcServerPrivate>(this))
-{ }
+IpcServer::IpcServer(QObject *parent) : IpcEndpoint(*new IpcServerPrivate, parent) { }
 
 IpcServer::~IpcServer()
 {
+    Q_D(IpcServer);
     // Silently: no signal may reach a half-destroyed object.
     const QList<IpcConnection *> connections = std::exchange(d->connections, {});
     d->connectionsById.clear();
@@ -36,28 +37,21 @@ IpcServer::~IpcServer()
     delete d->server;  // closes, and removes the socket file
 }
 
-QString IpcServer::socketPath() const
-{
-    return d->socketPath;
-}
-
-void IpcServer::setSocketPath(const QString &path)
-{
-    assignAndNotify(this, d->socketPath, path, &IpcServer::socketPathChanged);
-}
-
 bool IpcServer::isListening() const
 {
+    Q_D(const IpcServer);
     return d->state == IpcServerPrivate::State::Listening;
 }
 
 int IpcServer::clientCount() const
 {
+    Q_D(const IpcServer);
     return int(d->connections.size());
 }
 
 QStringList IpcServer::clientIds() const
 {
+    Q_D(const IpcServer);
     QStringList ids;
     ids.reserve(d->connections.size());
     for (const IpcConnection *connection : std::as_const(d->connections))
@@ -65,76 +59,52 @@ QStringList IpcServer::clientIds() const
     return ids;
 }
 
-qint64 IpcServer::maxFrameSize() const
-{
-    return d->maxFrameSize;
-}
-
-void IpcServer::setMaxFrameSize(qint64 bytes)
-{
-    bytes = qMax<qint64>(bytes, 1);
-    if (d->maxFrameSize == bytes)
-        return;
-    d->maxFrameSize = bytes;
-    for (IpcConnection *connection : std::as_const(d->connections))
-        connection->setMaxFrameSize(bytes);
-    emit maxFrameSizeChanged();
-}
-
 IpcServer::SocketAccess IpcServer::socketAccess() const
 {
+    Q_D(const IpcServer);
     return d->socketAccess;
 }
 
 void IpcServer::setSocketAccess(SocketAccess access)
 {
+    Q_D(IpcServer);
     assignAndNotify(this, d->socketAccess, access, &IpcServer::socketAccessChanged);
-}
-
-qint64 IpcServer::maxPendingBytes() const
-{
-    return d->maxPendingBytes;
-}
-
-void IpcServer::setMaxPendingBytes(qint64 bytes)
-{
-    bytes = qMax<qint64>(bytes, 0);
-    if (d->maxPendingBytes == bytes)
-        return;
-    d->maxPendingBytes = bytes;
-    for (IpcConnection *connection : std::as_const(d->connections))
-        connection->setMaxPendingBytes(bytes);
-    emit maxPendingBytesChanged();
 }
 
 IpcServer::SlowClientPolicy IpcServer::slowClientPolicy() const
 {
+    Q_D(const IpcServer);
     return d->slowClientPolicy;
 }
 
 void IpcServer::setSlowClientPolicy(SlowClientPolicy policy)
 {
+    Q_D(IpcServer);
     assignAndNotify(this, d->slowClientPolicy, policy, &IpcServer::slowClientPolicyChanged);
 }
 
 int IpcServer::maxClients() const
 {
+    Q_D(const IpcServer);
     return d->maxClients;
 }
 
 void IpcServer::setMaxClients(int count)
 {
+    Q_D(IpcServer);
     count = qMax(0, count);
     assignAndNotify(this, d->maxClients, count, &IpcServer::maxClientsChanged);
 }
 
 QList<int> IpcServer::allowedUserIds() const
 {
+    Q_D(const IpcServer);
     return d->allowedUserIds;
 }
 
 void IpcServer::setAllowedUserIds(const QList<int> &uids)
 {
+    Q_D(IpcServer);
     if (d->allowedUserIds == uids)
         return;
     d->allowedUserIds = uids;
@@ -143,121 +113,47 @@ void IpcServer::setAllowedUserIds(const QList<int> &uids)
 
 int IpcServer::handshakeTimeout() const
 {
+    Q_D(const IpcServer);
     return d->handshakeTimeout;
 }
 
 void IpcServer::setHandshakeTimeout(int msecs)
 {
+    Q_D(IpcServer);
     msecs = qMax(0, msecs);
     assignAndNotify(this, d->handshakeTimeout, msecs, &IpcServer::handshakeTimeoutChanged);
 }
 
 void IpcServer::setConnectionFilter(ConnectionFilter filter)
 {
+    Q_D(IpcServer);
     d->connectionFilter = std::move(filter);
 }
 
 QString IpcServer::listeningAddress() const
 {
-    return isListening() ? d->address.toString() : QString();
-}
-
-QString IpcServer::tlsCertificateFile() const
-{
-    return d->tls.certificate;
-}
-
-void IpcServer::setTlsCertificateFile(const QString &path)
-{
-    assignAndNotify(this, d->tls.certificate, path, &IpcServer::tlsChanged);
-}
-
-QString IpcServer::tlsPrivateKeyFile() const
-{
-    return d->tls.privateKey;
-}
-
-void IpcServer::setTlsPrivateKeyFile(const QString &path)
-{
-    assignAndNotify(this, d->tls.privateKey, path, &IpcServer::tlsChanged);
-}
-
-QString IpcServer::tlsCaFile() const
-{
-    return d->tls.ca;
-}
-
-void IpcServer::setTlsCaFile(const QString &path)
-{
-    assignAndNotify(this, d->tls.ca, path, &IpcServer::tlsChanged);
-}
-
-bool IpcServer::requireClientCertificate() const
-{
-    return d->tls.requireClientCertificate;
-}
-
-void IpcServer::setRequireClientCertificate(bool require)
-{
-    assignAndNotify(this, d->tls.requireClientCertificate, require, &IpcServer::tlsChanged);
-}
-
-QSslConfiguration IpcServer::sslConfiguration() const
-{
-    return d->sslConfiguration;
-}
-
-void IpcServer::setSslConfiguration(const QSslConfiguration &configuration)
-{
-    d->sslConfiguration = configuration;
-    emit tlsChanged();
-}
-
-QString IpcServer::authToken() const
-{
-    return d->authToken;
-}
-
-void IpcServer::setAuthToken(const QString &token)
-{
-    if (!token.isEmpty() && token.size() < IpcServerPrivate::MinTokenLength)
-        qWarning("IpcServer::setAuthToken: a token of %d characters is easy to guess; use at "
-                 "least %d random ones",
-                 int(token.size()), IpcServerPrivate::MinTokenLength);
-    assignAndNotify(this, d->authToken, token, &IpcServer::authTokenChanged);
-}
-
-IpcError::Error IpcServer::error() const
-{
-    return d->error;
-}
-
-QString IpcServer::errorString() const
-{
-    return d->errorString;
+    Q_D(const IpcServer);
+    return isListening() ? d->listeningAt.toString() : QString();
 }
 
 IpcPeerCredentials IpcServer::peerCredentials(const QString &clientId) const
 {
+    Q_D(const IpcServer);
     const IpcConnection *connection = d->connectionsById.value(clientId);
     return connection ? connection->peerCredentials() : IpcPeerCredentials();
 }
 
-IpcTopic *IpcServer::topic(const QString &name)
-{
-    return d->topics.owned(name, this);
-}
-
 bool IpcServer::listen(const QString &socketPath)
 {
+    Q_D(IpcServer);
     if (d->state == IpcServerPrivate::State::Listening) {
-        qWarning("IpcServer::listen: already listening on %ls", qUtf16Printable(d->socketPath));
+        qWarning("IpcServer::listen: already listening on %ls", qUtf16Printable(d->address));
         return false;
     }
     if (!socketPath.isEmpty())
         setSocketPath(socketPath);
 
-    const IpcAddress where = IpcAddress::parse(d->socketPath);
+    const IpcAddress where = IpcAddress::parse(d->address);
     if (!where.isValid()) {
         d->setError(IpcError::SocketError, QStringLiteral("cannot listen: %1").arg(where.error));
         return false;
@@ -295,6 +191,7 @@ static QString lockHolder(const QLockFile &lock, const QString &path)
 
 bool IpcServerPrivate::listenLocal(const QString &path)
 {
+    Q_Q(IpcServer);
     const bool abstract = IpcLocalPath::isAbstract(path);
     // Probing and binding are two steps, and QLocalServer with socket options binds
     // elsewhere and renames onto the path, replacing what is there: two processes listening
@@ -359,7 +256,7 @@ bool IpcServerPrivate::listenLocal(const QString &path)
     }
     localAcceptor = new IpcLocalAcceptor(
             local->socketDescriptor(),
-            [this](qintptr descriptor) {
+            [this, q](qintptr descriptor) {
                 auto *socket = new QLocalSocket(q);
                 socket->setSocketDescriptor(descriptor);
                 acceptSocket(socket);
@@ -367,14 +264,15 @@ bool IpcServerPrivate::listenLocal(const QString &path)
             [this](const QString &description) { reportShortage(description); }, local);
     server = local;
     descriptorBudget = IpcDescriptors::toSpare();
-    address = IpcAddress();
-    address.path = path;
+    listeningAt = IpcAddress();
+    listeningAt.path = path;
     socketFile = abstract ? IpcLocalPath::FileId() : IpcLocalPath::fileId(path);
     return true;
 }
 
 bool IpcServerPrivate::listenNetwork(const IpcAddress &where)
 {
+    Q_Q(IpcServer);
     QHostAddress host;
     if (where.host == QLatin1String("localhost")) {
         host = QHostAddress::LocalHost;
@@ -389,7 +287,7 @@ bool IpcServerPrivate::listenNetwork(const IpcAddress &where)
     if (where.kind == IpcAddress::Kind::Tls) {
         QSslConfiguration configuration;
         QString why;
-        if (!IpcTls::serverConfiguration(tls, sslConfiguration, &configuration, &why)) {
+        if (!IpcTls::serverConfiguration(tls, &configuration, &why)) {
             setError(IpcError::TlsError,
                      QStringLiteral("cannot listen on %1: %2").arg(where.toString(), why));
             return false;
@@ -444,8 +342,8 @@ bool IpcServerPrivate::listenNetwork(const IpcAddress &where)
     });
     descriptorBudget = IpcDescriptors::toSpare();
     server = tcp;
-    address = where;
-    address.port = tcp->serverPort();
+    listeningAt = where;
+    listeningAt.port = tcp->serverPort();
     return true;
 }
 
@@ -464,6 +362,7 @@ QIODevice *IpcServerPrivate::nextPendingConnection()
 
 void IpcServer::close()
 {
+    Q_D(IpcServer);
     using State = IpcServerPrivate::State;
     if (d->state == State::Closed || d->state == State::Closing)
         return;
@@ -474,14 +373,14 @@ void IpcServer::close()
         delete std::exchange(d->localAcceptor, nullptr);
         if (auto *local = qobject_cast<QLocalServer *>(d->server)) {
             // Only our own socket file goes: one at the path since is another server's.
-            IpcLocalPath::closeKeepingOthersFile(d->address.path, d->socketFile,
+            IpcLocalPath::closeKeepingOthersFile(d->listeningAt.path, d->socketFile,
                                                  [local] { local->close(); });
         } else if (auto *tcp = qobject_cast<QTcpServer *>(d->server))
             tcp->close();
         d->server->deleteLater();
         d->server = nullptr;
     }
-    d->address = IpcAddress();
+    d->listeningAt = IpcAddress();
     if (wasListening)
         emit listeningChanged(false);
 
@@ -500,7 +399,7 @@ void IpcServer::close()
         if (!d->closeTimer) {
             d->closeTimer = new QTimer(this);
             d->closeTimer->setSingleShot(true);
-            connect(d->closeTimer, &QTimer::timeout, this, [this] { d->abortStragglers(); });
+            connect(d->closeTimer, &QTimer::timeout, this, [d] { d->abortStragglers(); });
         }
         d->closeTimer->start(d->closeTimeout);
     }
@@ -509,6 +408,7 @@ void IpcServer::close()
 
 void IpcServerPrivate::abortStragglers()
 {
+    Q_Q(IpcServer);
     if (state != State::Closing)
         return;
     const QPointer<IpcServer> guard(q);
@@ -530,19 +430,9 @@ void IpcServerPrivate::abortStragglers()
     }
 }
 
-int IpcServer::closeTimeout() const
-{
-    return d->closeTimeout;
-}
-
-void IpcServer::setCloseTimeout(int msecs)
-{
-    msecs = qMax(0, msecs);
-    assignAndNotify(this, d->closeTimeout, msecs, &IpcServer::closeTimeoutChanged);
-}
-
 bool IpcServer::send(const QString &topic, const QVariant &message, const QString &clientId)
 {
+    Q_D(IpcServer);
     using State = IpcServerPrivate::State;
     if (d->state == State::Closing || d->state == State::Closed) {
         d->setError(IpcError::SendAfterCloseError,
@@ -567,6 +457,7 @@ bool IpcServer::send(const QString &topic, const QVariant &message, const QStrin
 
 void IpcServer::broadcast(const QString &topic, const QVariant &message)
 {
+    Q_D(IpcServer);
     using State = IpcServerPrivate::State;
     if (d->state == State::Closing || d->state == State::Closed) {
         d->setError(IpcError::SendAfterCloseError,
@@ -620,6 +511,7 @@ void IpcServer::broadcast(const QString &topic, const QVariant &message)
 IpcReply *IpcServer::request(const QString &topic, const QVariant &message, const QString &clientId,
                              int timeoutMsecs)
 {
+    Q_D(IpcServer);
     IpcReply *reply =
             d->requests.create(topic, timeoutMsecs < 0 ? d->requestTimeout : timeoutMsecs);
     using State = IpcServerPrivate::State;
@@ -655,65 +547,9 @@ IpcReply *IpcServer::request(const QString &topic, const QVariant &message, cons
     return reply;
 }
 
-void IpcServer::setRequestHandler(const QString &topic, const QObject *context,
-                                  std::function<void(IpcRequest &)> handler)
-{
-    d->requests.setHandler(topic, context, std::move(handler));
-}
-
-void IpcServer::removeHandler(const QString &topic)
-{
-    d->requests.removeHandler(topic);
-}
-
-bool IpcServer::hasHandler(const QString &topic) const
-{
-    return d->requests.hasHandler(topic);
-}
-
-std::shared_ptr<const IpcCodec> IpcServer::codec() const
-{
-    return d->codec;
-}
-
-void IpcServer::setCodec(std::shared_ptr<const IpcCodec> codec)
-{
-    if (!codec)
-        codec = IpcCodec::json();
-    if (d->codec == codec)
-        return;
-    d->codec = std::move(codec);
-    emit codecChanged();
-}
-
-QString IpcServer::codecName() const
-{
-    return d->codec->name();
-}
-
-void IpcServer::setCodecName(const QString &name)
-{
-    auto codec = IpcCodec::byName(name);
-    if (!codec) {
-        qWarning("IpcServer::setCodecName: no codec named \"%ls\"", qUtf16Printable(name));
-        return;
-    }
-    setCodec(std::move(codec));
-}
-
-int IpcServer::requestTimeout() const
-{
-    return d->requestTimeout;
-}
-
-void IpcServer::setRequestTimeout(int msecs)
-{
-    msecs = qMax(0, msecs);
-    assignAndNotify(this, d->requestTimeout, msecs, &IpcServer::requestTimeoutChanged);
-}
-
 void IpcServer::disconnectClient(const QString &clientId)
 {
+    Q_D(IpcServer);
     IpcConnection *connection = d->openConnection(clientId);
     if (!connection) {
         d->setError(IpcError::BadClientError,
@@ -726,6 +562,7 @@ void IpcServer::disconnectClient(const QString &clientId)
 
 void IpcServerPrivate::acceptConnections()
 {
+    Q_Q(IpcServer);
     const QPointer<IpcServer> guard(q);
     while (QIODevice *socket = server ? nextPendingConnection() : nullptr) {
         shortOfDescriptors = false;
@@ -737,11 +574,12 @@ void IpcServerPrivate::acceptConnections()
 
 void IpcServerPrivate::reportShortage(const QString &description)
 {
-    setError(IpcError::SocketError, QStringLiteral("%1: %2").arg(address.toString(), description));
+    setError(IpcError::SocketError, QStringLiteral("%1: %2").arg(listeningAt.toString(), description));
 }
 
 void IpcServerPrivate::acceptSocket(QIODevice *socket)
 {
+    Q_Q(IpcServer);
     const IpcPeerCredentials credentials = IpcSocket::peerOf(socket);
     if (const QString why = refusal(credentials); !why.isEmpty()) {
         // Turned away before a byte is read: the peer just sees the connection end.
@@ -792,6 +630,7 @@ void IpcServerPrivate::acceptSocket(QIODevice *socket)
 
 void IpcServerPrivate::admit(IpcConnection *connection)
 {
+    Q_Q(IpcServer);
     const QString id = connection->id();
     connections.append(connection);
     connectionsById.insert(id, connection);
@@ -931,20 +770,13 @@ QString IpcServerPrivate::refusal(const IpcPeerCredentials &credentials) const
 
 void IpcServerPrivate::finishClosingIfDone()
 {
+    Q_Q(IpcServer);
     if (state != State::Closing || !connections.isEmpty() || !unauthenticated.isEmpty())
         return;
     if (closeTimer)
         closeTimer->stop();
     state = State::Closed;
     emit q->closed();
-}
-
-void IpcServerPrivate::setError(IpcError::Error code, const QString &description,
-                                const QString &clientId)
-{
-    error = code;
-    errorString = description;
-    emit q->errorOccurred(code, description, clientId);
 }
 
 IpcConnection *IpcServerPrivate::openConnection(const QString &clientId) const
@@ -955,29 +787,12 @@ IpcConnection *IpcServerPrivate::openConnection(const QString &clientId) const
 
 void IpcServerPrivate::connectionFrame(IpcConnection *connection, const IpcCodec::Frame &frame)
 {
+    Q_Q(IpcServer);
     if (!unauthenticated.isEmpty() && unauthenticated.contains(connection)) {
         authenticate(connection, frame);
         return;
     }
-    if (frame.replyTo > 0) {
-        requests.deliverReply(connection, frame);
-        return;
-    }
-    if (frame.requestId > 0) {
-        requests.dispatch(connection, frame, connection->id());
-        return;
-    }
-    const QString &topic = frame.topic;
-    const QVariant &message = frame.message;
-    const QString id = connection->id();
-    if (topics.isEmpty()) {
-        emit q->messageReceived(topic, message, id);
-        return;
-    }
-    const QPointer<IpcServer> guard(q);  // only worth its cost when there is more to do
-    emit q->messageReceived(topic, message, id);
-    if (guard)
-        topics.deliver(topic, message, id);
+    dispatch(connection, frame, connection->id());
 }
 
 void IpcServerPrivate::connectionError(IpcConnection *connection, IpcError::Error code,
@@ -990,6 +805,7 @@ void IpcServerPrivate::connectionError(IpcConnection *connection, IpcError::Erro
 
 void IpcServerPrivate::connectionClosed(IpcConnection *connection)
 {
+    Q_Q(IpcServer);
     if (unauthenticated.removeOne(connection)) {
         // Challenged, and gone without an answer: a client with no token leaves at once.
         if (challenges.remove(connection) > 0 && state == State::Listening)

@@ -7,14 +7,12 @@
 // This file is not part of the SocketIpc API. It may change without notice.
 //
 
-#include "ipcrequest_p.h"
+#include "ipcendpoint_p.h"
 #include "ipcserver.h"
-#include "ipctopic_p.h"
 #include "transport/ipcaddress_p.h"
 #include "transport/ipcacceptor_p.h"
 #include "transport/ipcconnection_p.h"
 #include "transport/ipclocalpath_p.h"
-#include "transport/ipctls_p.h"
 
 #include <QtCore/qdeadlinetimer.h>
 #include <QtCore/qhash.h>
@@ -23,8 +21,9 @@
 class QIODevice;
 class QTimer;
 
-class IpcServerPrivate final : public IpcConnection::Handler
+class IpcServerPrivate final : public IpcEndpointPrivate
 {
+    Q_DECLARE_PUBLIC(IpcServer)
 public:
     // How long a refused peer has to take its refusal before the connection is aborted.
     static constexpr int RefusalLingerMsecs = 1000;
@@ -32,7 +31,6 @@ public:
     static constexpr int MaxTlsHandshakes = 256;
     static constexpr int TlsHandshakeTimeout = 3000;
     static constexpr qint64 MaxAuthBackoffMsecs = 60000;
-    static constexpr int MinTokenLength = 16;
 
     struct AuthFailures
     {
@@ -42,7 +40,9 @@ public:
 
     enum class State { Idle, Listening, Closing, Closed };
 
-    explicit IpcServerPrivate(IpcServer *q) : q(q), requests(q) { }
+    IpcServerPrivate() : IpcEndpointPrivate(IpcServer::DefaultMaxPendingBytes) { }
+
+    QList<IpcConnection *> openConnections() const override { return connections; }
 
     bool listenLocal(const QString &path);
     bool listenNetwork(const IpcAddress &address);
@@ -68,7 +68,6 @@ public:
     void finishClosingIfDone();
     // close() has waited closeTimeout for slow readers: they are dropped.
     void abortStragglers();
-    void setError(IpcError::Error error, const QString &description, const QString &clientId = {});
     IpcConnection *openConnection(const QString &clientId) const;
     // Reports an encode error or a client over maxPendingBytes (applying the policy);
     // false: not sent.
@@ -80,41 +79,27 @@ public:
                          const QString &description) override;
     void connectionClosed(IpcConnection *connection) override;
 
-    IpcServer *const q;
     QObject *server = nullptr;                  // a QLocalServer, QTcpServer or QSslServer
     IpcLocalAcceptor *localAcceptor = nullptr;  // accepts for the QLocalServer
     IpcSpareDescriptor spareDescriptor;         // for the TCP servers' shortages
     bool shortOfDescriptors = false;            // reported, not yet over
     qint64 descriptorBudget = std::numeric_limits<qint64>::max();  // connections, at most
-    IpcAddress address;                                            // where it listens
+    IpcAddress listeningAt;                                        // where it listens
     IpcLocalPath::FileId socketFile;  // the socket file listen() made, to remove only that one
     State state = State::Idle;
-    QString socketPath;
-    qint64 maxFrameSize = IpcServer::DefaultMaxFrameSize;
     IpcServer::SocketAccess socketAccess = IpcServer::SocketAccess::OwnerOnly;
-    qint64 maxPendingBytes = IpcServer::DefaultMaxPendingBytes;
     IpcServer::SlowClientPolicy slowClientPolicy = IpcServer::SlowClientPolicy::DisconnectClient;
     int maxClients = IpcServer::DefaultMaxClients;
     QList<int> allowedUserIds;
     int handshakeTimeout = 0;
-    int closeTimeout = IpcServer::DefaultCloseTimeout;
     QTimer *closeTimer = nullptr;
     IpcServer::ConnectionFilter connectionFilter;
-    std::shared_ptr<const IpcCodec> codec = IpcCodec::json();
-    int requestTimeout = IpcServer::DefaultRequestTimeout;
-    IpcTlsFiles tls;
-    QSslConfiguration sslConfiguration = QSslConfiguration::defaultConfiguration();
-    QString authToken;
     QList<IpcConnection *> unauthenticated;         // connected, token not yet presented
     QHash<IpcConnection *, QByteArray> challenges;  // the nonce each of them was sent
     QHash<QString, AuthFailures> authFailures;      // by peerKey()
     // In connection order, and by id.
     QList<IpcConnection *> connections;
     QHash<QString, IpcConnection *> connectionsById;
-    IpcError::Error error = IpcError::NoError;
-    QString errorString;
-    IpcTopicRegistry topics;
-    IpcRequestBroker requests;
 };
 
 #endif  // IPCSERVER_P_H

@@ -1,10 +1,7 @@
 #include "ipctopic.h"
 #include "ipctopic_p.h"
 
-#include "ipcclient.h"
-#include "ipcclient_p.h"
-#include "ipcserver.h"
-#include "ipcserver_p.h"
+#include "ipcendpoint_p.h"
 
 #include <QtCore/qvarlengtharray.h>
 
@@ -316,11 +313,7 @@ IpcTopic *IpcTopicRegistry::owned(const QString &name, QObject *owner)
 
 IpcTopicRegistry *IpcTopicRegistry::of(QObject *source)
 {
-    if (!source)
-        return nullptr;
-    if (auto *server = qobject_cast<IpcServer *>(source))
-        return server->d ? &server->d->topics : nullptr;
-    if (auto *client = qobject_cast<IpcClient *>(source))
-        return client->d ? &client->d->topics : nullptr;
-    return nullptr;
+    auto *endpoint = qobject_cast<IpcEndpoint *>(source);
+    IpcEndpointPrivate *d = endpoint ? IpcEndpointPrivate::get(endpoint) : nullptr;
+    return d ? &d->topics : nullptr;  // null too while the endpoint is being destroyed
 }

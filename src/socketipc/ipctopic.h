@@ -46,6 +46,9 @@ public:
     static bool matches(QStringView pattern, QStringView topic);
 
 Q_SIGNALS:
+    // Message first, unlike IpcEndpoint::messageReceived(topic, message, clientId): the topic
+    // is known here (it is name(), unless name() is a pattern), so it comes last, and a slot
+    // may take the message alone.
     void messageReceived(const QVariant &message, const QString &clientId, const QString &topic);
     void sourceChanged();
     void nameChanged();

@@ -22,31 +22,32 @@ bool readFile(const QString &path, const char *what, QByteArray *contents, QStri
 }
 
 // This end's certificate and key, when given.
-bool applyIdentity(const IpcTlsFiles &files, QSslConfiguration *configuration, QString *error)
+bool applyIdentity(const IpcTlsSettings &settings, QSslConfiguration *configuration,
+                   QString *error)
 {
-    if (files.certificate.isEmpty() && files.privateKey.isEmpty())
+    if (settings.certificateFile().isEmpty() && settings.privateKeyFile().isEmpty())
         return true;
-    if (files.certificate.isEmpty() || files.privateKey.isEmpty()) {
+    if (settings.certificateFile().isEmpty() || settings.privateKeyFile().isEmpty()) {
         *error = QStringLiteral(
                 "a TLS certificate needs its private key, and a key its certificate");
         return false;
     }
     QByteArray pem;
-    if (!readFile(files.certificate, "certificate file", &pem, error))
+    if (!readFile(settings.certificateFile(), "certificate file", &pem, error))
         return false;
     const QList<QSslCertificate> chain = QSslCertificate::fromData(pem, QSsl::Pem);
     if (chain.isEmpty()) {
-        *error = QStringLiteral("no PEM certificate in %1").arg(files.certificate);
+        *error = QStringLiteral("no PEM certificate in %1").arg(settings.certificateFile());
         return false;
     }
-    if (!readFile(files.privateKey, "private key file", &pem, error))
+    if (!readFile(settings.privateKeyFile(), "private key file", &pem, error))
         return false;
     QSslKey key(pem, QSsl::Rsa, QSsl::Pem);
     if (key.isNull())
         key = QSslKey(pem, QSsl::Ec, QSsl::Pem);
     if (key.isNull()) {
         *error = QStringLiteral("no PEM private key (RSA or EC, unencrypted) in %1")
-                         .arg(files.privateKey);
+                         .arg(settings.privateKeyFile());
         return false;
     }
     configuration->setLocalCertificateChain(chain);
@@ -54,16 +55,16 @@ bool applyIdentity(const IpcTlsFiles &files, QSslConfiguration *configuration, Q
     return true;
 }
 
-bool applyCa(const IpcTlsFiles &files, QSslConfiguration *configuration, QString *error)
+bool applyCa(const IpcTlsSettings &settings, QSslConfiguration *configuration, QString *error)
 {
-    if (files.ca.isEmpty())
+    if (settings.caFile().isEmpty())
         return true;
     QByteArray pem;
-    if (!readFile(files.ca, "CA file", &pem, error))
+    if (!readFile(settings.caFile(), "CA file", &pem, error))
         return false;
     const QList<QSslCertificate> cas = QSslCertificate::fromData(pem, QSsl::Pem);
     if (cas.isEmpty()) {
-        *error = QStringLiteral("no PEM certificate in the CA file %1").arg(files.ca);
+        *error = QStringLiteral("no PEM certificate in the CA file %1").arg(settings.caFile());
         return false;
     }
     configuration->setCaCertificates(cas);
@@ -92,20 +93,22 @@ void applyStrongCiphers(QSslConfiguration *configuration)
 
 }  // namespace
 
-bool serverConfiguration(const IpcTlsFiles &files, QSslConfiguration base,
-                         QSslConfiguration *configuration, QString *error)
+bool serverConfiguration(const IpcTlsSettings &settings, QSslConfiguration *configuration,
+                         QString *error)
 {
-    if (!applyIdentity(files, &base, error) || !applyCa(files, &base, error))
+    QSslConfiguration base = settings.sslConfiguration();
+    if (!applyIdentity(settings, &base, error) || !applyCa(settings, &base, error))
         return false;
     if (base.localCertificate().isNull() || base.privateKey().isNull()) {
         *error = QStringLiteral("a TLS server needs a certificate and its private key "
-                                "(tlsCertificateFile, tlsPrivateKeyFile)");
+                                "(tls.certificateFile, tls.privateKeyFile)");
         return false;
     }
-    if (files.requireClientCertificate) {
-        if (files.ca.isEmpty() && base.caCertificates() == QSslConfiguration().caCertificates()) {
+    if (settings.requireClientCertificate()) {
+        if (settings.caFile().isEmpty()
+            && base.caCertificates() == QSslConfiguration().caCertificates()) {
             *error = QStringLiteral("requiring client certificates needs the CA that signs them "
-                                    "(tlsCaFile)");
+                                    "(tls.caFile)");
             return false;
         }
         base.setPeerVerifyMode(QSslSocket::VerifyPeer);
@@ -117,10 +120,11 @@ bool serverConfiguration(const IpcTlsFiles &files, QSslConfiguration base,
     return true;
 }
 
-bool clientConfiguration(const IpcTlsFiles &files, QSslConfiguration base,
-                         QSslConfiguration *configuration, QString *error)
+bool clientConfiguration(const IpcTlsSettings &settings, QSslConfiguration *configuration,
+                         QString *error)
 {
-    if (!applyIdentity(files, &base, error) || !applyCa(files, &base, error))
+    QSslConfiguration base = settings.sslConfiguration();
+    if (!applyIdentity(settings, &base, error) || !applyCa(settings, &base, error))
         return false;
     // Never less than a verified server: no option here turns that off.
     base.setPeerVerifyMode(QSslSocket::VerifyPeer);

@@ -122,19 +122,21 @@ struct Options
     bool wants(const QString &topic) const { return topics.isEmpty() || topics.contains(topic); }
 };
 
-template<typename Endpoint>
-void configure(Endpoint &endpoint, const Options &options)
+void configure(IpcEndpoint &endpoint, const Options &options)
 {
     if (!options.codec.isEmpty())
         endpoint.setCodecName(options.codec);
     endpoint.setAuthToken(options.token);
-    endpoint.setTlsCertificateFile(options.certificate);
-    endpoint.setTlsPrivateKeyFile(options.privateKey);
-    endpoint.setTlsCaFile(options.ca);
-    if constexpr (std::is_same_v<Endpoint, IpcServer>) {
-        endpoint.setRequireClientCertificate(!options.ca.isEmpty());
-        endpoint.setAllowedUserIds(options.allowedUserIds);
-    }
+    auto *server = qobject_cast<IpcServer *>(&endpoint);
+    if (server)
+        server->setAllowedUserIds(options.allowedUserIds);
+    IpcTlsSettings tls;
+    tls.setCertificateFile(options.certificate);
+    tls.setPrivateKeyFile(options.privateKey);
+    tls.setCaFile(options.ca);
+    // A server given a CA requires client certificates it signs.
+    tls.setRequireClientCertificate(server && !options.ca.isEmpty());
+    endpoint.setTls(tls);
 }
 
 // A refusal (a wrong or missing token) or a failed TLS handshake (an untrusted, expired or

@@ -197,8 +197,11 @@ int main(int argc, char *argv[])
                 client.setRetryDelay(args.at(i + 1).toInt());
             else if (args.at(i) == QLatin1String("--reconnect"))
                 client.setReconnectDelay(args.at(i + 1).toInt());
-            else if (args.at(i) == QLatin1String("--ca"))
-                client.setTlsCaFile(args.at(i + 1));
+            else if (args.at(i) == QLatin1String("--ca")) {
+                IpcTlsSettings tls = client.tls();
+                tls.setCaFile(args.at(i + 1));
+                client.setTls(tls);
+            }
         }
         int burst = 0;
         for (int i = 3; i + 1 < args.size(); i += 2) {

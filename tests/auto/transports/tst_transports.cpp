@@ -103,8 +103,10 @@ std::unique_ptr<IpcServer> tst_Transports::startServer(const QString &transport)
         address = QStringLiteral("tcp://127.0.0.1:0");
     } else if (transport == QLatin1String("tls")) {
         address = QStringLiteral("tls://127.0.0.1:0");
-        server->setTlsCertificateFile(cert(QStringLiteral("server.crt")));
-        server->setTlsPrivateKeyFile(cert(QStringLiteral("server.key")));
+        IpcTlsSettings serverTls = server->tls();
+        serverTls.setCertificateFile(cert(QStringLiteral("server.crt")));
+        serverTls.setPrivateKeyFile(cert(QStringLiteral("server.key")));
+        server->setTls(serverTls);
     }
     if (!server->listen(address))
         qWarning("listen: %s", qPrintable(server->errorString()));
@@ -116,8 +118,11 @@ std::unique_ptr<IpcClient> tst_Transports::newClient(const QString &transport)
     auto client = std::make_unique<IpcClient>();
     client->setRetryDelay(20);
     client->setReconnectDelay(20);
-    if (transport == QLatin1String("tls"))
-        client->setTlsCaFile(cert(QStringLiteral("ca.crt")));
+    if (transport == QLatin1String("tls")) {
+        IpcTlsSettings clientTls = client->tls();
+        clientTls.setCaFile(cert(QStringLiteral("ca.crt")));
+        client->setTls(clientTls);
+    }
     return client;
 }
 
@@ -476,8 +481,10 @@ void tst_Transports::badAddressesAreClearErrors()
     QFETCH(QString, address);
     QFETCH(QString, says);
     IpcServer server;
-    server.setTlsCertificateFile(cert(QStringLiteral("server.crt")));
-    server.setTlsPrivateKeyFile(cert(QStringLiteral("server.key")));
+    IpcTlsSettings serverTls = server.tls();
+    serverTls.setCertificateFile(cert(QStringLiteral("server.crt")));
+    serverTls.setPrivateKeyFile(cert(QStringLiteral("server.key")));
+    server.setTls(serverTls);
     QSignalSpy errorSpy(&server, &IpcServer::errorOccurred);
     QVERIFY(!server.listen(address));
     QCOMPARE(errorSpy.count(), 1);
@@ -496,10 +503,12 @@ void tst_Transports::tlsServerNeedsACertificate()
     IpcServer server;
     QVERIFY(!server.listen(QStringLiteral("tls://127.0.0.1:0")));
     QCOMPARE(server.error(), IpcError::TlsError);
-    QVERIFY2(server.errorString().contains(QLatin1String("tlsCertificateFile")),
+    QVERIFY2(server.errorString().contains(QLatin1String("tls.certificateFile")),
              qPrintable(server.errorString()));
-    server.setTlsCertificateFile(cert(QStringLiteral("server.crt")));
-    server.setTlsPrivateKeyFile(cert(QStringLiteral("missing.key")));
+    IpcTlsSettings serverTls = server.tls();
+    serverTls.setCertificateFile(cert(QStringLiteral("server.crt")));
+    serverTls.setPrivateKeyFile(cert(QStringLiteral("missing.key")));
+    server.setTls(serverTls);
     QVERIFY(!server.listen(QStringLiteral("tls://127.0.0.1:0")));
     QCOMPARE(server.error(), IpcError::TlsError);
     QVERIFY2(server.errorString().contains(QLatin1String("missing.key")),
@@ -537,16 +546,21 @@ void tst_Transports::tlsClientRefusesAnUntrustedServer()
     QFETCH(QString, address);
     QFETCH(QString, says);
     IpcServer server;
-    server.setTlsCertificateFile(cert(serverCert + QLatin1String(".crt")));
-    server.setTlsPrivateKeyFile(cert(serverCert + QLatin1String(".key")));
+    IpcTlsSettings serverTls = server.tls();
+    serverTls.setCertificateFile(cert(serverCert + QLatin1String(".crt")));
+    serverTls.setPrivateKeyFile(cert(serverCert + QLatin1String(".key")));
+    server.setTls(serverTls);
     QVERIFY(server.listen(QStringLiteral("tls://127.0.0.1:0")));
     QSignalSpy connectedSpy(&server, &IpcServer::clientConnected);
     const QString port = server.listeningAddress().section(QLatin1Char(':'), -1);
 
     IpcClient client;
     client.setRetryDelay(5000);
-    if (!clientCa.isEmpty())
-        client.setTlsCaFile(cert(clientCa));
+    if (!clientCa.isEmpty()) {
+        IpcTlsSettings clientTls = client.tls();
+        clientTls.setCaFile(cert(clientCa));
+        client.setTls(clientTls);
+    }
     QSignalSpy errorSpy(&client, &IpcClient::errorOccurred);
     QSignalSpy connectErrorSpy(&client, &IpcClient::connectError);
     client.connectToServer(address.arg(port));
@@ -563,12 +577,15 @@ void tst_Transports::tlsClientRefusesAnUntrustedServer()
 void tst_Transports::tlsServerRequiresClientCertificate()
 {
     IpcServer server;
-    server.setTlsCertificateFile(cert(QStringLiteral("server.crt")));
-    server.setTlsPrivateKeyFile(cert(QStringLiteral("server.key")));
-    server.setRequireClientCertificate(true);
+    IpcTlsSettings serverTls = server.tls();
+    serverTls.setCertificateFile(cert(QStringLiteral("server.crt")));
+    serverTls.setPrivateKeyFile(cert(QStringLiteral("server.key")));
+    serverTls.setRequireClientCertificate(true);
+    server.setTls(serverTls);
     QVERIFY(!server.listen(QStringLiteral("tls://127.0.0.1:0")));  // which CA signs them?
     QCOMPARE(server.error(), IpcError::TlsError);
-    server.setTlsCaFile(cert(QStringLiteral("ca.crt")));
+    serverTls.setCaFile(cert(QStringLiteral("ca.crt")));
+    server.setTls(serverTls);
     QVERIFY(server.listen(QStringLiteral("tls://127.0.0.1:0")));
     QSignalSpy connectedSpy(&server, &IpcServer::clientConnected);
     QSignalSpy serverErrors(&server, &IpcServer::errorOccurred);
@@ -576,7 +593,9 @@ void tst_Transports::tlsServerRequiresClientCertificate()
     IpcClient client;
     client.setRetryDelay(5000);
     client.setReconnectDelay(5000);  // TLS 1.3 may finish its side before the server says no
-    client.setTlsCaFile(cert(QStringLiteral("ca.crt")));
+    IpcTlsSettings clientTls = client.tls();
+    clientTls.setCaFile(cert(QStringLiteral("ca.crt")));
+    client.setTls(clientTls);
     QSignalSpy connectErrorSpy(&client, &IpcClient::connectError);
     client.connectToServer(server.listeningAddress());
     QTRY_VERIFY_WITH_TIMEOUT(!serverErrors.isEmpty(), 10000);
@@ -592,15 +611,19 @@ void tst_Transports::tlsServerRequiresClientCertificate()
 void tst_Transports::tlsMutualAuthenticationExposesTheCertificate()
 {
     IpcServer server;
-    server.setTlsCertificateFile(cert(QStringLiteral("server.crt")));
-    server.setTlsPrivateKeyFile(cert(QStringLiteral("server.key")));
-    server.setTlsCaFile(cert(QStringLiteral("ca.crt")));
-    server.setRequireClientCertificate(true);
+    IpcTlsSettings serverTls = server.tls();
+    serverTls.setCertificateFile(cert(QStringLiteral("server.crt")));
+    serverTls.setPrivateKeyFile(cert(QStringLiteral("server.key")));
+    serverTls.setCaFile(cert(QStringLiteral("ca.crt")));
+    serverTls.setRequireClientCertificate(true);
+    server.setTls(serverTls);
     QVERIFY(server.listen(QStringLiteral("tls://127.0.0.1:0")));
     IpcClient client;
-    client.setTlsCaFile(cert(QStringLiteral("ca.crt")));
-    client.setTlsCertificateFile(cert(QStringLiteral("client.crt")));
-    client.setTlsPrivateKeyFile(cert(QStringLiteral("client.key")));
+    IpcTlsSettings clientTls = client.tls();
+    clientTls.setCaFile(cert(QStringLiteral("ca.crt")));
+    clientTls.setCertificateFile(cert(QStringLiteral("client.crt")));
+    clientTls.setPrivateKeyFile(cert(QStringLiteral("client.key")));
+    client.setTls(clientTls);
     QSignalSpy connectedSpy(&server, &IpcServer::clientConnected);
     client.connectToServer(server.listeningAddress());
     QTRY_COMPARE_WITH_TIMEOUT(connectedSpy.count(), 1, 10000);

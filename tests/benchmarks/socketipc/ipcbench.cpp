@@ -94,16 +94,21 @@ void configure(IpcServer &server)
 {
     server.setCodecName(codecName);
     if (transport == QLatin1String("tls")) {
-        server.setTlsCertificateFile(certsDir + QLatin1String("/server.crt"));
-        server.setTlsPrivateKeyFile(certsDir + QLatin1String("/server.key"));
+        IpcTlsSettings serverTls = server.tls();
+        serverTls.setCertificateFile(certsDir + QLatin1String("/server.crt"));
+        serverTls.setPrivateKeyFile(certsDir + QLatin1String("/server.key"));
+        server.setTls(serverTls);
     }
 }
 
 void configure(IpcClient &client)
 {
     client.setCodecName(codecName);
-    if (transport == QLatin1String("tls"))
-        client.setTlsCaFile(certsDir + QLatin1String("/ca.crt"));
+    if (transport == QLatin1String("tls")) {
+        IpcTlsSettings tls = client.tls();
+        tls.setCaFile(certsDir + QLatin1String("/ca.crt"));
+        client.setTls(tls);
+    }
 }
 
 bool isLarge(const QString &workload)

@@ -1,0 +1,54 @@
+#ifndef QMLENDPOINT_H
+#define QMLENDPOINT_H
+
+#include <SocketIpc/IpcEndpoint>
+
+#include <QtQml/qjsvalue.h>
+#include <QtQml/qqmlparserstatus.h>
+
+#include <functional>
+
+// What the QML IpcServer and IpcClient share, written once: "active" (start once the
+// component is complete, stop when false, restart when the address changes while active),
+// JavaScript values as JSON.stringify reads them (see plainValue()), and handle() and
+// request() with JavaScript functions. Each QML type derives from its C++ class and from
+// this, and declares only its own Q_INVOKABLEs, which forward here.
+class QmlEndpoint : public QQmlParserStatus
+{
+public:
+    bool isActive() const { return m_active; }
+    void setActive(bool active);
+
+    void classBegin() override { }
+    void componentComplete() override;
+
+protected:
+    struct Lifecycle
+    {
+        std::function<bool()> isRunning;  // listening, or connecting or connected
+        std::function<void()> start;      // listen(), or connectToServer()
+        std::function<void()> activeChanged;
+    };
+    QmlEndpoint(IpcEndpoint *endpoint, Lifecycle lifecycle);
+    ~QmlEndpoint() = default;
+    Q_DISABLE_COPY_MOVE(QmlEndpoint)
+
+    // message as the C++ API takes it; what JSON cannot hold becomes an EncodeError there.
+    QVariant toValue(const QJSValue &message) const;
+    // Answers requests on topic with function(message, clientId), which returns the answer
+    // or a promise of it, and throws (or rejects) to fail; anything not callable removes it.
+    void handle(const QString &topic, const QJSValue &function);
+    // Calls callback(result, error, code) once reply has finished; error (a description)
+    // and code (an IpcError value) are undefined on success.
+    static void whenFinished(IpcReply *reply, const QJSValue &callback);
+
+private:
+    void apply();
+
+    IpcEndpoint *m_endpoint;
+    Lifecycle m_lifecycle;
+    bool m_active = false;
+    bool m_complete = false;
+};
+
+#endif  // QMLENDPOINT_H

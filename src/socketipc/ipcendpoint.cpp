@@ -1,0 +1,236 @@
+#include "ipcendpoint.h"
+#include "ipcendpoint_p.h"
+
+#include "ipcproperty_p.h"
+
+#include <QtCore/qpointer.h>
+
+// "IpcServer" or "IpcClient" for warnings, also for a subclass (the QML types, say).
+static const char *className(const IpcEndpoint *endpoint)
+{
+    const QMetaObject *meta = endpoint->metaObject();
+    while (meta->superClass() && meta->superClass() != &IpcEndpoint::staticMetaObject)
+        meta = meta->superClass();
+    return meta->className();
+}
+
+IpcEndpointPrivate::IpcEndpointPrivate(qint64 defaultMaxPendingBytes)
+    : maxPendingBytes(defaultMaxPendingBytes)
+{ }
+
+IpcEndpointPrivate::~IpcEndpointPrivate() = default;
+
+void IpcEndpointPrivate::dispatch(IpcConnection *connection, const IpcCodec::Frame &frame,
+                                  const QString &clientId)
+{
+    if (frame.replyTo > 0) {
+        requests.deliverReply(connection, frame);
+        return;
+    }
+    if (frame.requestId > 0) {
+        requests.dispatch(connection, frame, clientId);
+        return;
+    }
+    Q_Q(IpcEndpoint);
+    if (topics.isEmpty()) {
+        emit q->messageReceived(frame.topic, frame.message, clientId);
+        return;
+    }
+    const QPointer<IpcEndpoint> guard(q);  // only worth its cost when there is more to do
+    emit q->messageReceived(frame.topic, frame.message, clientId);
+    if (guard)
+        topics.deliver(frame.topic, frame.message, clientId);
+}
+
+void IpcEndpointPrivate::setError(IpcError::Error code, const QString &description,
+                                  const QString &clientId)
+{
+    Q_Q(IpcEndpoint);
+    error = code;
+    errorString = description;
+    emit q->errorOccurred(code, description, clientId);
+}
+
+IpcEndpoint::IpcEndpoint(IpcEndpointPrivate &dd, QObject *parent) : QObject(parent), d_ptr(&dd)
+{
+    d_ptr->q_ptr = this;
+    d_ptr->requests.setOwner(this);
+}
+
+IpcEndpoint::~IpcEndpoint()
+{
+    // Released first, so that the topics, which are children and outlive this, find no
+    // registry to reach back into (IpcTopicRegistry::of()).
+    delete d_ptr.release();
+}
+
+QString IpcEndpoint::address() const
+{
+    Q_D(const IpcEndpoint);
+    return d->address;
+}
+
+void IpcEndpoint::setAddress(const QString &address)
+{
+    Q_D(IpcEndpoint);
+    assignAndNotify(this, d->address, address, &IpcEndpoint::addressChanged);
+}
+
+qint64 IpcEndpoint::maxFrameSize() const
+{
+    Q_D(const IpcEndpoint);
+    return d->maxFrameSize;
+}
+
+void IpcEndpoint::setMaxFrameSize(qint64 bytes)
+{
+    Q_D(IpcEndpoint);
+    bytes = qMax<qint64>(bytes, 1);
+    if (d->maxFrameSize == bytes)
+        return;
+    d->maxFrameSize = bytes;
+    for (IpcConnection *connection : d->openConnections())
+        connection->setMaxFrameSize(bytes);
+    emit maxFrameSizeChanged();
+}
+
+qint64 IpcEndpoint::maxPendingBytes() const
+{
+    Q_D(const IpcEndpoint);
+    return d->maxPendingBytes;
+}
+
+void IpcEndpoint::setMaxPendingBytes(qint64 bytes)
+{
+    Q_D(IpcEndpoint);
+    bytes = qMax<qint64>(bytes, 0);
+    if (d->maxPendingBytes == bytes)
+        return;
+    d->maxPendingBytes = bytes;
+    for (IpcConnection *connection : d->openConnections())
+        connection->setMaxPendingBytes(bytes);
+    emit maxPendingBytesChanged();
+}
+
+int IpcEndpoint::closeTimeout() const
+{
+    Q_D(const IpcEndpoint);
+    return d->closeTimeout;
+}
+
+void IpcEndpoint::setCloseTimeout(int msecs)
+{
+    Q_D(IpcEndpoint);
+    assignAndNotify(this, d->closeTimeout, qMax(0, msecs), &IpcEndpoint::closeTimeoutChanged);
+}
+
+std::shared_ptr<const IpcCodec> IpcEndpoint::codec() const
+{
+    Q_D(const IpcEndpoint);
+    return d->codec;
+}
+
+void IpcEndpoint::setCodec(std::shared_ptr<const IpcCodec> codec)
+{
+    Q_D(IpcEndpoint);
+    if (!codec)
+        codec = IpcCodec::json();
+    if (d->codec == codec)
+        return;
+    d->codec = std::move(codec);
+    emit codecChanged();
+}
+
+QString IpcEndpoint::codecName() const
+{
+    Q_D(const IpcEndpoint);
+    return d->codec->name();
+}
+
+void IpcEndpoint::setCodecName(const QString &name)
+{
+    auto codec = IpcCodec::byName(name);
+    if (!codec) {
+        qWarning("%s::setCodecName: no codec named \"%ls\"", className(this),
+                 qUtf16Printable(name));
+        return;
+    }
+    setCodec(std::move(codec));
+}
+
+int IpcEndpoint::requestTimeout() const
+{
+    Q_D(const IpcEndpoint);
+    return d->requestTimeout;
+}
+
+void IpcEndpoint::setRequestTimeout(int msecs)
+{
+    Q_D(IpcEndpoint);
+    assignAndNotify(this, d->requestTimeout, qMax(0, msecs), &IpcEndpoint::requestTimeoutChanged);
+}
+
+IpcTlsSettings IpcEndpoint::tls() const
+{
+    Q_D(const IpcEndpoint);
+    return d->tls;
+}
+
+void IpcEndpoint::setTls(const IpcTlsSettings &settings)
+{
+    Q_D(IpcEndpoint);
+    assignAndNotify(this, d->tls, settings, &IpcEndpoint::tlsChanged);
+}
+
+QString IpcEndpoint::authToken() const
+{
+    Q_D(const IpcEndpoint);
+    return d->authToken;
+}
+
+void IpcEndpoint::setAuthToken(const QString &token)
+{
+    Q_D(IpcEndpoint);
+    if (!token.isEmpty() && token.size() < IpcEndpointPrivate::MinTokenLength)
+        qWarning("%s::setAuthToken: a token of %d characters is easy to guess; use at least %d "
+                 "random ones",
+                 className(this), int(token.size()), IpcEndpointPrivate::MinTokenLength);
+    assignAndNotify(this, d->authToken, token, &IpcEndpoint::authTokenChanged);
+}
+
+IpcError::Error IpcEndpoint::error() const
+{
+    Q_D(const IpcEndpoint);
+    return d->error;
+}
+
+QString IpcEndpoint::errorString() const
+{
+    Q_D(const IpcEndpoint);
+    return d->errorString;
+}
+
+IpcTopic *IpcEndpoint::topic(const QString &name)
+{
+    Q_D(IpcEndpoint);
+    return d->topics.owned(name, this);
+}
+
+void IpcEndpoint::setRequestHandler(const QString &topic, const QObject *context,
+                                    std::function<void(IpcRequest &)> handler)
+{
+    Q_D(IpcEndpoint);
+    d->requests.setHandler(topic, context, std::move(handler));
+}
+
+void IpcEndpoint::removeHandler(const QString &topic)
+{
+    Q_D(IpcEndpoint);
+    d->requests.removeHandler(topic);
+}
+
+bool IpcEndpoint::hasHandler(const QString &topic) const
+{
+    Q_D(const IpcEndpoint);
+    return d->requests.hasHandler(topic);
+}

@@ -1,0 +1,57 @@
+#ifndef IPCENDPOINT_P_H
+#define IPCENDPOINT_P_H
+
+//
+//  W A R N I N G
+//  -------------
+// This file is not part of the SocketIpc API. It may change without notice.
+//
+
+#include "ipcendpoint.h"
+#include "ipcrequest_p.h"
+#include "ipctopic_p.h"
+#include "transport/ipcconnection_p.h"
+
+#include <QtCore/qlist.h>
+
+// The base of IpcServerPrivate and IpcClientPrivate: the settings both have, the topics and
+// request handlers, and what happens to a frame once it is known to come from a peer that
+// may speak (IpcServerPrivate and IpcClientPrivate deal with the token handshake first).
+class IpcEndpointPrivate : public IpcConnection::Handler
+{
+    Q_DECLARE_PUBLIC(IpcEndpoint)
+public:
+    // Shorter tokens are accepted, with a warning.
+    static constexpr int MinTokenLength = 16;
+
+    explicit IpcEndpointPrivate(qint64 defaultMaxPendingBytes);
+    virtual ~IpcEndpointPrivate();
+    Q_DISABLE_COPY_MOVE(IpcEndpointPrivate)
+
+    static IpcEndpointPrivate *get(IpcEndpoint *endpoint) { return endpoint->d_func(); }
+
+    // The connections whose limits follow maxFrameSize and maxPendingBytes.
+    virtual QList<IpcConnection *> openConnections() const = 0;
+
+    // A message, request or reply from an admitted peer: a reply finishes its request, a
+    // request goes to its handler, anything else is messageReceived() and the topics'.
+    void dispatch(IpcConnection *connection, const IpcCodec::Frame &frame,
+                  const QString &clientId);
+    void setError(IpcError::Error error, const QString &description, const QString &clientId = {});
+
+    IpcEndpoint *q_ptr = nullptr;
+    QString address;
+    qint64 maxFrameSize = IpcEndpoint::DefaultMaxFrameSize;
+    qint64 maxPendingBytes;
+    int closeTimeout = IpcEndpoint::DefaultCloseTimeout;
+    std::shared_ptr<const IpcCodec> codec = IpcCodec::json();
+    int requestTimeout = IpcEndpoint::DefaultRequestTimeout;
+    IpcTlsSettings tls;
+    QString authToken;
+    IpcError::Error error = IpcError::NoError;
+    QString errorString;
+    IpcTopicRegistry topics;
+    IpcRequestBroker requests;
+};
+
+#endif  // IPCENDPOINT_P_H
