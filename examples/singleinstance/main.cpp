@@ -16,11 +16,15 @@
 #include <QtCore/qjsondocument.h>
 #include <QtCore/qjsonobject.h>
 #include <QtCore/qstandardpaths.h>
+#include <QtCore/qtimer.h>
 
 #include <cstdio>
 
 static constexpr int RequestTimeoutMs = 5000;
-static constexpr int MaxElections = 5;  // a primary may quit while we connect: try again
+// A primary may quit while we connect, or be still starting (listen() does not wait for a
+// launch that is binding the socket at this moment): try again, a little later each time.
+static constexpr int MaxElections = 20;
+static constexpr int ElectionPauseMs = 10;  // times the elections so far: 2 s in all
 
 static void status(const QString &line)
 {
@@ -99,7 +103,7 @@ private:
             status(QStringLiteral("%1; trying again").arg(why));
             client->close();
             client->deleteLater();
-            elect();
+            QTimer::singleShot(ElectionPauseMs * m_elections, this, [this] { elect(); });
         };
         connect(client, &IpcClient::connectError, this, [electAgain](const QString &why) {
             electAgain(QStringLiteral("the primary went away (%1)").arg(why));

@@ -5,14 +5,11 @@
 #include "ipcauth_p.h"
 #include "ipcproperty_p.h"
 #include "transport/ipcaddress_p.h"
-#include "transport/ipclocalpath_p.h"
+#include "transport/ipcconnector_p.h"
 #include "transport/ipcsocket_p.h"
-#include "transport/ipctls_p.h"
 
 #include <QtCore/qpointer.h>
 #include <QtCore/qrandom.h>
-#include <QtNetwork/qlocalsocket.h>
-#include <QtNetwork/qsslsocket.h>
 
 #include <cmath>
 
@@ -37,7 +34,7 @@ IpcClient::~IpcClient()
     Q_D(IpcClient);
     // Silently: no signal may reach a half-destroyed object.
     d->attemptTimer->stop();
-    delete d->attemptSocket;
+    delete d->attemptConnector;
     delete d->connection;
     delete d->closingConnection;
 }
@@ -425,60 +422,15 @@ void IpcClientPrivate::attempt()
                         IpcError::SocketError);
         return;
     }
-    if (where.kind == IpcAddress::Kind::Local) {
-        auto *socket = new QLocalSocket(q);
-        attemptSocket = socket;
-        QObject::connect(socket, &QLocalSocket::connected, q,
-                         [this, socket] { onSocketConnected(socket); });
-        QObject::connect(socket, &QLocalSocket::errorOccurred, q, [this, socket, where] {
-            onConnectFailed(socket, IpcSocket::connectFailure(socket, where));
-        });
-        const bool abstract = IpcLocalPath::isAbstract(where.path);
-        if (abstract)
-            socket->setSocketOptions(QLocalSocket::AbstractNamespaceOption);
-        // May report success or failure before it returns.
-        socket->connectToServer(abstract ? where.path.mid(1) : where.path);
-        return;
-    }
-    if (where.kind == IpcAddress::Kind::Tcp) {
-        auto *socket = new QTcpSocket(q);
-        attemptSocket = socket;
-        QObject::connect(socket, &QTcpSocket::connected, q,
-                         [this, socket] { onSocketConnected(socket); });
-        QObject::connect(socket, &QTcpSocket::errorOccurred, q, [this, socket, where] {
-            onConnectFailed(socket, IpcSocket::connectFailure(socket, where));
-        });
-        socket->connectToHost(where.host, where.port);
-        return;
-    }
-    QSslConfiguration configuration;
-    QString why;
-    if (!IpcTls::clientConfiguration(tls, &configuration, &why)) {
-        onConnectFailed(nullptr,
-                        QStringLiteral("cannot connect to %1: %2").arg(where.toString(), why),
-                        IpcError::TlsError);
-        return;
-    }
-    auto *socket = new QSslSocket(q);
-    attemptSocket = socket;
-    socket->setSslConfiguration(configuration);
-    // Connected once the server is verified, not before.
-    QObject::connect(socket, &QSslSocket::encrypted, q,
-                     [this, socket] { onSocketConnected(socket); });
-    auto tlsErrors = std::make_shared<QString>();
-    QObject::connect(
-            socket, &QSslSocket::sslErrors, q,
-            [tlsErrors](const QList<QSslError> &errors) { *tlsErrors = IpcTls::describe(errors); });
-    QObject::connect(socket, &QSslSocket::errorOccurred, q, [this, socket, tlsErrors, where] {
-        if (tlsErrors->isEmpty())
-            onConnectFailed(socket, IpcSocket::connectFailure(socket, where));
-        else
-            onConnectFailed(socket,
-                            QStringLiteral("cannot connect to %1: TLS: %2")
-                                    .arg(where.toString(), *tlsErrors),
-                            IpcError::TlsError);
-    });
-    socket->connectToHostEncrypted(where.host, where.port);
+    auto *connector = new IpcConnector(where, tls, q);
+    attemptConnector = connector;
+    QObject::connect(connector, &IpcConnector::connected, q,
+                     [this, connector] { onSocketConnected(connector); });
+    QObject::connect(connector, &IpcConnector::failed, q,
+                     [this, connector](const QString &description, IpcError::Error error) {
+                         onConnectFailed(connector, description, error);
+                     });
+    connector->start();
 }
 
 void IpcClientPrivate::scheduleAttempt(const Delay &delay)
@@ -497,15 +449,14 @@ int IpcClientPrivate::backoff(int delay)
     return upper / 2 + int(QRandomGenerator::global()->bounded(upper - upper / 2 + 1));
 }
 
-void IpcClientPrivate::onSocketConnected(QIODevice *socket)
+void IpcClientPrivate::onSocketConnected(IpcConnector *connector)
 {
     Q_Q(IpcClient);
-    if (socket != attemptSocket || !checkServerUser(socket))
+    if (connector != attemptConnector || !checkServerUser(connector))
         return;
-    attemptSocket = nullptr;
-    socket->disconnect(q);
-    if (auto *tcp = qobject_cast<QAbstractSocket *>(socket))  // frames are coalesced already
-        tcp->setSocketOption(QAbstractSocket::LowDelayOption, 1);
+    attemptConnector = nullptr;
+    QIODevice *socket = connector->takeSocket();
+    connector->deleteLater();
     connection = new IpcConnection(socket, codec, maxFrameSize, this, q);
     connection->setMaxPendingBytes(maxPendingBytes);
     if (!authToken.isEmpty()) {
@@ -524,16 +475,16 @@ void IpcClientPrivate::onSocketConnected(QIODevice *socket)
     establish();
 }
 
-bool IpcClientPrivate::checkServerUser(QIODevice *socket)
+bool IpcClientPrivate::checkServerUser(IpcConnector *connector)
 {
     if (expectedServerUserId < 0)
         return true;
-    const IpcPeerCredentials server = IpcSocket::peerOf(socket);
+    const IpcPeerCredentials server = IpcSocket::peerOf(connector->socket());
     if (!server.address().isEmpty())  // a network peer: no uid to check
         return true;
     if (server.uid() == expectedServerUserId)
         return true;
-    onConnectFailed(socket,
+    onConnectFailed(connector,
                     QStringLiteral("refusing the server at %1: it runs as uid %2, not %3 "
                                    "(expectedServerUserId)")
                             .arg(IpcAddress::parse(address).toString())
@@ -597,11 +548,11 @@ void IpcClientPrivate::establish()
         emit q->reconnected();
 }
 
-void IpcClientPrivate::onConnectFailed(QIODevice *socket, const QString &description,
+void IpcClientPrivate::onConnectFailed(IpcConnector *connector, const QString &description,
                                        IpcError::Error error)
 {
     Q_Q(IpcClient);
-    if (socket != attemptSocket)
+    if (connector != attemptConnector)
         return;
     dropSocketAttempt();
 
@@ -624,12 +575,11 @@ void IpcClientPrivate::onConnectFailed(QIODevice *socket, const QString &descrip
 void IpcClientPrivate::dropSocketAttempt()
 {
     Q_Q(IpcClient);
-    if (!attemptSocket)
-        return;
-    QIODevice *socket = std::exchange(attemptSocket, nullptr);
-    socket->disconnect(q);
-    IpcSocket::abort(socket);
-    socket->deleteLater();
+    if (IpcConnector *connector = std::exchange(attemptConnector, nullptr)) {
+        connector->disconnect(q);
+        connector->abort();
+        connector->deleteLater();  // this may run inside one of its signals
+    }
 }
 
 void IpcClientPrivate::connectionFrame(IpcConnection *source, const IpcCodec::Frame &frame)
@@ -690,6 +640,6 @@ void IpcClientPrivate::connectionClosed(IpcConnection *closedConnection)
     if (guard)
         emit q->disconnected();
     if (guard && state == IpcClient::State::Connecting && !attemptTimer->isActive()
-        && !attemptSocket)
+        && !attemptConnector)
         scheduleAttempt(reconnectDelay);
 }

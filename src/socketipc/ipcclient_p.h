@@ -15,7 +15,7 @@
 
 #include <deque>
 
-class QIODevice;
+class IpcConnector;
 
 class IpcClientPrivate final : public IpcEndpointPrivate
 {
@@ -49,16 +49,16 @@ public:
     void attempt();
     void scheduleAttempt(const Delay &delay);
     int backoff(int delay);
-    void onSocketConnected(QIODevice *socket);
+    void onSocketConnected(IpcConnector *connector);
     // Whether the server runs as expectedServerUserId (local sockets); if not, the attempt
     // has failed.
-    bool checkServerUser(QIODevice *socket);
+    bool checkServerUser(IpcConnector *connector);
     void authenticate(const IpcCodec::Frame &frame);
     void failAuthentication(const QString &why);
     // The connection is ready: the queue goes out, then connected().
     void establish();
     bool isEstablished() const { return connection && connection->isOpen() && !auth.pending; }
-    void onConnectFailed(QIODevice *socket, const QString &description,
+    void onConnectFailed(IpcConnector *connector, const QString &description,
                          IpcError::Error error = IpcError::NoServerError);
     void dropSocketAttempt();
 
@@ -90,7 +90,7 @@ public:
     Delay retryDelay{IpcClient::DefaultRetryDelay};
     Delay reconnectDelay{IpcClient::DefaultReconnectDelay};
     QTimer *attemptTimer = nullptr;       // a child of q, so that moveToThread() moves it too
-    QIODevice *attemptSocket = nullptr;   // a connect attempt under way
+    IpcConnector *attemptConnector = nullptr;  // a connect attempt under way
     IpcConnection *connection = nullptr;  // the established connection
     IpcConnection *closingConnection = nullptr;  // flushing after close()
     bool wasConnected = false;                   // the next connect is a reconnect

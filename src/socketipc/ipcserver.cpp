@@ -4,25 +4,14 @@
 #include "codec/ipcframe_p.h"
 #include "ipcauth_p.h"
 #include "ipcproperty_p.h"
-#include "transport/ipclocalpath_p.h"
+#include "transport/ipclistener_p.h"
 #include "transport/ipcsocket_p.h"
-#include "transport/ipctls_p.h"
 
-#include <QtCore/qfile.h>
-#include <QtCore/qfileinfo.h>
-#include <QtCore/qlockfile.h>
 #include <QtCore/qpointer.h>
 #include <QtCore/qtimer.h>
 #include <QtCore/qvarlengtharray.h>
 #include <QtCore/quuid.h>
-#include <QtNetwork/qlocalserver.h>
-#include <QtNetwork/qlocalsocket.h>
-#include <QtNetwork/qsslserver.h>
-#include <QtNetwork/qsslsocket.h>
 
-#include <optional>
-
-#include <unistd.h>
 
 IpcServer::IpcServer(QObject *parent) : IpcEndpoint(*new IpcServerPrivate, parent) { }
 
@@ -34,7 +23,7 @@ IpcServer::~IpcServer()
     d->connectionsById.clear();
     qDeleteAll(connections);
     qDeleteAll(std::exchange(d->unauthenticated, {}));
-    delete d->server;  // closes, and removes the socket file
+    delete d->listener;  // closes, and removes the socket file
 }
 
 bool IpcServer::isListening() const
@@ -133,7 +122,7 @@ void IpcServer::setConnectionFilter(ConnectionFilter filter)
 QString IpcServer::listeningAddress() const
 {
     Q_D(const IpcServer);
-    return isListening() ? d->listeningAt.toString() : QString();
+    return d->listener && isListening() ? d->listener->address().toString() : QString();
 }
 
 IpcPeerCredentials IpcServer::peerCredentials(const QString &clientId) const
@@ -143,221 +132,37 @@ IpcPeerCredentials IpcServer::peerCredentials(const QString &clientId) const
     return connection ? connection->peerCredentials() : IpcPeerCredentials();
 }
 
-bool IpcServer::listen(const QString &socketPath)
+bool IpcServer::listen(const QString &address)
 {
     Q_D(IpcServer);
     if (d->state == IpcServerPrivate::State::Listening) {
         qWarning("IpcServer::listen: already listening on %ls", qUtf16Printable(d->address));
         return false;
     }
-    if (!socketPath.isEmpty())
-        setSocketPath(socketPath);
+    if (!address.isEmpty())
+        setAddress(address);
 
     const IpcAddress where = IpcAddress::parse(d->address);
     if (!where.isValid()) {
         d->setError(IpcError::SocketError, QStringLiteral("cannot listen: %1").arg(where.error));
         return false;
     }
-    if (!(where.isNetwork() ? d->listenNetwork(where) : d->listenLocal(where.path)))
+    IpcError::Error error = IpcError::NoError;
+    QString why;
+    d->listener = IpcListener::listen(where, {d->socketAccess, d->tls}, this, &error, &why);
+    if (!d->listener) {
+        d->setError(error, why);
         return false;
+    }
+    connect(d->listener, &IpcListener::accepted, this,
+            [d](QIODevice *socket) { d->acceptSocket(socket); });
+    connect(d->listener, &IpcListener::acceptFailed, this,
+            [d](IpcError::Error error, const QString &description) {
+                d->setError(error, description);
+            });
     d->state = IpcServerPrivate::State::Listening;
     emit listeningChanged(true);
     return true;
-}
-
-// Who holds the lock beside a socket path, for the error that says listen() waited for it.
-static QString lockHolder(const QLockFile &lock, const QString &path)
-{
-    const QString lockPath = path + QLatin1String(".lock");
-    qint64 pid = 0;
-    QString host;
-    QString application;
-    QString holder = lock.getLockInfo(&pid, &host, &application)
-            ? QStringLiteral("process %1 (%2)")
-                      .arg(pid)
-                      .arg(application.isEmpty() ? QStringLiteral("unnamed") : application)
-            : QStringLiteral("another process");
-    const uint owner = QFileInfo(lockPath).ownerId();
-    if (owner != uint(-2) && owner != ::getuid()) {
-        return QStringLiteral("%1 of user %2 holds %3; in a directory other users can write to, "
-                              "they can take the name first: use one of your own, such as "
-                              "$XDG_RUNTIME_DIR")
-                .arg(holder)
-                .arg(owner)
-                .arg(lockPath);
-    }
-    return QStringLiteral("%1 holds %2").arg(holder, lockPath);
-}
-
-bool IpcServerPrivate::listenLocal(const QString &path)
-{
-    Q_Q(IpcServer);
-    const bool abstract = IpcLocalPath::isAbstract(path);
-    // Probing and binding are two steps, and QLocalServer with socket options binds
-    // elsewhere and renames onto the path, replacing what is there: two processes listening
-    // at once could both "win". A lock beside the socket makes the two steps one. It is held
-    // for the probe and the bind only, so a wait for it is short.
-    std::optional<QLockFile> lock;
-    if (!abstract) {
-        lock.emplace(path + QLatin1String(".lock"));
-        lock->setStaleLockTime(10000);
-        if (!lock->tryLock(5000) && lock->error() == QLockFile::LockFailedError) {
-            setError(IpcError::SocketError,
-                     QStringLiteral("cannot listen on %1: %2").arg(path, lockHolder(*lock, path)));
-            return false;
-        }
-        // Other failures (a directory that cannot take the lock file) are left to listen().
-    }
-    QString why;
-    switch (abstract ? IpcLocalPath::Probe::Absent : IpcLocalPath::probe(path, &why)) {
-    case IpcLocalPath::Probe::Absent: break;
-    case IpcLocalPath::Probe::Live:
-        setError(IpcError::AddressInUseError,
-                 QStringLiteral("cannot listen: a server is already listening on %1").arg(path));
-        return false;
-    case IpcLocalPath::Probe::Stale:
-        // Left behind by a server that died: take it over.
-        if (!QFile::remove(path) && QFile::exists(path)) {
-            setError(IpcError::SocketError,
-                     QStringLiteral("cannot remove the stale socket file %1").arg(path));
-            return false;
-        }
-        break;
-    case IpcLocalPath::Probe::NotASocket:
-        setError(IpcError::AddressInUseError,
-                 QStringLiteral("cannot listen: %1 exists and is not a socket").arg(path));
-        return false;
-    case IpcLocalPath::Probe::Failed:
-        setError(IpcError::SocketError, QStringLiteral("cannot listen on %1: %2").arg(path, why));
-        return false;
-    }
-
-    auto *local = new QLocalServer(q);
-    using SocketAccess = IpcServer::SocketAccess;
-    switch (socketAccess) {
-    case SocketAccess::OwnerOnly: local->setSocketOptions(QLocalServer::UserAccessOption); break;
-    case SocketAccess::OwnerAndGroup:
-        local->setSocketOptions(QLocalServer::UserAccessOption | QLocalServer::GroupAccessOption);
-        break;
-    case SocketAccess::Everyone: local->setSocketOptions(QLocalServer::WorldAccessOption); break;
-    }
-    if (abstract)  // no file, so no permissions: only allowedUserIds can restrict who connects
-        local->setSocketOptions(QLocalServer::AbstractNamespaceOption);
-    local->setListenBacklogSize(128);
-    // It never accepts itself (it would close for good, and unlink the file, when
-    // descriptors run out): IpcLocalAcceptor does, below.
-    local->setMaxPendingConnections(0);
-    if (!local->listen(abstract ? path.mid(1) : path)) {
-        const bool inUse = local->serverError() == QAbstractSocket::AddressInUseError;
-        setError(inUse ? IpcError::AddressInUseError : IpcError::SocketError,
-                 QStringLiteral("cannot listen on %1: %2").arg(path, local->errorString()));
-        delete local;
-        return false;
-    }
-    localAcceptor = new IpcLocalAcceptor(
-            local->socketDescriptor(),
-            [this, q](qintptr descriptor) {
-                auto *socket = new QLocalSocket(q);
-                socket->setSocketDescriptor(descriptor);
-                acceptSocket(socket);
-            },
-            [this](const QString &description) { reportShortage(description); }, local);
-    server = local;
-    descriptorBudget = IpcDescriptors::toSpare();
-    listeningAt = IpcAddress();
-    listeningAt.path = path;
-    socketFile = abstract ? IpcLocalPath::FileId() : IpcLocalPath::fileId(path);
-    return true;
-}
-
-bool IpcServerPrivate::listenNetwork(const IpcAddress &where)
-{
-    Q_Q(IpcServer);
-    QHostAddress host;
-    if (where.host == QLatin1String("localhost")) {
-        host = QHostAddress::LocalHost;
-    } else if (!host.setAddress(where.host)) {
-        setError(IpcError::SocketError,
-                 QStringLiteral("cannot listen on %1: the host must be an IP address or "
-                                "localhost")
-                         .arg(where.toString()));
-        return false;
-    }
-    QTcpServer *tcp = nullptr;
-    if (where.kind == IpcAddress::Kind::Tls) {
-        QSslConfiguration configuration;
-        QString why;
-        if (!IpcTls::serverConfiguration(tls, &configuration, &why)) {
-            setError(IpcError::TlsError,
-                     QStringLiteral("cannot listen on %1: %2").arg(where.toString(), why));
-            return false;
-        }
-        auto *ssl = new QSslServer(q);
-        ssl->setSslConfiguration(configuration);
-        // Connections in the middle of a handshake count as pending: with Qt's default of
-        // 30, thirty peers that never finish one stopped all accepting for the 5 s handshake
-        // timeout. Room for many, and strangers that stall are dropped sooner.
-        ssl->setMaxPendingConnections(IpcServerPrivate::MaxTlsHandshakes);
-        ssl->setHandshakeTimeout(IpcServerPrivate::TlsHandshakeTimeout);
-        auto handshakeFailed = [this](QSslSocket *socket, const QString &why) {
-            setError(IpcError::TlsError,
-                     QStringLiteral("TLS handshake with %1:%2 failed: %3")
-                             .arg(socket->peerAddress().toString())
-                             .arg(socket->peerPort())
-                             .arg(why));
-        };
-        QObject::connect(ssl, &QSslServer::sslErrors, q,
-                         [handshakeFailed](QSslSocket *socket, const QList<QSslError> &errors) {
-                             handshakeFailed(socket, IpcTls::describe(errors));
-                         });
-        QObject::connect(ssl, &QSslServer::errorOccurred, q,
-                         [handshakeFailed](QSslSocket *socket, QAbstractSocket::SocketError) {
-                             handshakeFailed(socket, socket->errorString());
-                         });
-        tcp = ssl;
-    } else {
-        tcp = new QTcpServer(q);
-    }
-    tcp->setListenBacklogSize(128);
-    if (!tcp->listen(host, where.port)) {
-        const bool inUse = tcp->serverError() == QAbstractSocket::AddressInUseError;
-        setError(inUse ? IpcError::AddressInUseError : IpcError::SocketError,
-                 QStringLiteral("cannot listen on %1: %2")
-                         .arg(where.toString(), tcp->errorString()));
-        delete tcp;
-        return false;
-    }
-    // For TLS, once the handshake is done.
-    QObject::connect(tcp, &QTcpServer::pendingConnectionAvailable, q,
-                     [this] { acceptConnections(); });
-    // Out of descriptors, QTcpServer stops accepting for good: turn away what waits, say so
-    // once, and try again in a moment.
-    QObject::connect(tcp, &QTcpServer::acceptError, q, [this, tcp](QAbstractSocket::SocketError) {
-        spareDescriptor.turnAway(tcp->socketDescriptor());
-        if (!std::exchange(shortOfDescriptors, true))
-            reportShortage(QStringLiteral("cannot accept (%1): connections are turned away "
-                                          "until descriptors are free again")
-                                   .arg(tcp->errorString()));
-        QTimer::singleShot(IpcLocalAcceptor::PauseMsecs, tcp, [tcp] { tcp->resumeAccepting(); });
-    });
-    descriptorBudget = IpcDescriptors::toSpare();
-    server = tcp;
-    listeningAt = where;
-    listeningAt.port = tcp->serverPort();
-    return true;
-}
-
-QIODevice *IpcServerPrivate::nextPendingConnection()
-{
-    if (auto *local = qobject_cast<QLocalServer *>(server))
-        return local->hasPendingConnections() ? local->nextPendingConnection() : nullptr;
-    if (auto *tcp = qobject_cast<QTcpServer *>(server)) {
-        QTcpSocket *socket = tcp->hasPendingConnections() ? tcp->nextPendingConnection() : nullptr;
-        if (socket)  // frames are coalesced already: no Nagle delay on top
-            socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
-        return socket;
-    }
-    return nullptr;
 }
 
 void IpcServer::close()
@@ -368,19 +173,11 @@ void IpcServer::close()
         return;
     const bool wasListening = d->state == State::Listening;
     d->state = State::Closing;
-    if (d->server) {
-        d->server->disconnect(this);
-        delete std::exchange(d->localAcceptor, nullptr);
-        if (auto *local = qobject_cast<QLocalServer *>(d->server)) {
-            // Only our own socket file goes: one at the path since is another server's.
-            IpcLocalPath::closeKeepingOthersFile(d->listeningAt.path, d->socketFile,
-                                                 [local] { local->close(); });
-        } else if (auto *tcp = qobject_cast<QTcpServer *>(d->server))
-            tcp->close();
-        d->server->deleteLater();
-        d->server = nullptr;
+    if (IpcListener *listener = std::exchange(d->listener, nullptr)) {
+        listener->disconnect(this);
+        listener->close();
+        listener->deleteLater();  // close() may come from one of its signals
     }
-    d->listeningAt = IpcAddress();
     if (wasListening)
         emit listeningChanged(false);
 
@@ -558,23 +355,6 @@ void IpcServer::disconnectClient(const QString &clientId)
         return;
     }
     connection->close();
-}
-
-void IpcServerPrivate::acceptConnections()
-{
-    Q_Q(IpcServer);
-    const QPointer<IpcServer> guard(q);
-    while (QIODevice *socket = server ? nextPendingConnection() : nullptr) {
-        shortOfDescriptors = false;
-        acceptSocket(socket);
-        if (!guard)
-            return;
-    }
-}
-
-void IpcServerPrivate::reportShortage(const QString &description)
-{
-    setError(IpcError::SocketError, QStringLiteral("%1: %2").arg(listeningAt.toString(), description));
 }
 
 void IpcServerPrivate::acceptSocket(QIODevice *socket)
@@ -756,7 +536,7 @@ QString IpcServerPrivate::refusal(const IpcPeerCredentials &credentials) const
     if (maxClients > 0 && open >= maxClients)
         return QStringLiteral("%1 connections are open, the limit (maxClients)").arg(maxClients);
     // Kept under the process's descriptor limit, so that accepting never runs out.
-    if (open >= descriptorBudget)
+    if (listener && open >= listener->descriptorBudget())
         return QStringLiteral("%1 connections are open, as many as the process's descriptor "
                               "limit (RLIMIT_NOFILE) leaves room for")
                 .arg(open);

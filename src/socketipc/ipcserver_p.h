@@ -9,10 +9,8 @@
 
 #include "ipcendpoint_p.h"
 #include "ipcserver.h"
-#include "transport/ipcaddress_p.h"
-#include "transport/ipcacceptor_p.h"
 #include "transport/ipcconnection_p.h"
-#include "transport/ipclocalpath_p.h"
+#include "transport/ipclistener_p.h"
 
 #include <QtCore/qdeadlinetimer.h>
 #include <QtCore/qhash.h>
@@ -27,9 +25,6 @@ class IpcServerPrivate final : public IpcEndpointPrivate
 public:
     // How long a refused peer has to take its refusal before the connection is aborted.
     static constexpr int RefusalLingerMsecs = 1000;
-    // TLS handshakes that may be under way at once, and how long one may take.
-    static constexpr int MaxTlsHandshakes = 256;
-    static constexpr int TlsHandshakeTimeout = 3000;
     static constexpr qint64 MaxAuthBackoffMsecs = 60000;
 
     struct AuthFailures
@@ -44,13 +39,8 @@ public:
 
     QList<IpcConnection *> openConnections() const override { return connections; }
 
-    bool listenLocal(const QString &path);
-    bool listenNetwork(const IpcAddress &address);
-    QIODevice *nextPendingConnection();
-    void acceptConnections();
     // A new connection: refused, waiting for its token, or admitted.
     void acceptSocket(QIODevice *socket);
-    void reportShortage(const QString &description);
     // A new connection joins the clients (clientConnected()).
     void admit(IpcConnection *connection);
     // Its first frame must be the auth token, when one is required.
@@ -79,13 +69,7 @@ public:
                          const QString &description) override;
     void connectionClosed(IpcConnection *connection) override;
 
-    QObject *server = nullptr;                  // a QLocalServer, QTcpServer or QSslServer
-    IpcLocalAcceptor *localAcceptor = nullptr;  // accepts for the QLocalServer
-    IpcSpareDescriptor spareDescriptor;         // for the TCP servers' shortages
-    bool shortOfDescriptors = false;            // reported, not yet over
-    qint64 descriptorBudget = std::numeric_limits<qint64>::max();  // connections, at most
-    IpcAddress listeningAt;                                        // where it listens
-    IpcLocalPath::FileId socketFile;  // the socket file listen() made, to remove only that one
+    IpcListener *listener = nullptr;  // while listening
     State state = State::Idle;
     IpcServer::SocketAccess socketAccess = IpcServer::SocketAccess::OwnerOnly;
     IpcServer::SlowClientPolicy slowClientPolicy = IpcServer::SlowClientPolicy::DisconnectClient;
