@@ -8,6 +8,17 @@
 
 IpcCodec::~IpcCodec() = default;
 
+// The fields frames gain in later versions; none yet.
+class IpcCodec::FrameExtension : public QSharedData
+{ };
+
+IpcCodec::Frame::Frame() = default;
+IpcCodec::Frame::Frame(const Frame &other) = default;
+IpcCodec::Frame::Frame(Frame &&other) noexcept = default;
+IpcCodec::Frame &IpcCodec::Frame::operator=(const Frame &other) = default;
+IpcCodec::Frame &IpcCodec::Frame::operator=(Frame &&other) noexcept = default;
+IpcCodec::Frame::~Frame() = default;
+
 std::shared_ptr<const IpcCodec> IpcCodec::json()
 {
     static const auto codec = std::make_shared<const IpcJsonCodec>();

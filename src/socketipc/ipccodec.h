@@ -5,6 +5,7 @@
 
 #include <QtCore/qbytearray.h>
 #include <QtCore/qbytearrayview.h>
+#include <QtCore/qshareddata.h>
 #include <QtCore/qstring.h>
 #include <QtCore/qvariant.h>
 
@@ -17,17 +18,32 @@
 // by name (from QML, say). Codecs are immutable and used from any thread.
 class SOCKETIPC_EXPORT IpcCodec
 {
+    class FrameExtension;
+
 public:
     // One frame's contents. Requests and replies add the fields after message; a peer that
     // knows nothing of them (the Node library) sees an ordinary message.
-    struct Frame
+    struct SOCKETIPC_EXPORT Frame
     {
+        Frame();
+        Frame(const Frame &other);
+        Frame(Frame &&other) noexcept;
+        Frame &operator=(const Frame &other);
+        Frame &operator=(Frame &&other) noexcept;
+        ~Frame();
+
         QString topic;
         QVariant message;
         qint64 requestId = 0;  // > 0: a request, to be answered with replyTo = requestId
         qint64 replyTo = 0;    // > 0: the answer to that request
         QString errorCode;     // a failed request's reply: "NoHandler" or "Handler"
         QString errorMessage;
+
+    private:
+        // Room to grow: fields added later live behind this pointer, with accessors, so
+        // that the size of a Frame and the place of the fields above never change (binary
+        // compatibility). Null, so costing no allocation, until such a field is set.
+        QSharedDataPointer<FrameExtension> m_extension;
     };
 
     enum class Framing {
