@@ -8,11 +8,27 @@
 
 #include <functional>
 
+// The QML-facing declarations of both QML types, written once (moc expands macros): the
+// "active" property and its signal, handle() with a JavaScript function, and the parser
+// status interface that QmlEndpoint implements.
+#define SOCKETIPC_QML_ENDPOINT                                                                   \
+    Q_INTERFACES(QQmlParserStatus)                                                               \
+    Q_PROPERTY(bool active READ isActive WRITE setActive NOTIFY activeChanged)                   \
+public:                                                                                          \
+    Q_INVOKABLE void handle(const QString &topic, const QJSValue &function)                      \
+    {                                                                                            \
+        QmlEndpoint::handle(topic, function);                                                    \
+    }                                                                                            \
+    Q_SIGNAL void activeChanged();                                                               \
+                                                                                                 \
+private:
+
 // What the QML IpcServer and IpcClient share, written once: "active" (start once the
 // component is complete, stop when false, restart when the address changes while active),
 // JavaScript values as JSON.stringify reads them (see plainValue()), and handle() and
 // request() with JavaScript functions. Each QML type derives from its C++ class and from
-// this, and declares only its own Q_INVOKABLEs, which forward here.
+// this, puts SOCKETIPC_QML_ENDPOINT after Q_OBJECT, and declares only its own
+// Q_INVOKABLEs, which forward here.
 class QmlEndpoint : public QQmlParserStatus
 {
 public:

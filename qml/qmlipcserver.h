@@ -11,28 +11,20 @@
 class QmlIpcServer : public IpcServer, public QmlEndpoint
 {
     Q_OBJECT
-    Q_INTERFACES(QQmlParserStatus)
+    SOCKETIPC_QML_ENDPOINT
     QML_NAMED_ELEMENT(IpcServer)
-    Q_PROPERTY(bool active READ isActive WRITE setActive NOTIFY activeChanged)
 public:
-    explicit QmlIpcServer(QObject *parent = nullptr);
-
-    // From C++, the IpcServer overloads that take a QVariant, as on any IpcServer.
-    using IpcServer::broadcast;
-    using IpcServer::request;
-    using IpcServer::send;
     Q_INVOKABLE bool send(const QString &topic, const QJSValue &message, const QString &clientId);
     Q_INVOKABLE void broadcast(const QString &topic, const QJSValue &message);
     // server.request("status", {}, clientId, function(result, error, code) { ... }).
     Q_INVOKABLE void request(const QString &topic, const QJSValue &message, const QString &clientId,
                              const QJSValue &callback, int timeoutMsecs = -1);
-    Q_INVOKABLE void handle(const QString &topic, const QJSValue &function)
-    {
-        QmlEndpoint::handle(topic, function);
-    }
 
-Q_SIGNALS:
-    void activeChanged();
+    // From C++, the IpcServer overloads that take a QVariant, as on any IpcServer.
+    using IpcServer::broadcast;
+    using IpcServer::request;
+    using IpcServer::send;
+    explicit QmlIpcServer(QObject *parent = nullptr);
 };
 
 #endif  // QMLIPCSERVER_H
