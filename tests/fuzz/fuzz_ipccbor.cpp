@@ -1,19 +1,11 @@
 // libFuzzer target for the CBOR codec (src/socketipc/codec/ipccborcodec.cpp) and the
 // length-prefixed framing of IpcFrame::Decoder (src/socketipc/codec/ipcframing.cpp).
 //
-// Input layout, as fuzz_ipcframe's:
-//   byte 0..1  maxFrameSize, little endian, modulo 4097 (0..4096)
-//   byte 2..7  chunk plan, cycled: low 6 bits = chunk size (0 = an empty write); bit 6 =
-//              after this write take at most one frame instead of all; bit 7 = write
-//              through reserve()/commit() (with spare room) instead of append()
-//   byte 8..   the byte stream a peer sends: frames of a 4-byte big-endian length and that
-//              many bytes of CBOR
-// An input shorter than the header is a stream with the default plan (4096, 1-byte chunks).
+// Input layout: as fuzzharness.h says, the stream being frames of a 4-byte big-endian length
+// and that many bytes of CBOR.
 //
 // Checks, each an abort() on failure:
-//  - the length-prefixed Decoder, fed in those chunks, yields exactly the frames (and
-//    TooLarge, and pending bytes) of a naive reference splitter, and so does one fed the
-//    whole stream at once; after clear() it holds nothing and splits again;
+//  - the length-prefixed Decoder splits the stream as fuzzharness.h's reference splitter does;
 //  - every frame that IpcCodec::cbor()->decode() accepts is exactly one well-formed CBOR
 //    item by Qt's own reader (QCborValue::fromCbor, which must end where the input ends),
 //    holds what that reader reads (integers, floats, text, bytes, containers; tags read
@@ -21,6 +13,7 @@
 //    an empty topic coming back as "none"; encoding is a fixed point; a refusal says why;
 //  - the same for IpcCborCodec::decodeValue() of each frame and of the whole stream.
 
+#include "fuzzharness.h"
 #include "ipccborcodec_p.h"
 #include "ipcframe_p.h"
 
@@ -42,16 +35,7 @@
 
 namespace {
 
-constexpr size_t HeaderSize = 8;
-constexpr qint64 MaxFrameSizeLimit = 4096;
-
-[[noreturn]] void failed(const char *what, const QByteArray &detail = QByteArray())
-{
-    std::fprintf(stderr, "fuzz_ipccbor: %s\n", what);
-    if (!detail.isEmpty())
-        std::fprintf(stderr, "  %s\n", detail.constData());
-    std::abort();
-}
+using IpcFuzz::failed;
 
 QByteArray describe(const QVariant &v)
 {
@@ -80,17 +64,7 @@ bool isCborShaped(const QVariant &v)
     case QMetaType::QString:
     case QMetaType::QByteArray: return true;
     case QMetaType::QVariantList:
-        for (const QVariant &item : *static_cast<const QVariantList *>(v.constData())) {
-            if (!isCborShaped(item))
-                return false;
-        }
-        return true;
-    case QMetaType::QVariantMap:
-        for (const QVariant &item : *static_cast<const QVariantMap *>(v.constData())) {
-            if (!isCborShaped(item))
-                return false;
-        }
-        return true;
+    case QMetaType::QVariantMap: return IpcFuzz::allItems(v, isCborShaped);
     default: return false;
     }
 }
@@ -121,28 +95,8 @@ bool same(const QVariant &a, const QVariant &b)
     case QMetaType::QByteArray:
         return *static_cast<const QByteArray *>(a.constData())
                 == *static_cast<const QByteArray *>(b.constData());
-    case QMetaType::QVariantList: {
-        const auto &la = *static_cast<const QVariantList *>(a.constData());
-        const auto &lb = *static_cast<const QVariantList *>(b.constData());
-        if (la.size() != lb.size())
-            return false;
-        for (qsizetype i = 0; i < la.size(); ++i) {
-            if (!same(la.at(i), lb.at(i)))
-                return false;
-        }
-        return true;
-    }
-    case QMetaType::QVariantMap: {
-        const auto &ma = *static_cast<const QVariantMap *>(a.constData());
-        const auto &mb = *static_cast<const QVariantMap *>(b.constData());
-        if (ma.size() != mb.size())
-            return false;
-        for (auto i = ma.cbegin(), j = mb.cbegin(); i != ma.cend(); ++i, ++j) {
-            if (i.key() != j.key() || !same(i.value(), j.value()))
-                return false;
-        }
-        return true;
-    }
+    case QMetaType::QVariantList:
+    case QMetaType::QVariantMap: return IpcFuzz::sameItems(a, b, same);
     default: return false;
     }
 }
@@ -327,174 +281,34 @@ void checkFrame(QByteArrayView contents)
         failed("encodeFrame did not prefix the contents with their length", framed.toHex());
 }
 
-struct Split
-{
-    std::vector<QByteArray> frames;
-    bool tooLarge = false;
-    qsizetype pending = 0;
-};
-
-// The obvious splitter: a length, then that many bytes.
-Split referenceSplit(QByteArrayView stream, qint64 maxFrameSize)
-{
-    Split result;
-    qsizetype at = 0;
-    while (stream.size() - at >= IpcFrame::LengthPrefixSize) {
-        const quint32 length = qFromBigEndian<quint32>(stream.data() + at);
-        if (qint64(length) > maxFrameSize) {
-            result.tooLarge = true;
-            return result;
-        }
-        if (stream.size() - at - IpcFrame::LengthPrefixSize < qsizetype(length))
-            break;
-        result.frames.emplace_back(stream.data() + at + IpcFrame::LengthPrefixSize,
-                                   qsizetype(length));
-        at += IpcFrame::LengthPrefixSize + length;
-    }
-    result.pending = stream.size() - at;
-    return result;
-}
-
-IpcFrame::Decoder lengthPrefixedDecoder(qint64 maxFrameSize)
-{
-    IpcFrame::Decoder decoder(maxFrameSize);
-    decoder.setFraming(IpcCodec::Framing::LengthPrefixed);
-    return decoder;
-}
-
-// Takes every frame the decoder has; false on TooLarge.
-bool drain(IpcFrame::Decoder &decoder, Split &split)
-{
-    for (;;) {
-        QByteArrayView frame;
-        switch (decoder.next(&frame)) {
-        case IpcFrame::Decoder::Status::Frame:
-            split.frames.emplace_back(frame.data(), frame.size());  // copy: the view is brief
-            break;
-        case IpcFrame::Decoder::Status::NeedMore: return true;
-        case IpcFrame::Decoder::Status::TooLarge: split.tooLarge = true; return false;
-        }
-    }
-}
-
-Split chunkedSplit(QByteArrayView stream, qint64 maxFrameSize, const uint8_t *plan, size_t planSize)
-{
-    static const uint8_t defaultPlan[] = {1};
-    if (planSize == 0) {
-        plan = defaultPlan;
-        planSize = 1;
-    }
-    IpcFrame::Decoder decoder = lengthPrefixedDecoder(maxFrameSize);
-    Split split;
-    qsizetype at = 0;
-    size_t step = 0;
-    size_t emptyInARow = 0;
-    while (at < stream.size()) {
-        const uint8_t b = plan[step++ % planSize];
-        qsizetype size = b & 0x3f;
-        if (size == 0 && ++emptyInARow >= planSize)
-            size = 1;  // a plan of only empty writes would never end
-        if (size != 0)
-            emptyInARow = 0;
-        size = qMin(size, stream.size() - at);
-        if (b & 0x80) {
-            const qsizetype reserved = size + (b & 0x0f);
-            char *room = decoder.reserve(reserved);
-            if (size)
-                std::memcpy(room, stream.data() + at, size_t(size));
-            decoder.commit(reserved, size);
-        } else {
-            decoder.append(QByteArray(stream.data() + at, size));
-        }
-        at += size;
-        if (b & 0x40) {
-            QByteArrayView frame;
-            switch (decoder.next(&frame)) {
-            case IpcFrame::Decoder::Status::Frame:
-                split.frames.emplace_back(frame.data(), frame.size());
-                break;
-            case IpcFrame::Decoder::Status::NeedMore: break;
-            case IpcFrame::Decoder::Status::TooLarge: split.tooLarge = true; return split;
-            }
-            continue;
-        }
-        if (!drain(decoder, split))
-            return split;
-        // A partial frame, its prefix included, is less than prefix + maxFrameSize bytes.
-        if (decoder.pendingBytes() >= IpcFrame::LengthPrefixSize + maxFrameSize)
-            failed("the decoder holds a whole frame's worth without handing it out");
-    }
-    if (!drain(decoder, split))
-        return split;
-    split.pending = decoder.pendingBytes();
-
-    // And it starts over cleanly.
-    decoder.clear();
-    if (decoder.pendingBytes() != 0)
-        failed("clear() left bytes behind");
-    decoder.append(QByteArray("\0\0\0\0", 4));  // an empty frame: fits any maxFrameSize
-    QByteArrayView frame;
-    if (decoder.next(&frame) != IpcFrame::Decoder::Status::Frame || !frame.isEmpty()
-        || decoder.next(&frame) != IpcFrame::Decoder::Status::NeedMore
-        || decoder.pendingBytes() != 0)
-        failed("the decoder does not work after clear()");
-    return split;
-}
-
-Split wholeSplit(QByteArrayView stream, qint64 maxFrameSize)
-{
-    IpcFrame::Decoder decoder = lengthPrefixedDecoder(maxFrameSize);
-    Split split;
-    decoder.append(stream.toByteArray());
-    if (drain(decoder, split))
-        split.pending = decoder.pendingBytes();
-    return split;
-}
-
-void checkSplitsAgree(const char *what, const Split &expected, const Split &actual)
-{
-    if (expected.frames.size() != actual.frames.size() || expected.tooLarge != actual.tooLarge
-        || expected.pending != actual.pending) {
-        std::fprintf(stderr,
-                     "fuzz_ipccbor: %s: reference %zu frames, tooLarge %d, pending %lld; "
-                     "decoder %zu frames, tooLarge %d, pending %lld\n",
-                     what, expected.frames.size(), expected.tooLarge, (long long)expected.pending,
-                     actual.frames.size(), actual.tooLarge, (long long)actual.pending);
-        failed("the decoder splits the stream differently from the reference");
-    }
-    for (size_t i = 0; i < expected.frames.size(); ++i) {
-        if (expected.frames[i] != actual.frames[i])
-            failed("a frame differs from the reference's",
-                   expected.frames[i].toHex() + " vs " + actual.frames[i].toHex());
-    }
-}
-
 }  // namespace
+
+namespace IpcFuzz {
+const char *const FuzzerName = "fuzz_ipccbor";
+
+QByteArray printableDetail(const QByteArray &detail)
+{
+    return detail;
+}
+
+QByteArray showFrameBytes(const QByteArray &frame)
+{
+    return frame.toHex();
+}
+}  // namespace IpcFuzz
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    qint64 maxFrameSize = MaxFrameSizeLimit;
-    const uint8_t *plan = nullptr;
-    size_t planSize = 0;
-    QByteArrayView stream(reinterpret_cast<const char *>(data), qsizetype(size));
-    if (size >= HeaderSize) {
-        maxFrameSize = (data[0] | data[1] << 8) % (MaxFrameSizeLimit + 1);
-        plan = data + 2;
-        planSize = HeaderSize - 2;
-        stream = stream.sliced(HeaderSize);
-    }
+    const IpcFuzz::Input input = IpcFuzz::readInput(data, size);
+    const IpcFuzz::Split split =
+            IpcFuzz::checkSplitting(input, IpcCodec::Framing::LengthPrefixed);
 
-    const Split expected = referenceSplit(stream, maxFrameSize);
-    const Split chunked = chunkedSplit(stream, maxFrameSize, plan, planSize);
-    checkSplitsAgree("chunked", expected, chunked);
-    checkSplitsAgree("whole", expected, wholeSplit(stream, maxFrameSize));
-
-    for (const QByteArray &frame : chunked.frames) {
+    for (const QByteArray &frame : split.frames) {
         checkFrame(frame);
         checkValue(frame);
     }
     // The stream as one frame's contents, without a prefix: the most direct way in.
-    checkFrame(stream);
-    checkValue(stream);
+    checkFrame(input.stream);
+    checkValue(input.stream);
     return 0;
 }

@@ -1,19 +1,10 @@
 // libFuzzer target for the frame codec (src/socketipc/codec: the JSON writer and reader, the
 // framing).
 //
-// Input layout:
-//   byte 0..1  maxFrameSize, little endian, modulo 4097 (0..4096)
-//   byte 2..7  chunk plan, cycled: low 6 bits = chunk size (0 = an empty write); bit 6 =
-//              after this write take at most one frame (frames pile up in the decoder, as
-//              when a caller stops early) instead of all; bit 7 = write through
-//              reserve()/commit() (with spare room) instead of append()
-//   byte 8..   the byte stream a peer sends
-// An input shorter than the header is a stream with the default plan (4096, 1-byte chunks).
+// Input layout: as fuzzharness.h says, the stream being delimited frames of JSON.
 //
 // Checks, each an abort() on failure:
-//  - the Decoder, fed in those chunks, yields exactly the frames (and TooLarge, and pending
-//    bytes) of a naive reference splitter, and so does one fed the whole stream at once;
-//    after clear() it holds nothing and splits again;
+//  - the Decoder splits the stream as fuzzharness.h's reference splitter does;
 //  - every frame that decode() accepts has only JSON-shaped values, re-encodes with encode(),
 //    and decode(encode(x)) == x (QVariant == and a stricter structural comparison), with an
 //    empty topic coming back as "none" and a missing message as null; encoding is a fixed
@@ -21,6 +12,7 @@
 //  - decodeValue() of a frame agrees with decode();
 //  - decodeValue() of the whole input and of the stream round-trips through encodeValue().
 
+#include "fuzzharness.h"
 #include "ipcframe_p.h"
 
 #include <QtCore/qbytearray.h>
@@ -38,16 +30,7 @@
 
 namespace {
 
-constexpr size_t HeaderSize = 8;
-constexpr qint64 MaxFrameSizeLimit = 4096;
-
-[[noreturn]] void failed(const char *what, const QByteArray &detail = QByteArray())
-{
-    std::fprintf(stderr, "fuzz_ipcframe: %s\n", what);
-    if (!detail.isEmpty())
-        std::fprintf(stderr, "  %s\n", detail.toPercentEncoding(" {}[]\":,").constData());
-    std::abort();
-}
+using IpcFuzz::failed;
 
 QByteArray describe(const QVariant &v)
 {
@@ -69,17 +52,7 @@ bool isJsonShaped(const QVariant &v)
     case QMetaType::QString: return true;
     case QMetaType::Double: return std::isfinite(v.toDouble());
     case QMetaType::QVariantList:
-        for (const QVariant &item : *static_cast<const QVariantList *>(v.constData())) {
-            if (!isJsonShaped(item))
-                return false;
-        }
-        return true;
-    case QMetaType::QVariantMap:
-        for (const QVariant &item : *static_cast<const QVariantMap *>(v.constData())) {
-            if (!isJsonShaped(item))
-                return false;
-        }
-        return true;
+    case QMetaType::QVariantMap: return IpcFuzz::allItems(v, isJsonShaped);
     default: return false;
     }
 }
@@ -114,28 +87,8 @@ bool sameJson(const QVariant &a, const QVariant &b)
     case QMetaType::QString:
         return *static_cast<const QString *>(a.constData())
                 == *static_cast<const QString *>(b.constData());
-    case QMetaType::QVariantList: {
-        const auto &la = *static_cast<const QVariantList *>(a.constData());
-        const auto &lb = *static_cast<const QVariantList *>(b.constData());
-        if (la.size() != lb.size())
-            return false;
-        for (qsizetype i = 0; i < la.size(); ++i) {
-            if (!sameJson(la.at(i), lb.at(i)))
-                return false;
-        }
-        return true;
-    }
-    case QMetaType::QVariantMap: {
-        const auto &ma = *static_cast<const QVariantMap *>(a.constData());
-        const auto &mb = *static_cast<const QVariantMap *>(b.constData());
-        if (ma.size() != mb.size())
-            return false;
-        for (auto i = ma.cbegin(), j = mb.cbegin(); i != ma.cend(); ++i, ++j) {
-            if (i.key() != j.key() || !sameJson(i.value(), j.value()))
-                return false;
-        }
-        return true;
-    }
+    case QMetaType::QVariantList:
+    case QMetaType::QVariantMap: return IpcFuzz::sameItems(a, b, sameJson);
     default: return false;
     }
 }
@@ -233,176 +186,35 @@ void checkFrame(QByteArrayView json)
         failed("encode is not a fixed point", encoded + " then " + encodedAgain);
 }
 
-struct Split
-{
-    std::vector<QByteArray> frames;
-    bool tooLarge = false;
-    qsizetype pending = 0;
-};
-
-// The obvious splitter: the first "\0\0" ends a frame.
-Split referenceSplit(QByteArrayView stream, qint64 maxFrameSize)
-{
-    Split result;
-    qsizetype start = 0;
-    for (;;) {
-        qsizetype i = start;
-        while (i + 1 < stream.size() && !(stream[i] == '\0' && stream[i + 1] == '\0'))
-            ++i;
-        if (i + 1 >= stream.size())
-            break;
-        if (i - start > maxFrameSize) {
-            result.tooLarge = true;
-            return result;
-        }
-        result.frames.emplace_back(stream.data() + start, i - start);
-        start = i + IpcFrame::DelimiterSize;
-    }
-    const qsizetype pending = stream.size() - start;
-    const bool halfDelimiter = pending > 0 && stream[stream.size() - 1] == '\0';
-    if (pending > maxFrameSize + (halfDelimiter ? 1 : 0))
-        result.tooLarge = true;
-    else
-        result.pending = pending;
-    return result;
-}
-
-// Takes every frame the decoder has; false on TooLarge.
-bool drain(IpcFrame::Decoder &decoder, Split &split)
-{
-    for (;;) {
-        QByteArrayView frame;
-        switch (decoder.next(&frame)) {
-        case IpcFrame::Decoder::Status::Frame:
-            split.frames.emplace_back(frame.data(), frame.size());  // copy: the view is brief
-            break;
-        case IpcFrame::Decoder::Status::NeedMore: return true;
-        case IpcFrame::Decoder::Status::TooLarge: split.tooLarge = true; return false;
-        }
-    }
-}
-
-Split chunkedSplit(QByteArrayView stream, qint64 maxFrameSize, const uint8_t *plan,
-                   size_t planSize)
-{
-    static const uint8_t defaultPlan[] = {1};
-    if (planSize == 0) {
-        plan = defaultPlan;
-        planSize = 1;
-    }
-    IpcFrame::Decoder decoder(maxFrameSize);
-    Split split;
-    qsizetype at = 0;
-    size_t step = 0;
-    size_t emptyInARow = 0;
-    while (at < stream.size()) {
-        const uint8_t b = plan[step++ % planSize];
-        qsizetype size = b & 0x3f;
-        if (size == 0 && ++emptyInARow >= planSize)
-            size = 1;  // a plan of only empty writes would never end
-        if (size != 0)
-            emptyInARow = 0;
-        size = qMin(size, stream.size() - at);
-        if (b & 0x80) {
-            const qsizetype reserved = size + (b & 0x0f);
-            char *room = decoder.reserve(reserved);
-            if (size)
-                std::memcpy(room, stream.data() + at, size_t(size));
-            decoder.commit(reserved, size);
-        } else {
-            decoder.append(QByteArray(stream.data() + at, size));
-        }
-        at += size;
-        if (b & 0x40) {
-            QByteArrayView frame;
-            switch (decoder.next(&frame)) {
-            case IpcFrame::Decoder::Status::Frame:
-                split.frames.emplace_back(frame.data(), frame.size());
-                break;
-            case IpcFrame::Decoder::Status::NeedMore: break;
-            case IpcFrame::Decoder::Status::TooLarge: split.tooLarge = true; return split;
-            }
-            continue;
-        }
-        if (!drain(decoder, split))
-            return split;
-        if (decoder.pendingBytes() > maxFrameSize + 1)
-            failed("the decoder holds more than maxFrameSize + 1 bytes without saying TooLarge");
-    }
-    if (!drain(decoder, split))
-        return split;
-    split.pending = decoder.pendingBytes();
-
-    // And it starts over cleanly.
-    decoder.clear();
-    if (decoder.pendingBytes() != 0)
-        failed("clear() left bytes behind");
-    decoder.append(QByteArray("\0\0", 2));  // an empty frame: fits any maxFrameSize
-    QByteArrayView frame;
-    if (decoder.next(&frame) != IpcFrame::Decoder::Status::Frame || !frame.isEmpty()
-        || decoder.next(&frame) != IpcFrame::Decoder::Status::NeedMore
-        || decoder.pendingBytes() != 0)
-        failed("the decoder does not work after clear()");
-    return split;
-}
-
-Split wholeSplit(QByteArrayView stream, qint64 maxFrameSize)
-{
-    IpcFrame::Decoder decoder(maxFrameSize);
-    Split split;
-    decoder.append(stream.toByteArray());
-    if (drain(decoder, split))
-        split.pending = decoder.pendingBytes();
-    return split;
-}
-
-void checkSplitsAgree(const char *what, const Split &expected, const Split &actual)
-{
-    if (expected.frames.size() != actual.frames.size() || expected.tooLarge != actual.tooLarge
-        || expected.pending != actual.pending) {
-        std::fprintf(stderr,
-                     "fuzz_ipcframe: %s: reference %zu frames, tooLarge %d, pending %lld; "
-                     "decoder %zu frames, tooLarge %d, pending %lld\n",
-                     what, expected.frames.size(), expected.tooLarge,
-                     (long long)expected.pending, actual.frames.size(), actual.tooLarge,
-                     (long long)actual.pending);
-        failed("the decoder splits the stream differently from the reference");
-    }
-    for (size_t i = 0; i < expected.frames.size(); ++i) {
-        if (expected.frames[i] != actual.frames[i])
-            failed("a frame differs from the reference's", expected.frames[i] + " vs "
-                           + actual.frames[i]);
-    }
-}
-
 }  // namespace
+
+namespace IpcFuzz {
+const char *const FuzzerName = "fuzz_ipcframe";
+
+QByteArray printableDetail(const QByteArray &detail)
+{
+    return detail.toPercentEncoding(" {}[]\":,");
+}
+
+QByteArray showFrameBytes(const QByteArray &frame)
+{
+    return frame;
+}
+}  // namespace IpcFuzz
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    qint64 maxFrameSize = MaxFrameSizeLimit;
-    const uint8_t *plan = nullptr;
-    size_t planSize = 0;
-    QByteArrayView stream(reinterpret_cast<const char *>(data), qsizetype(size));
-    if (size >= HeaderSize) {
-        maxFrameSize = (data[0] | data[1] << 8) % (MaxFrameSizeLimit + 1);
-        plan = data + 2;
-        planSize = HeaderSize - 2;
-        stream = stream.sliced(HeaderSize);
-    }
+    const IpcFuzz::Input input = IpcFuzz::readInput(data, size);
+    const IpcFuzz::Split split = IpcFuzz::checkSplitting(input, IpcCodec::Framing::Delimited);
 
-    const Split expected = referenceSplit(stream, maxFrameSize);
-    const Split chunked = chunkedSplit(stream, maxFrameSize, plan, planSize);
-    checkSplitsAgree("chunked", expected, chunked);
-    checkSplitsAgree("whole", expected, wholeSplit(stream, maxFrameSize));
-
-    for (const QByteArray &frame : chunked.frames)
+    for (const QByteArray &frame : split.frames)
         checkFrame(frame);
     // A peer's stream is often one frame without the delimiter: decode it as is too.
-    if (expected.frames.empty())
-        checkFrame(stream);
+    if (split.frames.empty())
+        checkFrame(input.stream);
 
     checkValueRoundTrip(QByteArrayView(reinterpret_cast<const char *>(data), qsizetype(size)));
-    if (size >= HeaderSize)
-        checkValueRoundTrip(stream);
+    if (input.hasHeader)
+        checkValueRoundTrip(input.stream);
     return 0;
 }

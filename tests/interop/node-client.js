@@ -16,8 +16,8 @@
 
 'use strict';
 
-const {emitEvent, messageEvent, errorEvent, commandMessage, readCommands, socketPathArgument,
-       loadSocketIpc, tapRawFrames} = require('./peer-io');
+const {emitEvent, messageEvent, errorEvent, commandMessage, readCommands, handleCommonCommand,
+       socketPathArgument, loadSocketIpc, tapRawFrames} = require('./peer-io');
 
 const usage = 'node node-client.js SOCKET_PATH [--retry MS] [--reconnect MS] [--raw-frames]';
 const socketFile = socketPathArgument(usage);
@@ -83,18 +83,8 @@ readCommands(command => {
             socket.write(command.raw + '\0\0');
         else
             emitEvent({event: 'badCommand', description: 'raw: not connected'});
-    } else if ('subscribe' in command) {
-        const topic = command.subscribe;
-        client.on(`message.${topic}`, message => {
-            const event = messageEvent(topic, message);
-            event.event = 'topicMessage';
-            emitEvent(event);
-        });
-        emitEvent({event: 'subscribed', topic});
-    } else if ('close' in command) {
-        close();
     } else {
-        emitEvent({event: 'badCommand', description: JSON.stringify(command)});
+        handleCommonCommand(command, client, close);
     }
 }, close);
 

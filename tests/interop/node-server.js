@@ -14,8 +14,8 @@
 
 'use strict';
 
-const {emitEvent, messageEvent, errorEvent, commandMessage, readCommands, socketPathArgument,
-       loadSocketIpc, tapRawFrames} = require('./peer-io');
+const {emitEvent, messageEvent, errorEvent, commandMessage, readCommands, handleCommonCommand,
+       socketPathArgument, loadSocketIpc, tapRawFrames} = require('./peer-io');
 
 const socketFile = socketPathArgument('node node-server.js SOCKET_PATH [--raw-frames]');
 const rawFrames = process.argv.slice(3).includes('--raw-frames');
@@ -50,18 +50,8 @@ readCommands(command => {
         server.send(command.send, commandMessage(command), command.client);
     } else if ('broadcast' in command) {
         server.broadcast(command.broadcast, commandMessage(command));
-    } else if ('subscribe' in command) {
-        const topic = command.subscribe;
-        server.on(`message.${topic}`, (message, clientId) => {
-            const event = messageEvent(topic, message, clientId);
-            event.event = 'topicMessage';
-            emitEvent(event);
-        });
-        emitEvent({event: 'subscribed', topic});
-    } else if ('close' in command) {
-        close();
     } else {
-        emitEvent({event: 'badCommand', description: JSON.stringify(command)});
+        handleCommonCommand(command, server, close);
     }
 }, close);
 

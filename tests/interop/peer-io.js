@@ -1,5 +1,5 @@
 // The line protocol shared by node-server.js and node-client.js, the same as ipctestpeer's
-// (tests/auto/shared/ipctestpeer.cpp): one JSON event per stdout line, one JSON command per
+// (tests/shared/ipctestpeer.cpp): one JSON event per stdout line, one JSON command per
 // stdin line.
 
 'use strict';
@@ -91,5 +91,24 @@ function loadSocketIpc() {
     }
 }
 
+// The commands both peers take after their own: {"subscribe":T} (on emitter, the library's
+// Server or Client), {"close":true}; anything else is reported as a badCommand.
+function handleCommonCommand(command, emitter, close) {
+    if ('subscribe' in command) {
+        const topic = command.subscribe;
+        emitter.on(`message.${topic}`, (message, clientId) => {
+            const event = messageEvent(topic, message, clientId);
+            event.event = 'topicMessage';
+            emitEvent(event);
+        });
+        emitEvent({event: 'subscribed', topic});
+    } else if ('close' in command) {
+        close();
+    } else {
+        emitEvent({event: 'badCommand', description: JSON.stringify(command)});
+    }
+}
+
 module.exports = {emitEvent, messageEvent, errorEvent, commandMessage, readCommands,
+                  handleCommonCommand,
                   socketPathArgument, loadSocketIpc, tapRawFrames};

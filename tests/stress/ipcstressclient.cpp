@@ -23,6 +23,7 @@
 //   A raw socket (no IpcClient): N whole frames, then the first half of a frame of B bytes,
 //   then prints "halfway" and waits to be killed.
 
+#include "linereader.h"
 #include "stresscommon.h"
 
 #include <SocketIpc/IpcClient>
@@ -134,19 +135,14 @@ public:
                 m_notifier.setEnabled(false);
                 return;
             }
-            m_pending.append(buffer, n);
-            qsizetype newline;
-            while ((newline = m_pending.indexOf('\n')) >= 0) {
-                const QByteArray line = m_pending.left(newline);
-                m_pending.remove(0, newline + 1);
+            for (const QByteArray &line : m_lines.feed(QByteArrayView(buffer, n)))
                 m_onCommand(QJsonDocument::fromJson(line).object());
-            }
         });
     }
 
 private:
     QSocketNotifier m_notifier;
-    QByteArray m_pending;
+    IpcTest::LineReader m_lines;
     std::function<void(const QJsonObject &)> m_onCommand;
 };
 

@@ -2,6 +2,7 @@
 // through one connection to an ipcstressclient process; and peers that die in the middle of a
 // frame, on either side, never get half of it delivered.
 
+#include "ipctestsupport.h"
 #include "stresscommon.h"
 #include "stresspeer.h"
 
@@ -26,14 +27,11 @@
 
 namespace {
 
-QByteArray frame(const QByteArray &json)
-{
-    return json + QByteArray(2, '\0');
-}
+using IpcTest::frameBytes;
 
 QByteArray wholeFrame(int i)
 {
-    return frame("{\"topic\":\"whole\",\"message\":{\"i\":" + QByteArray::number(i) + "}}");
+    return frameBytes("{\"topic\":\"whole\",\"message\":{\"i\":" + QByteArray::number(i) + "}}");
 }
 
 // A raw client socket that owns its descriptor: no library, no Qt buffering.
@@ -96,14 +94,13 @@ private Q_SLOTS:
     void partialFrameFromDyingServerIsNeverDelivered();
 
 private:
-    QString socketPath() const { return m_dir->filePath(QStringLiteral("o.sock")); }
-    std::unique_ptr<QTemporaryDir> m_dir;
+    QString socketPath() const { return m_dir.socketPath(); }
+    IpcTest::SocketDir m_dir{QStringLiteral("o.sock")};
 };
 
 void tst_Ordering::init()
 {
-    m_dir = std::make_unique<QTemporaryDir>();
-    QVERIFY(m_dir->isValid());
+    m_dir.renew();
 }
 
 void tst_Ordering::manyMessagesArriveWholeAndInOrderBothWays()
@@ -219,7 +216,7 @@ void tst_Ordering::partialFrameFromDyingClientIsNeverDelivered()
     {
         RawSocket raw(socketPath());
         QVERIFY(raw.isValid());
-        QVERIFY(raw.write(frame("{\"topic\":\"after\",\"message\":true}")));
+        QVERIFY(raw.write(frameBytes("{\"topic\":\"after\",\"message\":true}")));
         QTRY_COMPARE(messageSpy.count(), wholeFrames + 1);
     }
     QTRY_COMPARE(disconnectedSpy.count(), 2);
@@ -291,7 +288,7 @@ void tst_Ordering::partialFrameFromDyingServerIsNeverDelivered()
     // It reconnects on its own; the new connection starts from a clean buffer.
     QTRY_VERIFY(raw.hasPendingConnections());
     std::unique_ptr<QLocalSocket> socket(raw.nextPendingConnection());
-    socket->write(frame("{\"topic\":\"after\",\"message\":true}"));
+    socket->write(frameBytes("{\"topic\":\"after\",\"message\":true}"));
     QTRY_COMPARE(messageSpy.count(), wholeFrames + 1);
     QCOMPARE(connectedSpy.count(), 2);
     for (int i = 0; i < wholeFrames; ++i) {

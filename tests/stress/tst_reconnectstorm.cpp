@@ -3,6 +3,7 @@
 // restart every client is back, counted once by the server and once by itself, each one
 // answers; and neither the server's process nor the clients' leak a descriptor.
 
+#include "ipctestsupport.h"
 #include "stresscommon.h"
 #include "stresspeer.h"
 
@@ -34,13 +35,13 @@ private Q_SLOTS:
     void everyClientReconnectsOnce();
 
 private:
-    QString socketPath() const { return m_dir.filePath(QStringLiteral("storm.sock")); }
-    QTemporaryDir m_dir;
+    QString socketPath() const { return m_dir.socketPath(); }
+    IpcTest::SocketDir m_dir{QStringLiteral("storm.sock")};
 };
 
 void tst_ReconnectStorm::initTestCase()
 {
-    QVERIFY(m_dir.isValid());
+    CHECKED(m_dir.renew());
     // Warm-up: what the first server, connection and child process allocate for good.
     IpcServer server;
     QVERIFY(server.listen(socketPath()));

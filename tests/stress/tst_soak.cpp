@@ -5,6 +5,7 @@
 // was owed since its last connect, in order, once; no process saw anything out of order
 // before it died; the server's descriptors and memory come back to where they were.
 
+#include "ipctestsupport.h"
 #include "stresscommon.h"
 #include "stresspeer.h"
 
@@ -115,17 +116,17 @@ private Q_SLOTS:
     void survivesKilledClientsAndServerRestarts();
 
 private:
-    QString socketPath() const { return m_dir.filePath(QStringLiteral("soak.sock")); }
+    QString socketPath() const { return m_dir.socketPath(); }
     std::unique_ptr<StressPeer> startClients(const QString &name, int connections, qint64 messages);
     // Closes, waits for closed(), lets real time pass (doing whileDown meanwhile), listens.
     void restartServer(SoakServer &soak, const std::function<void()> &whileDown = {});
 
-    QTemporaryDir m_dir;
+    IpcTest::SocketDir m_dir{QStringLiteral("soak.sock")};
 };
 
 void tst_Soak::initTestCase()
 {
-    QVERIFY(m_dir.isValid());
+    CHECKED(m_dir.renew());
 }
 
 std::unique_ptr<StressPeer> tst_Soak::startClients(const QString &name, int connections,

@@ -1,6 +1,7 @@
 // The socketipc command-line tool, end to end: the real binary in separate processes, talking
 // to itself and to the Node library's peers (tests/interop/node-server.js, node-client.js).
 
+#include "ipctestsupport.h"
 #include "testpeer.h"
 
 #include <QtCore/qdir.h>
@@ -37,20 +38,10 @@ namespace {
 constexpr int Timeout = 10000;
 
 const QString ToolProgram = QStringLiteral(SOCKETIPC_TOOL);
-const QString NodeProgram = QStringLiteral(SOCKETIPC_NODE_EXECUTABLE);
-const QString InteropDir = QStringLiteral(SOCKETIPC_SOURCE_DIR "/tests/interop");
 
 // Long enough for the library not to warn of a guessable token.
 const QString GoodToken = QStringLiteral("the-right-token-0123456789");
 const QString WrongToken = QStringLiteral("a-wrong-token-0123456789ab");
-
-// A helper's QVERIFY/QCOMPARE returns from the helper only: stop the test too.
-#define CHECKED(call)                                                                              \
-    do {                                                                                           \
-        call;                                                                                      \
-        if (QTest::currentTestFailed())                                                            \
-            return;                                                                                \
-    } while (false)
 
 // One run of the socketipc binary: stdout collected as lines, stderr as text, stdin open for
 // lines until closeStdin(). Killed when it goes out of scope, so no test leaves one behind.
@@ -63,12 +54,7 @@ public:
         connect(&m_process, &QProcess::readyReadStandardOutput, this, [this] {
             const QByteArray bytes = m_process.readAllStandardOutput();
             m_stdout += bytes;
-            m_partial += bytes;
-            qsizetype newline;
-            while ((newline = m_partial.indexOf('\n')) >= 0) {
-                m_lines.append(m_partial.left(newline));
-                m_partial.remove(0, newline + 1);
-            }
+            m_lines += m_reader.feed(bytes);
         });
         connect(&m_process, &QProcess::readyReadStandardError, this,
                 [this] { m_stderr += m_process.readAllStandardError(); });
@@ -154,7 +140,7 @@ private:
     QProcess m_process;
     QStringList m_arguments;
     QByteArray m_stdout;
-    QByteArray m_partial;
+    IpcTest::LineReader m_reader;
     QByteArrayList m_lines;
     QByteArray m_stderr;
 };
@@ -306,7 +292,7 @@ private Q_SLOTS:
     void serveSendsToOneNodeClient();
 
 private:
-    QString socketPath() const { return m_dir->filePath(u"ipc.sock"_s); }
+    QString socketPath() const { return m_dir.socketPath(); }
     void addTopicFilterRows();
     // A file in this test's directory, holding contents; its path.
     QString writeFile(const QString &name, const QByteArray &contents);
@@ -323,26 +309,20 @@ private:
     // The same for an ipctestpeer client (the library's IpcClient, which can make requests).
     void startPeerClient(TestPeer &peer, Tool &serve, QString *id);
 
-    std::unique_ptr<QTemporaryDir> m_dir;
+    IpcTest::SocketDir m_dir{QStringLiteral("ipc.sock")};
     std::unique_ptr<QTemporaryDir> m_certificates;
 };
 
 void tst_Cli::initTestCase()
 {
     QVERIFY2(QFileInfo(ToolProgram).isExecutable(), qPrintable(ToolProgram + u" is missing"_s));
-    if (NodeProgram.isEmpty() || !QFileInfo(NodeProgram).isExecutable())
-        QFAIL("node was not found when CMake configured this test: install Node.js and rerun "
-              "CMake");
-    const QString package = InteropDir + u"/node_modules/@crussell52/socket-ipc/package.json"_s;
-    QVERIFY2(QFileInfo::exists(package),
-             qPrintable(u"%1 is missing: run `npm ci` in %2"_s.arg(package, InteropDir)));
+    IpcTest::verifyNodePeers();
 }
 
 void tst_Cli::init()
 {
     // A socket path per test, so tests (and test runs) never share one.
-    m_dir = std::make_unique<QTemporaryDir>();
-    QVERIFY2(m_dir->isValid(), qPrintable(m_dir->errorString()));
+    m_dir.renew();
 }
 
 void tst_Cli::cleanup()
@@ -353,7 +333,7 @@ void tst_Cli::cleanup()
 
 QString tst_Cli::writeFile(const QString &name, const QByteArray &contents)
 {
-    QFile file(m_dir->filePath(name));
+    QFile file(m_dir.filePath(name));
     if (!file.open(QIODevice::WriteOnly) || file.write(contents) != contents.size())
         qFatal("cannot write %s: %s", qPrintable(file.fileName()), qPrintable(file.errorString()));
     return file.fileName();
@@ -363,12 +343,7 @@ QString tst_Cli::certificates()
 {
     if (!m_certificates) {
         auto dir = std::make_unique<QTemporaryDir>();
-        QProcess make;
-        make.start(u"bash"_s,
-                   {QStringLiteral(SOCKETIPC_SOURCE_DIR "/tests/auto/transports/make-certs.sh"),
-                    dir->path()});
-        if (!make.waitForFinished(60000) || make.exitStatus() != QProcess::NormalExit
-            || make.exitCode() != 0)
+        if (!IpcTest::makeCertificates(dir->path()))
             return {};
         m_certificates = std::move(dir);
     }
@@ -398,16 +373,13 @@ void tst_Cli::startConnect(Tool &connect, Tool &serve, QString *id, const QStrin
 
 void tst_Cli::startNodeServer(TestPeer &node)
 {
-    CHECKED(node.start(NodeProgram, {InteropDir + u"/node-server.js"_s, socketPath()}));
-    QTRY_VERIFY_WITH_TIMEOUT(
-            node.has(u"listening"_s) || node.process().state() == QProcess::NotRunning, Timeout);
-    QVERIFY2(node.has(u"listening"_s), "node-server.js exited before listening (see its stderr)");
+    node.startNodeServer(socketPath(), {}, Timeout);
 }
 
 void tst_Cli::startNodeClient(TestPeer &node, Tool &serve, QString *id)
 {
     const qsizetype before = serve.clientsOf(u"connected"_s).size();
-    CHECKED(node.start(NodeProgram, {InteropDir + u"/node-client.js"_s, socketPath()}));
+    CHECKED(node.startNodeClient(socketPath()));
     QTRY_VERIFY_WITH_TIMEOUT(node.has(u"connected"_s), Timeout);
     QTRY_VERIFY2_WITH_TIMEOUT(serve.clientsOf(u"connected"_s).size() == before + 1,
                               qPrintable(serve.describe()), Timeout);
@@ -1105,7 +1077,7 @@ void tst_Cli::closedStandardOutputEndsCleanly()
 
     // As in `socketipc serve PATH | head -c 10`: the reader takes a little and goes. A FIFO
     // is the pipe, so that this test holds the read end and can close it.
-    const QByteArray fifo = QFile::encodeName(m_dir->filePath(u"stdout.fifo"_s));
+    const QByteArray fifo = QFile::encodeName(m_dir.filePath(u"stdout.fifo"_s));
     QVERIFY2(::mkfifo(fifo.constData(), 0600) == 0, strerror(errno));
     int reader = ::open(fifo.constData(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     QVERIFY2(reader >= 0, strerror(errno));
@@ -1337,9 +1309,9 @@ void tst_Cli::unusableTokenFileIsUsageError()
     QFETCH(QByteArray, contents);
     QFETCH(QString, error);
 
-    QString path = m_dir->filePath(file);
+    QString path = m_dir.filePath(file);
     if (contents == "/")
-        QVERIFY(QDir(m_dir->path()).mkdir(file));
+        QVERIFY(QDir(m_dir.path()).mkdir(file));
     else if (!contents.isNull())
         path = writeFile(file, contents);
     QStringList arguments{command, socketPath()};

@@ -1,6 +1,7 @@
 // Interoperability with the Node library @crussell52/socket-ipc 0.4.0, in both directions,
 // with real processes: the Node peers are tests/interop/node-server.js and node-client.js.
 
+#include "ipctestsupport.h"
 #include "testpeer.h"
 
 #include <SocketIpc/IpcClient>
@@ -20,109 +21,13 @@
 
 using namespace Qt::StringLiterals;
 
+using IpcTest::textDifference;
+using IpcTest::valueDifference;
+
 namespace {
 
 // Generous: a debug build under load still moves 1 MiB in well under a second.
 constexpr int Timeout = 20000;
-
-const QString InteropDir = QStringLiteral(SOCKETIPC_SOURCE_DIR "/tests/interop");
-const QString NodeProgram = QStringLiteral(SOCKETIPC_NODE_EXECUTABLE);
-
-// A helper's QVERIFY/QCOMPARE returns from the helper only: stop the test too.
-#define CHECKED(call)                                                                              \
-    do {                                                                                           \
-        call;                                                                                      \
-        if (QTest::currentTestFailed())                                                            \
-            return;                                                                                \
-    } while (false)
-
-// Around index at, with what a terminal cannot show (lone surrogates, controls) as \uXXXX.
-QString excerpt(const QString &s, qsizetype at)
-{
-    QString out;
-    for (const QChar c : QStringView(s).mid(qMax<qsizetype>(0, at - 10), 40)) {
-        if (c.isSurrogate() || c.unicode() < 0x20 || c.unicode() == 0x7f)
-            out += u"\\u%1"_s.arg(int(c.unicode()), 4, 16, QLatin1Char('0'));
-        else
-            out += c;
-    }
-    return out;
-}
-
-// Where two texts differ, without printing megabytes; empty when they are equal.
-QString textDifference(const QString &actual, const QString &expected)
-{
-    if (actual == expected)
-        return {};
-    qsizetype i = 0;
-    while (i < actual.size() && i < expected.size() && actual.at(i) == expected.at(i))
-        ++i;
-    return u"first difference at UTF-16 index %1 (lengths %2 and %3): got \"%4\", expected \"%5\""_s
-            .arg(i)
-            .arg(actual.size())
-            .arg(expected.size())
-            .arg(excerpt(actual, i), excerpt(expected, i));
-}
-
-// Where a received message differs from the expected one, types included (an integer is a
-// qlonglong, never a double), or empty when they are the same.
-QString valueDifference(const QVariant &actual, const QVariant &expected,
-                        const QString &path = u"message"_s)
-{
-    if (actual.metaType() != expected.metaType()) {
-        return u"%1: type %2, expected %3"_s.arg(
-                path,
-                QLatin1StringView(actual.metaType().name() ? actual.metaType().name() : "invalid"),
-                QLatin1StringView(expected.metaType().name() ? expected.metaType().name()
-                                                             : "invalid"));
-    }
-    switch (expected.metaType().id()) {
-    case QMetaType::QVariantList: {
-        const QVariantList a = actual.toList();
-        const QVariantList e = expected.toList();
-        if (a.size() != e.size())
-            return u"%1: %2 elements, expected %3"_s.arg(path).arg(a.size()).arg(e.size());
-        for (qsizetype i = 0; i < e.size(); ++i) {
-            if (QString d = valueDifference(a.at(i), e.at(i), u"%1[%2]"_s.arg(path).arg(i));
-                !d.isEmpty())
-                return d;
-        }
-        return {};
-    }
-    case QMetaType::QVariantMap: {
-        const QVariantMap a = actual.toMap();
-        const QVariantMap e = expected.toMap();
-        if (a.keys() != e.keys()) {
-            return u"%1: keys [%2], expected [%3]"_s.arg(path, a.keys().join(u", "),
-                                                         e.keys().join(u", "));
-        }
-        for (auto i = e.cbegin(); i != e.cend(); ++i) {
-            if (QString d =
-                        valueDifference(a.value(i.key()), i.value(), u"%1.%2"_s.arg(path, i.key()));
-                !d.isEmpty())
-                return d;
-        }
-        return {};
-    }
-    case QMetaType::QString:
-        if (QString d = textDifference(actual.toString(), expected.toString()); !d.isEmpty())
-            return path + u": "_s + d;
-        return {};
-    case QMetaType::Double:
-        // Shortest round-trip representations on both sides: equal means identical.
-        if (actual.toDouble() != expected.toDouble()) {
-            return u"%1: %2, expected %3"_s.arg(path)
-                    .arg(actual.toDouble(), 0, 'g', 17)
-                    .arg(expected.toDouble(), 0, 'g', 17);
-        }
-        return {};
-    case QMetaType::Nullptr: return {};
-    default:
-        if (actual != expected)
-            return u"%1: %2, expected %3"_s.arg(path, actual.toString(), expected.toString());
-        return {};
-    }
-}
 
 // A rawFrame event's frame (the JSON text a Node peer received, before its library decoded
 // it) as an object.
@@ -141,14 +46,6 @@ QString mebibyteOf(const QString &pattern)
 QString jsonString(const QString &s)
 {
     return u'"' + s + u'"';
-}
-
-QVariant nested(int depth)
-{
-    QVariant v = QVariantList{};
-    for (int i = 1; i < depth; ++i)
-        v = QVariantList{v};
-    return v;
 }
 
 // Payloads as Qt delivers them (integers as qlonglong, objects as QVariantMap, null as
@@ -210,7 +107,7 @@ void addPayloadRows()
             QVariantMap{{u"日本"_s, u"語"_s}, {u"🎉"_s, qlonglong(1)}, {u""_s, false}})
                                   << uR"({"":false,"日本":"語","🎉":1})"_s;
     QTest::newRow("nested 100 deep")
-            << nested(100) << QString(u"["_s.repeated(100) + u"]"_s.repeated(100));
+            << IpcTest::nestedList(99, QVariantList{}) << QString(u"["_s.repeated(100) + u"]"_s.repeated(100));
 
     const QString ascii = mebibyteOf(u"0123456789abcdef"_s);
     QTest::newRow("1 MiB ascii string") << QVariant(ascii) << jsonString(ascii);
@@ -269,66 +166,39 @@ private Q_SLOTS:
     void qtServerRepliesReachNodeClientAsOrdinaryMessages();
 
 private:
-    QString socketPath() const { return m_dir->filePath(u"ipc.sock"_s); }
+    QString socketPath() const { return m_dir.socketPath(); }
 
-    void startNodeServer(TestPeer &peer, const QStringList &extraArguments = {});
-    void startNodeClient(TestPeer &peer, const QStringList &extraArguments = {});
+    void startNodeServer(TestPeer &peer, const QStringList &extraArguments = {})
+    {
+        peer.startNodeServer(socketPath(), extraArguments, Timeout);
+    }
+    void startNodeClient(TestPeer &peer, const QStringList &extraArguments = {})
+    {
+        peer.startNodeClient(socketPath(), extraArguments);
+    }
     // Connects client to the Node server and returns, in *clientId, the id Node gave it.
     void connectQtClient(IpcClient &client, TestPeer &nodeServer, QString *clientId);
     // Starts Node clients of server; (*ids)[i] is the id server gave peers[i].
     void connectNodeClients(IpcServer &server, const QList<TestPeer *> &peers, QStringList *ids,
                             const QStringList &extraArguments = {});
 
-    std::unique_ptr<QTemporaryDir> m_dir;
+    IpcTest::SocketDir m_dir{QStringLiteral("ipc.sock")};
 };
 
 void tst_Interop::initTestCase()
 {
-    if (NodeProgram.isEmpty() || !QFileInfo(NodeProgram).isExecutable())
-        QFAIL("node was not found when CMake configured this test: install Node.js and rerun "
-              "CMake");
-
-    // Missing packages fail the test: an interop test that quietly skips proves nothing.
-    const QString package = InteropDir + u"/node_modules/@crussell52/socket-ipc/package.json"_s;
-    QFile file(package);
-    if (!file.open(QIODevice::ReadOnly))
-        QFAIL(qPrintable(u"%1 is missing: run `npm ci` in %2"_s.arg(package, InteropDir)));
-    const QString version =
-            QJsonDocument::fromJson(file.readAll()).object().value(u"version").toString();
-    QVERIFY2(
-            version == u"0.4.0"_s,
-            qPrintable(
-                    u"@crussell52/socket-ipc %1 is installed, the tests want 0.4.0: run `npm ci` in %2"_s
-                            .arg(version, InteropDir)));
+    IpcTest::verifyNodePeers(u"0.4.0"_s);
 }
 
 void tst_Interop::init()
 {
     // A socket path per test, so tests (and test runs) never share one.
-    m_dir = std::make_unique<QTemporaryDir>();
-    QVERIFY2(m_dir->isValid(), qPrintable(m_dir->errorString()));
+    m_dir.renew();
 }
 
 void tst_Interop::cleanup()
 {
     m_dir.reset();
-}
-
-void tst_Interop::startNodeServer(TestPeer &peer, const QStringList &extraArguments)
-{
-    CHECKED(peer.start(NodeProgram,
-                       QStringList{InteropDir + u"/node-server.js"_s, socketPath()}
-                               + extraArguments));
-    QTRY_VERIFY_WITH_TIMEOUT(
-            peer.has(u"listening"_s) || peer.process().state() == QProcess::NotRunning, Timeout);
-    QVERIFY2(peer.has(u"listening"_s), "node-server.js exited before listening (see its stderr)");
-}
-
-void tst_Interop::startNodeClient(TestPeer &peer, const QStringList &extraArguments)
-{
-    CHECKED(peer.start(NodeProgram,
-                       QStringList{InteropDir + u"/node-client.js"_s, socketPath()}
-                               + extraArguments));
 }
 
 void tst_Interop::connectQtClient(IpcClient &client, TestPeer &nodeServer, QString *clientId)
@@ -1043,12 +913,7 @@ void tst_Interop::qtServerRepliesReachNodeClientAsOrdinaryMessages()
 {
     IpcServer server;
     QVERIFY2(server.listen(socketPath()), qPrintable(server.errorString()));
-    server.handle(u"sum"_s, [](const QVariant &message) {
-        const QVariantList terms = message.toList();
-        return terms.at(0).toLongLong() + terms.at(1).toLongLong();
-    });
-    server.handle(u"fail"_s,
-                  [](const QVariant &) { return IpcRequest::error(u"refused on purpose"_s); });
+    IpcTest::handleSumAndFail(server);
     QSignalSpy errors(&server, &IpcServer::errorOccurred);
     QSignalSpy disconnections(&server, &IpcServer::clientDisconnected);
     TestPeer node;

@@ -1,3 +1,4 @@
+#include "ipctestsupport.h"
 #include "testpeer.h"
 
 #include <SocketIpc/IpcClient>
@@ -20,6 +21,8 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
+
+using IpcTest::connectedClient;
 
 class tst_IpcClient : public QObject
 {
@@ -75,31 +78,13 @@ private Q_SLOTS:
     void closeGivesUpOnAServerThatDoesNotReadAfterCloseTimeout();
 
 private:
-    QString socketPath() const { return m_dir->filePath(QStringLiteral("s.sock")); }
-    // A client with quick retries, connected to server.
-    std::unique_ptr<IpcClient> connectedClient(IpcServer &server);
-    std::unique_ptr<QTemporaryDir> m_dir;
+    QString socketPath() const { return m_dir.socketPath(); }
+    IpcTest::SocketDir m_dir;
 };
 
 void tst_IpcClient::init()
 {
-    m_dir = std::make_unique<QTemporaryDir>();
-    QVERIFY(m_dir->isValid());
-}
-
-std::unique_ptr<IpcClient> tst_IpcClient::connectedClient(IpcServer &server)
-{
-    auto client = std::make_unique<IpcClient>();
-    client->setRetryDelay(20);
-    client->setReconnectDelay(20);
-    QSignalSpy serverSpy(&server, &IpcServer::clientConnected);
-    QSignalSpy clientSpy(client.get(), &IpcClient::connected);
-    client->connectToServer(socketPath());
-    [&] {
-        QTRY_COMPARE(clientSpy.count(), 1);
-        QTRY_COMPARE(serverSpy.count(), 1);
-    }();
-    return client;
+    m_dir.renew();
 }
 
 void tst_IpcClient::defaults()
@@ -470,14 +455,7 @@ void tst_IpcClient::connectFailuresSayWhatToDo()
     QString address = socketPath();
     if (kind == QLatin1String("stale")) {
         // What a crashed server leaves: a socket file nobody listens on.
-        const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
-        QVERIFY(fd >= 0);
-        sockaddr_un addr{};
-        addr.sun_family = AF_UNIX;
-        const QByteArray path = QFile::encodeName(address);
-        std::memcpy(addr.sun_path, path.constData(), size_t(path.size()));
-        QCOMPARE(::bind(fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr), 0);
-        ::close(fd);
+        QVERIFY(IpcTest::makeStaleSocketFile(address));
         QVERIFY(QFileInfo::exists(address));
     } else if (kind == QLatin1String("tcp")) {
         // A port that was free a moment ago: listen on port 0, note it, stop.
@@ -1014,11 +992,8 @@ void tst_IpcClient::closeGivesUpOnAServerThatDoesNotReadAfterCloseTimeout()
     // would read them for us).
     const int sleeper = ::socket(AF_UNIX, SOCK_STREAM, 0);
     const auto closeSleeper = qScopeGuard([sleeper] { ::close(sleeper); });
-    sockaddr_un address = {};
-    address.sun_family = AF_UNIX;
-    qstrncpy(address.sun_path, QFile::encodeName(socketPath()).constData(),
-             sizeof address.sun_path);
-    QCOMPARE(::bind(sleeper, reinterpret_cast<sockaddr *>(&address), sizeof address), 0);
+    const sockaddr_un address = IpcTest::unixAddress(socketPath());
+    QCOMPARE(::bind(sleeper, reinterpret_cast<const sockaddr *>(&address), sizeof address), 0);
     QCOMPARE(::listen(sleeper, 4), 0);
     IpcClient client;
     client.setCloseTimeout(300);

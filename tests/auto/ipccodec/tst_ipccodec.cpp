@@ -3,6 +3,8 @@
 
 #include "ipccborcodec_p.h"
 #include "ipcframe_p.h"
+#include "ipcframetestsupport.h"
+#include "ipctestsupport.h"
 
 #include <SocketIpc/IpcClient>
 #include <SocketIpc/IpcServer>
@@ -48,18 +50,13 @@
 using namespace Qt::StringLiterals;
 using IpcFrame::Decoder;
 
-namespace IpcFrame {
-// Found by argument-dependent lookup, so that QCOMPARE prints a Status by name.
-char *toString(Decoder::Status status)
-{
-    switch (status) {
-    case Decoder::Status::NeedMore: return qstrdup("NeedMore");
-    case Decoder::Status::Frame: return qstrdup("Frame");
-    case Decoder::Status::TooLarge: return qstrdup("TooLarge");
-    }
-    return qstrdup("?");
-}
-}  // namespace IpcFrame
+using IpcTest::drain;
+using IpcTest::lengthPrefixed;
+using IpcTest::nestedList;
+using IpcTest::nestedMap;
+using IpcTest::null;
+using IpcTest::typeName;
+using IpcTest::valueDifference;
 
 namespace {
 
@@ -67,23 +64,10 @@ namespace {
 // well under a second.
 constexpr int Timeout = 10000;
 
-// A helper's QVERIFY/QCOMPARE returns from the helper only: stop the test too.
-#define CHECKED(call)                                                                              \
-    do {                                                                                           \
-        call;                                                                                      \
-        if (QTest::currentTestFailed())                                                            \
-            return;                                                                                \
-    } while (false)
-
 struct Opaque
 {
     int x = 0;
 };
-
-QVariant null()
-{
-    return QVariant::fromValue(nullptr);
-}
 
 QByteArray hex(const char *digits)
 {
@@ -127,102 +111,12 @@ QByteArray cborFrame(const QByteArray &message)
     return head(5, 2) + text("topic") + text("t") + text("message") + message;
 }
 
-QByteArray lengthPrefixed(const QByteArray &contents)
-{
-    QByteArray out(IpcFrame::LengthPrefixSize, '\0');
-    qToBigEndian(quint32(contents.size()), out.data());
-    return out + contents;
-}
-
-QVariant nestedList(int depth, const QVariant &leaf)
-{
-    QVariant v = leaf;
-    for (int i = 0; i < depth; ++i)
-        v = QVariantList{v};
-    return v;
-}
-
-QVariant nestedMap(int depth, const QVariant &leaf)
-{
-    QVariant v = leaf;
-    for (int i = 0; i < depth; ++i)
-        v = QVariantMap{{u"k"_s, v}};
-    return v;
-}
-
 QByteArray allByteValues(qsizetype size)
 {
     QByteArray bytes(size, Qt::Uninitialized);
     for (qsizetype i = 0; i < size; ++i)
         bytes[i] = char((i * 31) ^ (i >> 8));
     return bytes;
-}
-
-const char *typeName(const QVariant &v)
-{
-    return v.metaType().name() ? v.metaType().name() : "invalid";
-}
-
-// Where a decoded value differs from the expected one, types included (an integer is a
-// qlonglong, never a double; NaN equals NaN; -0.0 is not 0.0), or empty when they are equal.
-QString valueDifference(const QVariant &actual, const QVariant &expected,
-                        const QString &path = u"message"_s)
-{
-    if (actual.metaType() != expected.metaType()) {
-        return u"%1: type %2, expected %3"_s.arg(path, QLatin1StringView(typeName(actual)),
-                                                 QLatin1StringView(typeName(expected)));
-    }
-    switch (expected.metaType().id()) {
-    case QMetaType::UnknownType:
-    case QMetaType::Nullptr: return {};
-    case QMetaType::Double: {
-        const double a = actual.toDouble();
-        const double e = expected.toDouble();
-        const bool same =
-                (std::isnan(a) && std::isnan(e)) || (a == e && std::signbit(a) == std::signbit(e));
-        if (!same)
-            return u"%1: %2, expected %3"_s.arg(path).arg(a, 0, 'g', 17).arg(e, 0, 'g', 17);
-        return {};
-    }
-    case QMetaType::QVariantList: {
-        const QVariantList a = actual.toList();
-        const QVariantList e = expected.toList();
-        if (a.size() != e.size())
-            return u"%1: %2 elements, expected %3"_s.arg(path).arg(a.size()).arg(e.size());
-        for (qsizetype i = 0; i < e.size(); ++i) {
-            if (QString d = valueDifference(a.at(i), e.at(i), u"%1[%2]"_s.arg(path).arg(i));
-                !d.isEmpty())
-                return d;
-        }
-        return {};
-    }
-    case QMetaType::QVariantMap: {
-        const QVariantMap a = actual.toMap();
-        const QVariantMap e = expected.toMap();
-        if (a.keys() != e.keys()) {
-            return u"%1: keys [%2], expected [%3]"_s.arg(path, a.keys().join(u", "),
-                                                         e.keys().join(u", "));
-        }
-        for (auto i = e.cbegin(); i != e.cend(); ++i) {
-            if (QString d =
-                        valueDifference(a.value(i.key()), i.value(), u"%1.%2"_s.arg(path, i.key()));
-                !d.isEmpty())
-                return d;
-        }
-        return {};
-    }
-    case QMetaType::QByteArray:
-        if (actual.toByteArray() != expected.toByteArray()) {
-            return u"%1: bytes %2, expected %3"_s.arg(
-                    path, QString::fromLatin1(actual.toByteArray().left(40).toHex(' ')),
-                    QString::fromLatin1(expected.toByteArray().left(40).toHex(' ')));
-        }
-        return {};
-    default:
-        if (actual != expected)
-            return u"%1: %2, expected %3"_s.arg(path, actual.toString(), expected.toString());
-        return {};
-    }
 }
 
 QString frameDifference(const IpcCodec::Frame &actual, const IpcCodec::Frame &expected)
@@ -254,16 +148,6 @@ IpcCodec::Frame frame(const QString &topic, const QVariant &message, qint64 requ
     f.errorCode = errorCode;
     f.errorMessage = errorMessage;
     return f;
-}
-
-// Hands out every whole frame the decoder holds; returns the status that stopped it.
-Decoder::Status drain(Decoder &decoder, QList<QByteArray> &frames)
-{
-    QByteArrayView contents;
-    Decoder::Status status;
-    while ((status = decoder.next(&contents)) == Decoder::Status::Frame)
-        frames.append(contents.toByteArray());
-    return status;
 }
 
 // Decodes contents with the cbor codec in a child process that may use 512 MiB more than this
@@ -520,11 +404,11 @@ private Q_SLOTS:
     void queuedMessageIsSentWithTheCodecOfTheConnection();
 
 private:
-    QString socketPath() const { return m_dir->filePath(u"codec.sock"_s); }
+    QString socketPath() const { return m_dir.socketPath(); }
     // Connects client (quick retries) to server and returns the id the server gave it.
     void connectClient(IpcServer &server, IpcClient &client, QString *clientId);
 
-    std::unique_ptr<QTemporaryDir> m_dir;
+    IpcTest::SocketDir m_dir{QStringLiteral("codec.sock")};
 };
 
 void tst_IpcCodec::initTestCase()
@@ -537,8 +421,7 @@ void tst_IpcCodec::initTestCase()
 void tst_IpcCodec::init()
 {
     // A socket path per test, so tests (and test runs) never share one.
-    m_dir = std::make_unique<QTemporaryDir>();
-    QVERIFY2(m_dir->isValid(), qPrintable(m_dir->errorString()));
+    m_dir.renew();
 }
 
 void tst_IpcCodec::cleanup()
@@ -548,14 +431,9 @@ void tst_IpcCodec::cleanup()
 
 void tst_IpcCodec::connectClient(IpcServer &server, IpcClient &client, QString *clientId)
 {
-    QSignalSpy accepted(&server, &IpcServer::clientConnected);
     client.setRetryDelay(20);
     client.setReconnectDelay(20);
-    client.connectToServer(socketPath());
-    QTRY_VERIFY_WITH_TIMEOUT(client.isConnected(), Timeout);
-    // Delivery to the client is only certain once the server has accepted it.
-    QTRY_COMPARE_WITH_TIMEOUT(accepted.count(), 1, Timeout);
-    *clientId = accepted.at(0).at(0).toString();
+    IpcTest::connectClient(client, server, clientId, Timeout);
 }
 
 // --- The registry and the codec properties ------------------------------------------------
@@ -1777,12 +1655,7 @@ void tst_IpcCodec::userCodecWorksEndToEnd()
     server.setCodecName(codec);
     QCOMPARE(server.codecName(), codec);
     QVERIFY2(server.listen(socketPath()), qPrintable(server.errorString()));
-    server.handle(u"sum"_s, [](const QVariant &message) {
-        const QVariantList terms = message.toList();
-        return terms.at(0).toInt() + terms.at(1).toInt();
-    });
-    server.handle(u"fail"_s,
-                  [](const QVariant &) { return IpcRequest::error(u"refused on purpose"_s); });
+    IpcTest::handleSumAndFail(server);
     QSignalSpy serverMessages(&server, &IpcServer::messageReceived);
     QSignalSpy serverErrors(&server, &IpcServer::errorOccurred);
 
@@ -2058,7 +1931,7 @@ void tst_IpcCodec::broadcastOfAValueOneCodecCannotHoldDoesNotDependOnConnectionO
     QList<bool> cborReceived;
     for (const bool jsonFirst : {true, false}) {
         const QString path =
-                m_dir->filePath(jsonFirst ? u"json-first.sock"_s : u"cbor-first.sock"_s);
+                m_dir.filePath(jsonFirst ? u"json-first.sock"_s : u"cbor-first.sock"_s);
         IpcServer server;
         QVERIFY2(server.listen(path), qPrintable(server.errorString()));
         QSignalSpy serverErrors(&server, &IpcServer::errorOccurred);

@@ -1,4 +1,6 @@
 #include "ipcframe_p.h"
+#include "ipcframetestsupport.h"
+#include "ipctestsupport.h"
 
 #include <QtCore/qjsonarray.h>
 #include <QtCore/qjsondocument.h>
@@ -14,18 +16,10 @@
 using namespace Qt::StringLiterals;
 using IpcFrame::Decoder;
 
-namespace IpcFrame {
-// Found by argument-dependent lookup, so that QCOMPARE prints a Status by name.
-char *toString(Decoder::Status status)
-{
-    switch (status) {
-    case Decoder::Status::NeedMore: return qstrdup("NeedMore");
-    case Decoder::Status::Frame: return qstrdup("Frame");
-    case Decoder::Status::TooLarge: return qstrdup("TooLarge");
-    }
-    return qstrdup("?");
-}
-}  // namespace IpcFrame
+using IpcTest::drain;
+using IpcTest::nestedList;
+using IpcTest::nestedMap;
+using IpcTest::null;
 
 namespace {
 
@@ -47,37 +41,6 @@ QByteArray bytes(const char (&s)[N])
 QString units(std::initializer_list<char16_t> u)
 {
     return QString(reinterpret_cast<const QChar *>(u.begin()), qsizetype(u.size()));
-}
-
-QVariant nestedList(int depth, const QVariant &leaf)
-{
-    QVariant v = leaf;
-    for (int i = 0; i < depth; ++i)
-        v = QVariantList{v};
-    return v;
-}
-
-QVariant nestedMap(int depth, const QVariant &leaf)
-{
-    QVariant v = leaf;
-    for (int i = 0; i < depth; ++i)
-        v = QVariantMap{{u"k"_s, v}};
-    return v;
-}
-
-QVariant null()
-{
-    return QVariant::fromValue(nullptr);
-}
-
-// Hands out every whole frame the decoder holds; returns the status that stopped it.
-Decoder::Status drain(Decoder &decoder, QList<QByteArray> &frames)
-{
-    QByteArrayView frame;
-    Decoder::Status status;
-    while ((status = decoder.next(&frame)) == Decoder::Status::Frame)
-        frames.append(frame.toByteArray());
-    return status;
 }
 
 struct Sample

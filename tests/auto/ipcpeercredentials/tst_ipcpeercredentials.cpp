@@ -1,3 +1,5 @@
+#include "ipctestsupport.h"
+
 #include <SocketIpc/IpcClient>
 #include <SocketIpc/IpcPeerCredentials>
 #include <SocketIpc/IpcServer>
@@ -36,14 +38,14 @@ void tst_IpcPeerCredentials::defaultIsInvalid()
 
 void tst_IpcPeerCredentials::localPeerIsTheProcessTheKernelSaw()
 {
-    QTemporaryDir dir;
+    IpcTest::SocketDir dir;
+    CHECKED(dir.renew());
     IpcServer server;
-    QVERIFY(server.listen(dir.filePath(QStringLiteral("s.sock"))));
-    QSignalSpy connectedSpy(&server, &IpcServer::clientConnected);
+    QVERIFY(server.listen(dir.socketPath()));
     IpcClient client;
-    client.connectToServer(server.listeningAddress());
-    QTRY_COMPARE(connectedSpy.count(), 1);
-    const IpcPeerCredentials peer = server.peerCredentials(connectedSpy.at(0).at(0).toString());
+    QString id;
+    CHECKED(IpcTest::connectClient(client, server, &id));
+    const IpcPeerCredentials peer = server.peerCredentials(id);
     QVERIFY(peer.isValid());
     QCOMPARE(peer.pid(), qint64(::getpid()));
     QCOMPARE(peer.uid(), qint64(::getuid()));
@@ -56,11 +58,10 @@ void tst_IpcPeerCredentials::networkPeerHasAnAddress()
 {
     IpcServer server;
     QVERIFY(server.listen(QStringLiteral("tcp://127.0.0.1:0")));
-    QSignalSpy connectedSpy(&server, &IpcServer::clientConnected);
     IpcClient client;
-    client.connectToServer(server.listeningAddress());
-    QTRY_COMPARE(connectedSpy.count(), 1);
-    const IpcPeerCredentials peer = server.peerCredentials(connectedSpy.at(0).at(0).toString());
+    QString id;
+    CHECKED(IpcTest::connectClient(client, server, &id));
+    const IpcPeerCredentials peer = server.peerCredentials(id);
     QVERIFY(peer.isValid());
     QCOMPARE(peer.address(), QStringLiteral("127.0.0.1"));
     QVERIFY(peer.port() > 0);

@@ -1,3 +1,4 @@
+#include "ipctestsupport.h"
 #include "testpeer.h"
 
 #include <SocketIpc/IpcClient>
@@ -16,26 +17,10 @@
 #include <memory>
 #include <stdexcept>
 
-// The JSON text of a frame followed by its two-NUL delimiter.
-static QByteArray frameBytes(const QByteArray &json)
-{
-    return json + QByteArray(2, '\0');
-}
-
-// The sum of the integers of a list message.
-static qint64 sumOf(const QVariant &message)
-{
-    qint64 sum = 0;
-    for (const QVariant &term : message.toList())
-        sum += term.toLongLong();
-    return sum;
-}
-
-static bool allFinished(const QList<IpcReply *> &replies)
-{
-    return std::all_of(replies.cbegin(), replies.cend(),
-                       [](const IpcReply *reply) { return reply->isFinished(); });
-}
+using IpcTest::allFinished;
+using IpcTest::connectedClient;
+using IpcTest::frameBytes;
+using IpcTest::sumOf;
 
 // The request/reply feature from the requesting client's side: IpcClient::request(), the
 // IpcReply it returns, and what IpcServer::handle() answers, over real sockets.
@@ -101,88 +86,26 @@ private Q_SLOTS:
     void cborRequestReplyRoundTripsBytes();
 
 private:
-    QString socketPath() const { return m_dir->filePath(QStringLiteral("s.sock")); }
-    // A client with quick retries, connected to server; *clientId: its id on the server.
-    std::unique_ptr<IpcClient> connectedClient(IpcServer &server, QString *clientId = nullptr,
-                                               const QString &codec = {});
-    // Returns once a "ping" request (the server echoes it) has come back: whatever either
-    // side wrote before it on that connection has been handled by then.
-    void roundTrip(IpcClient &client);
-    std::unique_ptr<QTemporaryDir> m_dir;
+    QString socketPath() const { return m_dir.socketPath(); }
+    IpcTest::SocketDir m_dir;
 };
 
 void tst_IpcReply::init()
 {
-    m_dir = std::make_unique<QTemporaryDir>();
-    QVERIFY(m_dir->isValid());
+    m_dir.renew();
 }
-
-std::unique_ptr<IpcClient> tst_IpcReply::connectedClient(IpcServer &server, QString *clientId,
-                                                         const QString &codec)
-{
-    auto client = std::make_unique<IpcClient>();
-    client->setRetryDelay(20);
-    client->setReconnectDelay(20);
-    if (!codec.isEmpty())
-        client->setCodecName(codec);
-    QSignalSpy serverSpy(&server, &IpcServer::clientConnected);
-    QSignalSpy clientSpy(client.get(), &IpcClient::connected);
-    client->connectToServer(socketPath());
-    [&] {
-        QTRY_COMPARE(clientSpy.count(), 1);
-        QTRY_COMPARE(serverSpy.count(), 1);
-    }();
-    if (clientId && !serverSpy.isEmpty())
-        *clientId = serverSpy.at(0).at(0).toString();
-    return client;
-}
-
-void tst_IpcReply::roundTrip(IpcClient &client)
-{
-    std::unique_ptr<IpcReply> ping(client.request(QStringLiteral("ping"), 1, 10000));
-    QTRY_VERIFY(ping->isFinished());
-    QCOMPARE(ping->error(), IpcError::NoError);
-}
-
-#define ROUND_TRIP(client)                                                                         \
-    do {                                                                                           \
-        roundTrip(client);                                                                         \
-        if (QTest::currentTestFailed())                                                            \
-            return;                                                                                \
-    } while (false)
 
 void tst_IpcReply::replyCarriesTheHandlersAnswer_data()
 {
-    QTest::addColumn<QString>("form");
-    QTest::newRow("QVariant (message, clientId)") << QStringLiteral("message, clientId");
-    QTest::newRow("QVariant (message)") << QStringLiteral("message");
-    QTest::newRow("void (IpcRequest &)") << QStringLiteral("request");
+    IpcTest::addHandlerFormRows();
 }
 
 void tst_IpcReply::replyCarriesTheHandlersAnswer()
 {
     QFETCH(QString, form);
     IpcServer server;
-    QString seenClient = QStringLiteral("unset");
-    QVariant seenMessage;
-    if (form == QLatin1String("message, clientId")) {
-        server.handle(QStringLiteral("sum"), [&](const QVariant &message, const QString &id) {
-            seenMessage = message;
-            seenClient = id;
-            return sumOf(message);
-        });
-    } else if (form == QLatin1String("message")) {
-        server.handle(QStringLiteral("sum"), [&](const QVariant &message) {
-            seenMessage = message;
-            return sumOf(message);
-        });
-    } else {
-        server.handle(QStringLiteral("sum"), [&](IpcRequest &request) {
-            seenMessage = request.message();
-            seenClient = request.clientId();
-            QVERIFY(request.reply(sumOf(request.message())));
-        });
-    }
+    IpcTest::SeenRequest seen;
+    IpcTest::handleSum(server, form, &seen);
     QVERIFY(server.hasHandler(QStringLiteral("sum")));
     QVERIFY(server.listen(socketPath()));
     QString clientId;
@@ -203,9 +126,11 @@ void tst_IpcReply::replyCarriesTheHandlersAnswer()
     QCOMPARE(reply->errorString(), QString());
     QCOMPARE(reply->value().metaType(), QMetaType::fromType<qlonglong>());
     QCOMPARE(reply->value().toLongLong(), 42);
-    QCOMPARE(seenMessage.toList(), (QVariantList{1, 2, 39}));
+    if (form == QLatin1String("request"))
+        QVERIFY(seen.replied);
+    QCOMPARE(seen.message.toList(), (QVariantList{1, 2, 39}));
     if (form != QLatin1String("message"))
-        QCOMPARE(seenClient, clientId);
+        QCOMPARE(seen.clientId, clientId);
 }
 
 void tst_IpcReply::finishedIsEmittedOnceFromTheEventLoop()
@@ -1016,12 +941,8 @@ void tst_IpcReply::clientWritesRequestFrames()
     QLocalServer raw;
     QVERIFY(raw.listen(socketPath()));
     IpcClient client;
-    client.setRetryDelay(20);
-    QSignalSpy connectedSpy(&client, &IpcClient::connected);
-    client.connectToServer(socketPath());
-    QTRY_VERIFY(raw.hasPendingConnections());
-    QLocalSocket *peer = raw.nextPendingConnection();
-    QTRY_COMPARE(connectedSpy.count(), 1);
+    QLocalSocket *peer = nullptr;
+    CHECKED(peer = IpcTest::connectToRawServer(client, raw));
 
     IpcReply *sum = client.request(QStringLiteral("sum"), QVariantList{1, 2});
     IpcReply *text = client.request(QStringLiteral("name"), QStringLiteral("ü\"x"));
@@ -1071,13 +992,9 @@ void tst_IpcReply::clientReadsReplyFrames()
     QLocalServer raw;
     QVERIFY(raw.listen(socketPath()));
     IpcClient client;
-    client.setRetryDelay(20);
-    QSignalSpy connectedSpy(&client, &IpcClient::connected);
     QSignalSpy messageSpy(&client, &IpcClient::messageReceived);
-    client.connectToServer(socketPath());
-    QTRY_VERIFY(raw.hasPendingConnections());
-    QLocalSocket *peer = raw.nextPendingConnection();
-    QTRY_COMPARE(connectedSpy.count(), 1);
+    QLocalSocket *peer = nullptr;
+    CHECKED(peer = IpcTest::connectToRawServer(client, raw));
 
     IpcReply *reply = client.request(QStringLiteral("sum"), QVariantList{1, 2});
     const QByteArray request = frameBytes(R"({"topic":"sum","message":[1,2],"id":1})");
@@ -1096,14 +1013,10 @@ void tst_IpcReply::replyToUnknownRequestIsIgnored()
     QLocalServer raw;
     QVERIFY(raw.listen(socketPath()));
     IpcClient client;
-    client.setRetryDelay(20);
-    QSignalSpy connectedSpy(&client, &IpcClient::connected);
     QSignalSpy messageSpy(&client, &IpcClient::messageReceived);
     QSignalSpy errorSpy(&client, &IpcClient::errorOccurred);
-    client.connectToServer(socketPath());
-    QTRY_VERIFY(raw.hasPendingConnections());
-    QLocalSocket *peer = raw.nextPendingConnection();
-    QTRY_COMPARE(connectedSpy.count(), 1);
+    QLocalSocket *peer = nullptr;
+    CHECKED(peer = IpcTest::connectToRawServer(client, raw));
 
     IpcReply *reply = client.request(QStringLiteral("sum"), QVariantList{1, 2});
     QTRY_VERIFY(peer->bytesAvailable() > 0);
@@ -1160,13 +1073,10 @@ void tst_IpcReply::serverAnswersRawRequestFrames()
     server.handle(QStringLiteral("void"), [](const QVariant &) {});
     server.handle(QStringLiteral("invalid"), [](const QVariant &) { return QVariant(); });
     QVERIFY(server.listen(socketPath()));
-    QSignalSpy connectedSpy(&server, &IpcServer::clientConnected);
     QSignalSpy messageSpy(&server, &IpcServer::messageReceived);
 
     QLocalSocket raw;
-    raw.connectToServer(socketPath());
-    QVERIFY(raw.waitForConnected(5000));
-    QTRY_COMPARE(connectedSpy.count(), 1);
+    CHECKED(IpcTest::connectRawSocket(raw, server));
     raw.write(frameBytes(request));
     const QByteArray expected = frameBytes(reply);
     QTRY_COMPARE(raw.bytesAvailable(), qint64(expected.size()));
@@ -1196,13 +1106,10 @@ void tst_IpcReply::framesWithoutAValidIdAreMessages()
         return sumOf(message);
     });
     QVERIFY(server.listen(socketPath()));
-    QSignalSpy connectedSpy(&server, &IpcServer::clientConnected);
     QSignalSpy messageSpy(&server, &IpcServer::messageReceived);
 
     QLocalSocket raw;
-    raw.connectToServer(socketPath());
-    QVERIFY(raw.waitForConnected(5000));
-    QTRY_COMPARE(connectedSpy.count(), 1);
+    CHECKED(IpcTest::connectRawSocket(raw, server));
     raw.write(frameBytes(frame) + frameBytes(R"({"topic":"sum","message":[4],"id":9})"));
     // The only bytes back are the answer to the real request.
     const QByteArray expected = frameBytes(R"({"topic":"sum","message":4,"re":9})");

@@ -1,3 +1,4 @@
+#include "ipctestsupport.h"
 #include "testpeer.h"
 
 #include <SocketIpc/IpcClient>
@@ -16,26 +17,10 @@
 #include <memory>
 #include <stdexcept>
 
-// The JSON text of a frame followed by its two-NUL delimiter.
-static QByteArray frameBytes(const QByteArray &json)
-{
-    return json + QByteArray(2, '\0');
-}
-
-// The sum of the integers of a list message.
-static qint64 sumOf(const QVariant &message)
-{
-    qint64 sum = 0;
-    for (const QVariant &term : message.toList())
-        sum += term.toLongLong();
-    return sum;
-}
-
-static bool allFinished(const QList<IpcReply *> &replies)
-{
-    return std::all_of(replies.cbegin(), replies.cend(),
-                       [](const IpcReply *reply) { return reply->isFinished(); });
-}
+using IpcTest::allFinished;
+using IpcTest::connectedClient;
+using IpcTest::frameBytes;
+using IpcTest::sumOf;
 
 // IpcRequest, the handler's side of a request: answering now or later, copies, the first
 // answer winning, requests dropped unanswered; and requests from a server to one client
@@ -92,63 +77,13 @@ private Q_SLOTS:
     void cborServerRequestRoundTripsBytes();
 
 private:
-    QString socketPath() const { return m_dir->filePath(QStringLiteral("s.sock")); }
-    // A client with quick retries, connected to server; *clientId: its id on the server.
-    std::unique_ptr<IpcClient> connectedClient(IpcServer &server, QString *clientId = nullptr,
-                                               const QString &codec = {});
-    // Returns once a "ping" request (the server echoes it) has come back: whatever either
-    // side wrote before it on that connection has been handled by then.
-    void roundTrip(IpcClient &client);
-    // The same from the server's side: the client echoes "ping".
-    void roundTrip(IpcServer &server, const QString &clientId);
-    std::unique_ptr<QTemporaryDir> m_dir;
+    QString socketPath() const { return m_dir.socketPath(); }
+    IpcTest::SocketDir m_dir;
 };
-
-#define ROUND_TRIP(...)                                                                            \
-    do {                                                                                           \
-        roundTrip(__VA_ARGS__);                                                                    \
-        if (QTest::currentTestFailed())                                                            \
-            return;                                                                                \
-    } while (false)
 
 void tst_IpcRequest::init()
 {
-    m_dir = std::make_unique<QTemporaryDir>();
-    QVERIFY(m_dir->isValid());
-}
-
-std::unique_ptr<IpcClient> tst_IpcRequest::connectedClient(IpcServer &server, QString *clientId,
-                                                           const QString &codec)
-{
-    auto client = std::make_unique<IpcClient>();
-    client->setRetryDelay(20);
-    client->setReconnectDelay(20);
-    if (!codec.isEmpty())
-        client->setCodecName(codec);
-    QSignalSpy serverSpy(&server, &IpcServer::clientConnected);
-    QSignalSpy clientSpy(client.get(), &IpcClient::connected);
-    client->connectToServer(socketPath());
-    [&] {
-        QTRY_COMPARE(clientSpy.count(), 1);
-        QTRY_COMPARE(serverSpy.count(), 1);
-    }();
-    if (clientId && !serverSpy.isEmpty())
-        *clientId = serverSpy.at(0).at(0).toString();
-    return client;
-}
-
-void tst_IpcRequest::roundTrip(IpcClient &client)
-{
-    std::unique_ptr<IpcReply> ping(client.request(QStringLiteral("ping"), 1, 10000));
-    QTRY_VERIFY(ping->isFinished());
-    QCOMPARE(ping->error(), IpcError::NoError);
-}
-
-void tst_IpcRequest::roundTrip(IpcServer &server, const QString &clientId)
-{
-    std::unique_ptr<IpcReply> ping(server.request(QStringLiteral("ping"), 1, clientId, 10000));
-    QTRY_VERIFY(ping->isFinished());
-    QCOMPARE(ping->error(), IpcError::NoError);
+    m_dir.renew();
 }
 
 void tst_IpcRequest::defaultRequestIsInvalid()
@@ -487,10 +422,7 @@ void tst_IpcRequest::answerAfterRequesterLeftReturnsFalse()
 
 void tst_IpcRequest::serverRequestIsAnsweredByClientHandler_data()
 {
-    QTest::addColumn<QString>("form");
-    QTest::newRow("QVariant (message, clientId)") << QStringLiteral("message, clientId");
-    QTest::newRow("QVariant (message)") << QStringLiteral("message");
-    QTest::newRow("void (IpcRequest &)") << QStringLiteral("request");
+    IpcTest::addHandlerFormRows();
 }
 
 void tst_IpcRequest::serverRequestIsAnsweredByClientHandler()
@@ -500,28 +432,8 @@ void tst_IpcRequest::serverRequestIsAnsweredByClientHandler()
     QVERIFY(server.listen(socketPath()));
     QString clientId;
     const auto client = connectedClient(server, &clientId);
-    QString seenClient = QStringLiteral("unset");
-    QString seenTopic;
-    QVariant seenMessage;
-    if (form == QLatin1String("message, clientId")) {
-        client->handle(QStringLiteral("sum"), [&](const QVariant &message, const QString &id) {
-            seenMessage = message;
-            seenClient = id;
-            return sumOf(message);
-        });
-    } else if (form == QLatin1String("message")) {
-        client->handle(QStringLiteral("sum"), [&](const QVariant &message) {
-            seenMessage = message;
-            return sumOf(message);
-        });
-    } else {
-        client->handle(QStringLiteral("sum"), [&](IpcRequest &request) {
-            seenMessage = request.message();
-            seenClient = request.clientId();
-            seenTopic = request.topic();
-            request.reply(sumOf(request.message()));
-        });
-    }
+    IpcTest::SeenRequest seen;
+    IpcTest::handleSum(*client, form, &seen);
     QVERIFY(client->hasHandler(QStringLiteral("sum")));
     QVERIFY(!server.hasHandler(QStringLiteral("sum")));
 
@@ -533,11 +445,11 @@ void tst_IpcRequest::serverRequestIsAnsweredByClientHandler()
     QTRY_COMPARE(finishedSpy.count(), 1);
     QCOMPARE(reply->error(), IpcError::NoError);
     QCOMPARE(reply->value().toLongLong(), 3);
-    QCOMPARE(seenMessage.toList(), (QVariantList{1, 2}));
+    QCOMPARE(seen.message.toList(), (QVariantList{1, 2}));
     if (form != QLatin1String("message"))
-        QCOMPARE(seenClient, QString());  // empty on a client
+        QCOMPARE(seen.clientId, QString());  // empty on a client
     if (form == QLatin1String("request"))
-        QCOMPARE(seenTopic, QStringLiteral("sum"));
+        QCOMPARE(seen.topic, QStringLiteral("sum"));
 }
 
 void tst_IpcRequest::serverRequestReachesOnlyThatClient()
@@ -573,16 +485,11 @@ void tst_IpcRequest::replyFromAnotherClientIsIgnored()
 {
     IpcServer server;
     QVERIFY(server.listen(socketPath()));
-    QSignalSpy connectedSpy(&server, &IpcServer::clientConnected);
     QLocalSocket asked;
-    asked.connectToServer(socketPath());
-    QVERIFY(asked.waitForConnected(5000));
-    QTRY_COMPARE(connectedSpy.count(), 1);
+    QString askedId;
+    CHECKED(IpcTest::connectRawSocket(asked, server, &askedId));
     QLocalSocket intruder;
-    intruder.connectToServer(socketPath());
-    QVERIFY(intruder.waitForConnected(5000));
-    QTRY_COMPARE(connectedSpy.count(), 2);
-    const QString askedId = connectedSpy.at(0).at(0).toString();
+    CHECKED(IpcTest::connectRawSocket(intruder, server));
 
     IpcReply *reply = server.request(QStringLiteral("secret"), 1, askedId, 0);
     const QByteArray request = frameBytes(R"({"topic":"secret","message":1,"id":1})");
@@ -1002,13 +909,10 @@ void tst_IpcRequest::serverWritesRequestFramesAndReadsReplies()
 {
     IpcServer server;
     QVERIFY(server.listen(socketPath()));
-    QSignalSpy connectedSpy(&server, &IpcServer::clientConnected);
     QSignalSpy messageSpy(&server, &IpcServer::messageReceived);
     QLocalSocket raw;
-    raw.connectToServer(socketPath());
-    QVERIFY(raw.waitForConnected(5000));
-    QTRY_COMPARE(connectedSpy.count(), 1);
-    const QString rawId = connectedSpy.at(0).at(0).toString();
+    QString rawId;
+    CHECKED(IpcTest::connectRawSocket(raw, server, &rawId));
 
     IpcReply *sum = server.request(QStringLiteral("sum"), QVariantList{1, 2}, rawId);
     IpcReply *other =
@@ -1060,16 +964,12 @@ void tst_IpcRequest::clientAnswersRawRequestFrames()
     QLocalServer raw;
     QVERIFY(raw.listen(socketPath()));
     IpcClient client;
-    client.setRetryDelay(20);
     client.handle(QStringLiteral("sum"), [](const QVariant &message) { return sumOf(message); });
     client.handle(QStringLiteral("refuse"),
                   [](IpcRequest &request) { request.fail(request.message().toString()); });
-    QSignalSpy connectedSpy(&client, &IpcClient::connected);
     QSignalSpy messageSpy(&client, &IpcClient::messageReceived);
-    client.connectToServer(socketPath());
-    QTRY_VERIFY(raw.hasPendingConnections());
-    QLocalSocket *peer = raw.nextPendingConnection();
-    QTRY_COMPARE(connectedSpy.count(), 1);
+    QLocalSocket *peer = nullptr;
+    CHECKED(peer = IpcTest::connectToRawServer(client, raw));
 
     peer->write(frameBytes(request));
     const QByteArray expected = frameBytes(reply);

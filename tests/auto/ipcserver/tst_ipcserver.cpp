@@ -1,3 +1,4 @@
+#include "ipctestsupport.h"
 #include "testpeer.h"
 
 #include <SocketIpc/IpcClient>
@@ -29,33 +30,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-// The address of a socket file, for the bare sockets some tests need.
-static sockaddr_un unixAddress(const QString &path)
-{
-    sockaddr_un address = {};
-    address.sun_family = AF_UNIX;
-    const QByteArray encoded = QFile::encodeName(path);
-    std::memcpy(address.sun_path, encoded.constData(), size_t(encoded.size()));
-    return address;
-}
-
-// A socket file nobody listens on, as a server that died leaves behind.
-static bool makeStaleSocketFile(const QString &path)
-{
-    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    const sockaddr_un address = unixAddress(path);
-    const bool bound = fd >= 0
-            && ::bind(fd, reinterpret_cast<const sockaddr *>(&address), sizeof address) == 0;
-    if (fd >= 0)
-        ::close(fd);
-    return bound;
-}
-
-// The JSON text of a frame followed by its two-NUL delimiter.
-static QByteArray frameBytes(const QByteArray &json)
-{
-    return json + QByteArray(2, '\0');
-}
+using IpcTest::frameBytes;
+using IpcTest::makeStaleSocketFile;
+using IpcTest::unixAddress;
 
 class tst_IpcServer : public QObject
 {
@@ -129,16 +106,15 @@ private Q_SLOTS:
     void abstractNamespaceNameNeedsNoFile();
 
 private:
-    QString socketPath() const { return m_dir->filePath(QStringLiteral("s.sock")); }
+    QString socketPath() const { return m_dir.socketPath(); }
     // Starts n ipctestpeer clients and waits until the server has seen them all.
     QList<TestPeer *> startClients(IpcServer &server, int n, QStringList *ids = nullptr);
-    std::unique_ptr<QTemporaryDir> m_dir;
+    IpcTest::SocketDir m_dir;
 };
 
 void tst_IpcServer::init()
 {
-    m_dir = std::make_unique<QTemporaryDir>();
-    QVERIFY(m_dir->isValid());
+    m_dir.renew();
 }
 
 QList<TestPeer *> tst_IpcServer::startClients(IpcServer &server, int n, QStringList *ids)
@@ -309,7 +285,7 @@ void tst_IpcServer::tooLongPathIsSocketError()
 {
     IpcServer server;
     QSignalSpy errorSpy(&server, &IpcServer::errorOccurred);
-    const QString path = m_dir->filePath(QString(120, QLatin1Char('x')));
+    const QString path = m_dir.filePath(QString(120, QLatin1Char('x')));
     QVERIFY(!server.listen(path));
     QCOMPARE(errorSpy.count(), 1);
     QCOMPARE(server.error(), IpcError::SocketError);
@@ -319,12 +295,12 @@ void tst_IpcServer::tooLongPathIsSocketError()
 void tst_IpcServer::relativePathResolvesAgainstWorkingDirectory()
 {
     const QString previous = QDir::currentPath();
-    QVERIFY(QDir::setCurrent(m_dir->path()));
+    QVERIFY(QDir::setCurrent(m_dir.path()));
     IpcServer server;
     const bool listening = server.listen(QStringLiteral("relative.sock"));
     QDir::setCurrent(previous);
     QVERIFY(listening);
-    QVERIFY(QFile::exists(m_dir->filePath(QStringLiteral("relative.sock"))));
+    QVERIFY(QFile::exists(m_dir.filePath(QStringLiteral("relative.sock"))));
 }
 
 void tst_IpcServer::clientIdsAreDistinctUuidV4()
@@ -720,13 +696,10 @@ void tst_IpcServer::malformedFrameDropsOnlyThatClient()
     QSignalSpy messageSpy(&server, &IpcServer::messageReceived);
     QSignalSpy errorSpy(&server, &IpcServer::errorOccurred);
     QSignalSpy disconnectedSpy(&server, &IpcServer::clientDisconnected);
-    QSignalSpy connectedSpy(&server, &IpcServer::clientConnected);
 
     QLocalSocket raw;
-    raw.connectToServer(socketPath());
-    QVERIFY(raw.waitForConnected(5000));
-    QTRY_COMPARE(connectedSpy.count(), 1);
-    const QString rawId = connectedSpy.at(0).at(0).toString();
+    QString rawId;
+    CHECKED(IpcTest::connectRawSocket(raw, server, &rawId));
 
     good[0]->command({{"send", "before"}, {"message", 1}});
     QTRY_COMPARE(messageSpy.count(), 1);
@@ -774,9 +747,7 @@ void tst_IpcServer::oversizedFrameDropsOnlyThatClient()
     QSignalSpy messageSpy(&server, &IpcServer::messageReceived);
 
     QLocalSocket raw;
-    raw.connectToServer(socketPath());
-    QVERIFY(raw.waitForConnected(5000));
-    QTRY_COMPARE(connectedSpy.count(), 1);
+    CHECKED(IpcTest::connectRawSocket(raw, server));
 
     // A frame just under the limit is fine.
     QByteArray fits = "{\"topic\":\"fits\",\"message\":\"" + QByteArray(60 * 1024, 'a') + "\"}";
@@ -803,12 +774,9 @@ void tst_IpcServer::frameSplitAcrossWritesArrivesWhole()
 {
     IpcServer server;
     QVERIFY(server.listen(socketPath()));
-    QSignalSpy connectedSpy(&server, &IpcServer::clientConnected);
     QSignalSpy messageSpy(&server, &IpcServer::messageReceived);
     QLocalSocket raw;
-    raw.connectToServer(socketPath());
-    QVERIFY(raw.waitForConnected(5000));
-    QTRY_COMPARE(connectedSpy.count(), 1);
+    CHECKED(IpcTest::connectRawSocket(raw, server));
 
     const QByteArray frames =
             frameBytes(QStringLiteral("{\"topic\":\"ünï\",\"message\":\"日本🎉\"}").toUtf8())
@@ -828,15 +796,12 @@ void tst_IpcServer::partialFrameFromDeadPeerIsDiscarded()
 {
     IpcServer server;
     QVERIFY(server.listen(socketPath()));
-    QSignalSpy connectedSpy(&server, &IpcServer::clientConnected);
     QSignalSpy disconnectedSpy(&server, &IpcServer::clientDisconnected);
     QSignalSpy messageSpy(&server, &IpcServer::messageReceived);
     QSignalSpy errorSpy(&server, &IpcServer::errorOccurred);
     {
         QLocalSocket raw;
-        raw.connectToServer(socketPath());
-        QVERIFY(raw.waitForConnected(5000));
-        QTRY_COMPARE(connectedSpy.count(), 1);
+        CHECKED(IpcTest::connectRawSocket(raw, server));
         raw.write(frameBytes("{\"topic\":\"whole\",\"message\":1}") + "{\"topic\":\"half\",\"mess");
         QVERIFY(raw.waitForBytesWritten(1000));
         raw.abort();
@@ -1036,7 +1001,7 @@ void tst_IpcServer::runningOutOfDescriptorsNeverStopsTheServer()
 #endif
     TestPeer server;
     server.start(QStringLiteral("prlimit"),
-                 {QStringLiteral("--nofile=64:64"), QStringLiteral(SOCKETIPC_TESTPEER),
+                 {QStringLiteral("--nofile=64:64"), IpcTest::testPeerProgram(),
                   QStringLiteral("server"),
                   tcp ? QStringLiteral("tcp://127.0.0.1:0") : socketPath()});
     QTRY_VERIFY_WITH_TIMEOUT(server.has(QStringLiteral("listening")), 10000);
@@ -1260,11 +1225,11 @@ void tst_IpcServer::otherUserIsRefusedBeforeAnythingIsRead()
     if (setpriv.isEmpty())
         QSKIP("setpriv (util-linux) is not installed");
     // nobody must be able to reach the socket: a directory it can enter, a socket for all.
-    QVERIFY(QFile::setPermissions(m_dir->path(),
+    QVERIFY(QFile::setPermissions(m_dir.path(),
                                   QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner
                                           | QFile::ExeGroup | QFile::ExeOther));
     const QStringList asNobody{QStringLiteral("--reuid=65534"),  QStringLiteral("--regid=65534"),
-                               QStringLiteral("--clear-groups"), QStringLiteral(SOCKETIPC_TESTPEER),
+                               QStringLiteral("--clear-groups"), IpcTest::testPeerProgram(),
                                QStringLiteral("client"),         socketPath()};
 
     IpcServer server;
@@ -1367,7 +1332,7 @@ void tst_IpcServer::symlinkAtSocketPathIsNeverRemoved_data()
 void tst_IpcServer::symlinkAtSocketPathIsNeverRemoved()
 {
     QFETCH(QString, target);
-    const QString targetPath = m_dir->filePath(target);
+    const QString targetPath = m_dir.filePath(target);
     if (target.endsWith(QLatin1String(".sock"))) {
         QVERIFY(makeStaleSocketFile(targetPath));
     } else if (target.endsWith(QLatin1String(".txt"))) {
@@ -1396,7 +1361,7 @@ void tst_IpcServer::abstractNamespaceNameNeedsNoFile()
                                  .arg(QUuid::createUuid().toString(QUuid::WithoutBraces));
     IpcServer server;
     QVERIFY2(server.listen(name), qPrintable(server.errorString()));
-    QVERIFY(QDir(m_dir->path()).isEmpty());
+    QVERIFY(QDir(m_dir.path()).isEmpty());
     // The kernel lists it among the abstract sockets under exactly that name (shown with the
     // "@"), so other tools reach it as the abstract address "\0socketipc-test-...".
     QFile table(QStringLiteral("/proc/net/unix"));
@@ -1425,9 +1390,7 @@ void tst_IpcServer::hundredMebibytesWithoutDelimiterStopAtTheLimit()
     QSignalSpy connectedSpy(&server, &IpcServer::clientConnected);
     QSignalSpy errorSpy(&server, &IpcServer::errorOccurred);
     QLocalSocket raw;
-    raw.connectToServer(socketPath());
-    QVERIFY(raw.waitForConnected(5000));
-    QTRY_COMPARE(connectedSpy.count(), 1);
+    CHECKED(IpcTest::connectRawSocket(raw, server));
 
     // 100 MiB that never end a frame, written in 1 MiB pieces as the server takes them.
     const QByteArray chunk(1024 * 1024, 'a');
@@ -1454,7 +1417,6 @@ void tst_IpcServer::thousandsOfTinyFramesInOneWriteAllArrive()
 {
     IpcServer server;
     QVERIFY(server.listen(socketPath()));
-    QSignalSpy connectedSpy(&server, &IpcServer::clientConnected);
     QSignalSpy errorSpy(&server, &IpcServer::errorOccurred);
     int received = 0;
     int outOfOrder = 0;
@@ -1465,9 +1427,7 @@ void tst_IpcServer::thousandsOfTinyFramesInOneWriteAllArrive()
                 ++received;
             });
     QLocalSocket raw;
-    raw.connectToServer(socketPath());
-    QVERIFY(raw.waitForConnected(5000));
-    QTRY_COMPARE(connectedSpy.count(), 1);
+    CHECKED(IpcTest::connectRawSocket(raw, server));
 
     const int frames = 20000;
     QByteArray all;
@@ -1490,11 +1450,8 @@ void tst_IpcServer::closeDropsClientsThatDoNotReadAfterCloseTimeout()
     // A bare socket that connects and never reads (a QLocalSocket here would read for us).
     const int sleeper = ::socket(AF_UNIX, SOCK_STREAM, 0);
     const auto closeSleeper = qScopeGuard([sleeper] { ::close(sleeper); });
-    sockaddr_un address = {};
-    address.sun_family = AF_UNIX;
-    qstrncpy(address.sun_path, QFile::encodeName(socketPath()).constData(),
-             sizeof address.sun_path);
-    QCOMPARE(::connect(sleeper, reinterpret_cast<sockaddr *>(&address), sizeof address), 0);
+    const sockaddr_un address = unixAddress(socketPath());
+    QCOMPARE(::connect(sleeper, reinterpret_cast<const sockaddr *>(&address), sizeof address), 0);
     QTRY_COMPARE(connectedSpy.count(), 1);
     const QString id = connectedSpy.at(0).at(0).toString();
     // Far more than the socket buffers hold: most of it waits in the server.
@@ -1531,7 +1488,7 @@ void tst_IpcServer::simultaneousListensElectExactlyOneServer()
     QFETCH(bool, staleFileFirst);
     constexpr int Contenders = 3;
     for (int round = 0; round < 3; ++round) {  // without the lock, the first round fails
-        const QString path = m_dir->filePath(QStringLiteral("race-%1.sock").arg(round));
+        const QString path = m_dir.filePath(QStringLiteral("race-%1.sock").arg(round));
         if (staleFileFirst) {
             const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
             sockaddr_un address = {};

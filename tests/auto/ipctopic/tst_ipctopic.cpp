@@ -1,3 +1,5 @@
+#include "ipctestsupport.h"
+
 #include <SocketIpc/IpcClient>
 #include <SocketIpc/IpcServer>
 #include <SocketIpc/IpcTopic>
@@ -40,39 +42,17 @@ private Q_SLOTS:
     void patternsOnTheClientSide();
 
 private:
-    // Sends topic/message from the client and waits until the server has it.
-    void clientSends(const QString &topic, const QVariant &message);
-
-    std::unique_ptr<QTemporaryDir> m_dir;
-    std::unique_ptr<IpcServer> m_server;
-    std::unique_ptr<IpcClient> m_client;
-    QString m_clientId;
+    IpcTest::ServerAndClient m_pair;
 };
 
 void tst_IpcTopic::init()
 {
-    m_dir = std::make_unique<QTemporaryDir>();
-    m_server = std::make_unique<IpcServer>();
-    QVERIFY(m_server->listen(m_dir->filePath(QStringLiteral("s.sock"))));
-    QSignalSpy connectedSpy(m_server.get(), &IpcServer::clientConnected);
-    m_client = std::make_unique<IpcClient>();
-    m_client->connectToServer(m_server->socketPath());
-    QTRY_COMPARE(connectedSpy.count(), 1);
-    QTRY_VERIFY(m_client->isConnected());
-    m_clientId = connectedSpy.at(0).at(0).toString();
+    m_pair.start();
 }
 
 void tst_IpcTopic::cleanup()
 {
-    m_client.reset();
-    m_server.reset();
-}
-
-void tst_IpcTopic::clientSends(const QString &topic, const QVariant &message)
-{
-    QSignalSpy spy(m_server.get(), &IpcServer::messageReceived);
-    QVERIFY(m_client->send(topic, message));
-    QTRY_COMPARE(spy.count(), 1);
+    m_pair.reset();
 }
 
 void tst_IpcTopic::unattachedTopicIsInert()
@@ -89,20 +69,20 @@ void tst_IpcTopic::declaredTopicReceivesItsMessages()
     // As QML declares it: construct, then set properties in any order.
     IpcTopic topic;
     topic.setName(QStringLiteral("weather"));
-    topic.setSource(m_server.get());
+    topic.setSource(m_pair.server.get());
     QSignalSpy spy(&topic, &IpcTopic::messageReceived);
 
-    clientSends(QStringLiteral("weather"), QVariantMap{{"temperature", 21}});
-    clientSends(QStringLiteral("other"), 1);
+    m_pair.clientSends(QStringLiteral("weather"), QVariantMap{{"temperature", 21}});
+    m_pair.clientSends(QStringLiteral("other"), 1);
     QCOMPARE(spy.count(), 1);
     QCOMPARE(spy.at(0).at(0).toMap().value("temperature").toInt(), 21);
-    QCOMPARE(spy.at(0).at(1).toString(), m_clientId);
-    QCOMPARE(topic.lastClientId(), m_clientId);
+    QCOMPARE(spy.at(0).at(1).toString(), m_pair.clientId);
+    QCOMPARE(topic.lastClientId(), m_pair.clientId);
 
     // And on the client side.
-    IpcTopic clientTopic(QStringLiteral("weather"), m_client.get());
+    IpcTopic clientTopic(QStringLiteral("weather"), m_pair.client.get());
     QSignalSpy clientSpy(&clientTopic, &IpcTopic::messageReceived);
-    m_server->broadcast(QStringLiteral("weather"), QVariantMap{{"temperature", -3}});
+    m_pair.server->broadcast(QStringLiteral("weather"), QVariantMap{{"temperature", -3}});
     QTRY_COMPARE(clientSpy.count(), 1);
     QCOMPARE(clientTopic.lastMessage().toMap().value("temperature").toInt(), -3);
     QVERIFY(clientTopic.lastClientId().isEmpty());
@@ -115,15 +95,15 @@ void tst_IpcTopic::propertiesNotifyTheirChanges()
     QSignalSpy nameSpy(&topic, &IpcTopic::nameChanged);
     QSignalSpy lastSpy(&topic, &IpcTopic::lastMessageChanged);
     QSignalSpy countSpy(&topic, &IpcTopic::countChanged);
-    topic.setSource(m_server.get());
-    topic.setSource(m_server.get());
+    topic.setSource(m_pair.server.get());
+    topic.setSource(m_pair.server.get());
     topic.setName(QStringLiteral("t"));
     topic.setName(QStringLiteral("t"));
     QCOMPARE(sourceSpy.count(), 1);
     QCOMPARE(nameSpy.count(), 1);
 
-    clientSends(QStringLiteral("t"), 1);
-    clientSends(QStringLiteral("t"), 2);
+    m_pair.clientSends(QStringLiteral("t"), 1);
+    m_pair.clientSends(QStringLiteral("t"), 2);
     QCOMPARE(lastSpy.count(), 2);
     QCOMPARE(countSpy.count(), 2);
     QCOMPARE(topic.count(), 2);
@@ -134,7 +114,7 @@ void tst_IpcTopic::propertiesChangeBeforeMessageReceived()
 {
     // A handler of messageReceived that reads a binding on lastMessage must see this
     // message, not the previous one: the properties notify first.
-    IpcTopic topic(QStringLiteral("t"), m_server.get());
+    IpcTopic topic(QStringLiteral("t"), m_pair.server.get());
     QStringList order;
     QVariant lastSeenByHandler;
     int countSeenByHandler = -1;
@@ -147,7 +127,7 @@ void tst_IpcTopic::propertiesChangeBeforeMessageReceived()
         lastSeenByHandler = topic.lastMessage();
         countSeenByHandler = topic.count();
     });
-    clientSends(QStringLiteral("t"), 7);
+    m_pair.clientSends(QStringLiteral("t"), 7);
     QCOMPARE(order,
              (QStringList{QStringLiteral("lastMessageChanged"), QStringLiteral("countChanged"),
                           QStringLiteral("messageReceived")}));
@@ -157,13 +137,13 @@ void tst_IpcTopic::propertiesChangeBeforeMessageReceived()
 
 void tst_IpcTopic::severalTopicsOnOneNameAllReceive()
 {
-    IpcTopic a(QStringLiteral("t"), m_server.get());
-    IpcTopic b(QStringLiteral("t"), m_server.get());
-    IpcTopic *owned = m_server->topic(QStringLiteral("t"));
+    IpcTopic a(QStringLiteral("t"), m_pair.server.get());
+    IpcTopic b(QStringLiteral("t"), m_pair.server.get());
+    IpcTopic *owned = m_pair.server->topic(QStringLiteral("t"));
     QSignalSpy aSpy(&a, &IpcTopic::messageReceived);
     QSignalSpy bSpy(&b, &IpcTopic::messageReceived);
     QSignalSpy ownedSpy(owned, &IpcTopic::messageReceived);
-    clientSends(QStringLiteral("t"), "x");
+    m_pair.clientSends(QStringLiteral("t"), "x");
     QCOMPARE(aSpy.count(), 1);
     QCOMPARE(bSpy.count(), 1);
     QCOMPARE(ownedSpy.count(), 1);
@@ -171,51 +151,51 @@ void tst_IpcTopic::severalTopicsOnOneNameAllReceive()
 
 void tst_IpcTopic::renamingMovesTheSubscription()
 {
-    IpcTopic topic(QStringLiteral("old"), m_server.get());
+    IpcTopic topic(QStringLiteral("old"), m_pair.server.get());
     QSignalSpy spy(&topic, &IpcTopic::messageReceived);
     topic.setName(QStringLiteral("new"));
-    clientSends(QStringLiteral("old"), 1);
+    m_pair.clientSends(QStringLiteral("old"), 1);
     QCOMPARE(spy.count(), 0);
-    clientSends(QStringLiteral("new"), 2);
+    m_pair.clientSends(QStringLiteral("new"), 2);
     QCOMPARE(spy.count(), 1);
     topic.setName(QString());  // no name: no subscription
-    clientSends(QStringLiteral("new"), 3);
+    m_pair.clientSends(QStringLiteral("new"), 3);
     QCOMPARE(spy.count(), 1);
 }
 
 void tst_IpcTopic::changingSourceMovesTheSubscription()
 {
-    IpcTopic topic(QStringLiteral("t"), m_server.get());
+    IpcTopic topic(QStringLiteral("t"), m_pair.server.get());
     QSignalSpy spy(&topic, &IpcTopic::messageReceived);
-    topic.setSource(m_client.get());
-    clientSends(QStringLiteral("t"), 1);  // reaches the server, which topic left
+    topic.setSource(m_pair.client.get());
+    m_pair.clientSends(QStringLiteral("t"), 1);  // reaches the server, which topic left
     QCOMPARE(spy.count(), 0);
-    m_server->broadcast(QStringLiteral("t"), 2);
+    m_pair.server->broadcast(QStringLiteral("t"), 2);
     QTRY_COMPARE(spy.count(), 1);
     topic.setSource(nullptr);
     QCOMPARE(topic.source(), nullptr);
-    QSignalSpy clientSpy(m_client.get(), &IpcClient::messageReceived);
-    m_server->broadcast(QStringLiteral("t"), 3);
+    QSignalSpy clientSpy(m_pair.client.get(), &IpcClient::messageReceived);
+    m_pair.server->broadcast(QStringLiteral("t"), 3);
     QTRY_COMPARE(clientSpy.count(), 1);
     QCOMPARE(spy.count(), 1);
 }
 
 void tst_IpcTopic::deletingTopicUnsubscribes()
 {
-    auto *topic = new IpcTopic(QStringLiteral("t"), m_server.get());
+    auto *topic = new IpcTopic(QStringLiteral("t"), m_pair.server.get());
     int calls = 0;
     connect(topic, &IpcTopic::messageReceived, this, [&] { ++calls; });
-    clientSends(QStringLiteral("t"), 1);
+    m_pair.clientSends(QStringLiteral("t"), 1);
     QCOMPARE(calls, 1);
     delete topic;
-    clientSends(QStringLiteral("t"), 2);  // must not touch the deleted topic
+    m_pair.clientSends(QStringLiteral("t"), 2);  // must not touch the deleted topic
     QCOMPARE(calls, 1);
 }
 
 void tst_IpcTopic::deletingTopicInsideItsOwnSignalIsSafe()
 {
-    QPointer<IpcTopic> first = new IpcTopic(QStringLiteral("t"), m_server.get());
-    QPointer<IpcTopic> second = new IpcTopic(QStringLiteral("t"), m_server.get());
+    QPointer<IpcTopic> first = new IpcTopic(QStringLiteral("t"), m_pair.server.get());
+    QPointer<IpcTopic> second = new IpcTopic(QStringLiteral("t"), m_pair.server.get());
     // Whichever receives first deletes both: the other must simply not be called.
     int deliveries = 0;
     auto deleteBoth = [&] {
@@ -225,20 +205,20 @@ void tst_IpcTopic::deletingTopicInsideItsOwnSignalIsSafe()
     };
     connect(first, &IpcTopic::messageReceived, this, deleteBoth);
     connect(second, &IpcTopic::messageReceived, this, deleteBoth);
-    clientSends(QStringLiteral("t"), 1);
+    m_pair.clientSends(QStringLiteral("t"), 1);
     QCOMPARE(deliveries, 1);
     QVERIFY(first.isNull() && second.isNull());
-    clientSends(QStringLiteral("t"), 2);
+    m_pair.clientSends(QStringLiteral("t"), 2);
     QCOMPARE(deliveries, 1);
 }
 
 void tst_IpcTopic::sourceDestructionClearsSource()
 {
-    IpcTopic topic(QStringLiteral("t"), m_client.get());
+    IpcTopic topic(QStringLiteral("t"), m_pair.client.get());
     QSignalSpy sourceSpy(&topic, &IpcTopic::sourceChanged);
-    IpcTopic *owned = m_client->topic(QStringLiteral("t"));
+    IpcTopic *owned = m_pair.client->topic(QStringLiteral("t"));
     QPointer<IpcTopic> ownedGuard(owned);
-    m_client.reset();
+    m_pair.client.reset();
     QCOMPARE(topic.source(), nullptr);
     QVERIFY(sourceSpy.count() >= 1);
     QVERIFY(ownedGuard.isNull());        // the owner's own topics die with it
@@ -261,10 +241,10 @@ void tst_IpcTopic::manyUnrelatedTopicsDoNotInterfere()
     std::vector<std::unique_ptr<IpcTopic>> unrelated;
     for (int i = 0; i < 1000; ++i)
         unrelated.push_back(
-                std::make_unique<IpcTopic>(QStringLiteral("topic-%1").arg(i), m_server.get()));
-    IpcTopic wanted(QStringLiteral("wanted"), m_server.get());
+                std::make_unique<IpcTopic>(QStringLiteral("topic-%1").arg(i), m_pair.server.get()));
+    IpcTopic wanted(QStringLiteral("wanted"), m_pair.server.get());
     QSignalSpy spy(&wanted, &IpcTopic::messageReceived);
-    clientSends(QStringLiteral("wanted"), 1);
+    m_pair.clientSends(QStringLiteral("wanted"), 1);
     QCOMPARE(spy.count(), 1);
     for (const auto &topic : unrelated)
         QCOMPARE(topic->count(), 0);
@@ -331,23 +311,23 @@ void tst_IpcTopic::patternMatching()
     QCOMPARE(IpcTopic::matches(pattern, topic), matches);
 
     // The registry's walk must agree with the direct matcher.
-    IpcTopic subscription(pattern, m_server.get());
-    clientSends(topic, 1);
+    IpcTopic subscription(pattern, m_pair.server.get());
+    m_pair.clientSends(topic, 1);
     QCOMPARE(subscription.count(), matches ? 1 : 0);
 }
 
 void tst_IpcTopic::patternTopicReceivesMatchingMessages()
 {
-    IpcTopic sensors(QStringLiteral("sensor.*"), m_server.get());
+    IpcTopic sensors(QStringLiteral("sensor.*"), m_pair.server.get());
     QVERIFY(IpcTopic::isPattern(sensors.name()));
     QSignalSpy spy(&sensors, &IpcTopic::messageReceived);
-    clientSends(QStringLiteral("sensor.cpu"), 1);
-    clientSends(QStringLiteral("sensor.cpu.load"), 2);
-    clientSends(QStringLiteral("other"), 3);
-    clientSends(QStringLiteral("sensor.memory"), 4);
+    m_pair.clientSends(QStringLiteral("sensor.cpu"), 1);
+    m_pair.clientSends(QStringLiteral("sensor.cpu.load"), 2);
+    m_pair.clientSends(QStringLiteral("other"), 3);
+    m_pair.clientSends(QStringLiteral("sensor.memory"), 4);
     QCOMPARE(spy.count(), 2);
     QCOMPARE(spy.at(0).at(0), QVariant(1));
-    QCOMPARE(spy.at(0).at(1).toString(), m_clientId);
+    QCOMPARE(spy.at(0).at(1).toString(), m_pair.clientId);
     QCOMPARE(spy.at(0).at(2).toString(), QStringLiteral("sensor.cpu"));
     QCOMPARE(spy.at(1).at(2).toString(), QStringLiteral("sensor.memory"));
     QCOMPARE(sensors.lastTopic(), QStringLiteral("sensor.memory"));
@@ -357,16 +337,16 @@ void tst_IpcTopic::patternTopicReceivesMatchingMessages()
 
 void tst_IpcTopic::patternAndExactTopicsBothReceive()
 {
-    IpcTopic exact(QStringLiteral("sensor.cpu"), m_server.get());
-    IpcTopic one(QStringLiteral("sensor.*"), m_server.get());
-    IpcTopic any(QStringLiteral("sensor.#"), m_server.get());
-    IpcTopic everything(QStringLiteral("#"), m_server.get());
-    clientSends(QStringLiteral("sensor.cpu"), 1);
+    IpcTopic exact(QStringLiteral("sensor.cpu"), m_pair.server.get());
+    IpcTopic one(QStringLiteral("sensor.*"), m_pair.server.get());
+    IpcTopic any(QStringLiteral("sensor.#"), m_pair.server.get());
+    IpcTopic everything(QStringLiteral("#"), m_pair.server.get());
+    m_pair.clientSends(QStringLiteral("sensor.cpu"), 1);
     QCOMPARE(exact.count(), 1);
     QCOMPARE(one.count(), 1);
     QCOMPARE(any.count(), 1);
     QCOMPARE(everything.count(), 1);
-    clientSends(QStringLiteral("sensor"), 2);
+    m_pair.clientSends(QStringLiteral("sensor"), 2);
     QCOMPARE(exact.count(), 1);
     QCOMPARE(one.count(), 1);
     QCOMPARE(any.count(), 2);
@@ -377,45 +357,45 @@ void tst_IpcTopic::patternAndExactTopicsBothReceive()
 void tst_IpcTopic::patternWithTwoHashesDeliversOnce()
 {
     // "a.x.b.x.c" matches "#.x.#" in two ways; the topic must still hear it once.
-    IpcTopic twice(QStringLiteral("#.x.#"), m_server.get());
+    IpcTopic twice(QStringLiteral("#.x.#"), m_pair.server.get());
     QSignalSpy spy(&twice, &IpcTopic::messageReceived);
-    clientSends(QStringLiteral("a.x.b.x.c"), 1);
+    m_pair.clientSends(QStringLiteral("a.x.b.x.c"), 1);
     QCOMPARE(spy.count(), 1);
 }
 
 void tst_IpcTopic::renamingPatternMovesTheSubscription()
 {
-    IpcTopic topic(QStringLiteral("a.*"), m_server.get());
-    clientSends(QStringLiteral("a.1"), 1);
+    IpcTopic topic(QStringLiteral("a.*"), m_pair.server.get());
+    m_pair.clientSends(QStringLiteral("a.1"), 1);
     QCOMPARE(topic.count(), 1);
     topic.setName(QStringLiteral("b.#"));
-    clientSends(QStringLiteral("a.2"), 2);
-    clientSends(QStringLiteral("b.2.3"), 3);
+    m_pair.clientSends(QStringLiteral("a.2"), 2);
+    m_pair.clientSends(QStringLiteral("b.2.3"), 3);
     QCOMPARE(topic.count(), 2);
     QCOMPARE(topic.lastMessage(), QVariant(3));
     topic.setName(QStringLiteral("exact"));
-    clientSends(QStringLiteral("b.4"), 4);
-    clientSends(QStringLiteral("exact"), 5);
+    m_pair.clientSends(QStringLiteral("b.4"), 4);
+    m_pair.clientSends(QStringLiteral("exact"), 5);
     QCOMPARE(topic.count(), 3);
     QCOMPARE(topic.lastMessage(), QVariant(5));
 }
 
 void tst_IpcTopic::deletingPatternTopicsPrunesThem()
 {
-    auto first = std::make_unique<IpcTopic>(QStringLiteral("a.*.c"), m_server.get());
-    auto second = std::make_unique<IpcTopic>(QStringLiteral("a.*.c"), m_server.get());
-    IpcTopic survivor(QStringLiteral("a.#"), m_server.get());
+    auto first = std::make_unique<IpcTopic>(QStringLiteral("a.*.c"), m_pair.server.get());
+    auto second = std::make_unique<IpcTopic>(QStringLiteral("a.*.c"), m_pair.server.get());
+    IpcTopic survivor(QStringLiteral("a.#"), m_pair.server.get());
     first.reset();
-    clientSends(QStringLiteral("a.b.c"), 1);
+    m_pair.clientSends(QStringLiteral("a.b.c"), 1);
     QCOMPARE(second->count(), 1);
     QCOMPARE(survivor.count(), 1);
     second.reset();
-    clientSends(QStringLiteral("a.b.c"), 2);
+    m_pair.clientSends(QStringLiteral("a.b.c"), 2);
     QCOMPARE(survivor.count(), 2);
     // A topic deleted while its message is delivered to a pattern beside it.
-    auto victim = std::make_unique<IpcTopic>(QStringLiteral("a.*.c"), m_server.get());
+    auto victim = std::make_unique<IpcTopic>(QStringLiteral("a.*.c"), m_pair.server.get());
     connect(&survivor, &IpcTopic::messageReceived, this, [&] { victim.reset(); });
-    clientSends(QStringLiteral("a.b.c"), 3);
+    m_pair.clientSends(QStringLiteral("a.b.c"), 3);
     QVERIFY(!victim);
     QCOMPARE(survivor.count(), 3);
 }
@@ -423,24 +403,24 @@ void tst_IpcTopic::deletingPatternTopicsPrunesThem()
 void tst_IpcTopic::functorOnPatternGetsTheTopic()
 {
     QStringList seen;
-    m_server->on(QStringLiteral("log.#"), this,
+    m_pair.server->on(QStringLiteral("log.#"), this,
                  [&](const QVariant &message, const QString &clientId, const QString &topic) {
-                     QCOMPARE(clientId, m_clientId);
+                     QCOMPARE(clientId, m_pair.clientId);
                      seen << topic + QLatin1Char('=') + message.toString();
                  });
-    clientSends(QStringLiteral("log.warning"), QStringLiteral("w"));
-    clientSends(QStringLiteral("metrics"), QStringLiteral("m"));
-    clientSends(QStringLiteral("log"), QStringLiteral("l"));
+    m_pair.clientSends(QStringLiteral("log.warning"), QStringLiteral("w"));
+    m_pair.clientSends(QStringLiteral("metrics"), QStringLiteral("m"));
+    m_pair.clientSends(QStringLiteral("log"), QStringLiteral("l"));
     QCOMPARE(seen, (QStringList{QStringLiteral("log.warning=w"), QStringLiteral("log=l")}));
 }
 
 void tst_IpcTopic::patternsOnTheClientSide()
 {
-    IpcTopic news(QStringLiteral("news.*"), m_client.get());
+    IpcTopic news(QStringLiteral("news.*"), m_pair.client.get());
     QSignalSpy spy(&news, &IpcTopic::messageReceived);
-    m_server->broadcast(QStringLiteral("news.sport"), QStringLiteral("goal"));
-    m_server->broadcast(QStringLiteral("weather"), QStringLiteral("rain"));
-    m_server->broadcast(QStringLiteral("news.local"), QStringLiteral("fair"));
+    m_pair.server->broadcast(QStringLiteral("news.sport"), QStringLiteral("goal"));
+    m_pair.server->broadcast(QStringLiteral("weather"), QStringLiteral("rain"));
+    m_pair.server->broadcast(QStringLiteral("news.local"), QStringLiteral("fair"));
     QTRY_COMPARE(spy.count(), 2);
     QCOMPARE(spy.at(0).at(2).toString(), QStringLiteral("news.sport"));
     QCOMPARE(spy.at(1).at(0).toString(), QStringLiteral("fair"));

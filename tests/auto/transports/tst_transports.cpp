@@ -1,3 +1,4 @@
+#include "ipctestsupport.h"
 #include "testpeer.h"
 
 #include <SocketIpc/IpcClient>
@@ -67,24 +68,18 @@ private:
                                                QString *clientId = nullptr);
 
     QTemporaryDir m_certs;
-    std::unique_ptr<QTemporaryDir> m_dir;
+    IpcTest::SocketDir m_dir;
 };
 
 void tst_Transports::initTestCase()
 {
     QVERIFY(m_certs.isValid());
-    QProcess make;
-    make.setProcessChannelMode(QProcess::ForwardedChannels);
-    make.start(QStringLiteral("bash"),
-               {QStringLiteral(SOCKETIPC_SOURCE_DIR "/tests/auto/transports/make-certs.sh"),
-                m_certs.path()});
-    QVERIFY(make.waitForFinished(60000));
-    QCOMPARE(make.exitCode(), 0);
+    QVERIFY(IpcTest::makeCertificates(m_certs.path()));
 }
 
 void tst_Transports::init()
 {
-    m_dir = std::make_unique<QTemporaryDir>();
+    m_dir.renew();
 }
 
 void tst_Transports::transports()
@@ -98,7 +93,7 @@ void tst_Transports::transports()
 std::unique_ptr<IpcServer> tst_Transports::startServer(const QString &transport)
 {
     auto server = std::make_unique<IpcServer>();
-    QString address = m_dir->filePath(QStringLiteral("s.sock"));
+    QString address = m_dir.socketPath();
     if (transport == QLatin1String("tcp")) {
         address = QStringLiteral("tcp://127.0.0.1:0");
     } else if (transport == QLatin1String("tls")) {
@@ -130,11 +125,7 @@ std::unique_ptr<IpcClient>
 tst_Transports::connectedClient(IpcServer &server, const QString &transport, QString *clientId)
 {
     std::unique_ptr<IpcClient> client = newClient(transport);
-    QSignalSpy serverSpy(&server, &IpcServer::clientConnected);
-    client->connectToServer(server.listeningAddress());
-    [&] { QTRY_VERIFY_WITH_TIMEOUT(client->isConnected() && serverSpy.count() == 1, 10000); }();
-    if (clientId && !serverSpy.isEmpty())
-        *clientId = serverSpy.at(0).at(0).toString();
+    IpcTest::connectClient(*client, server, clientId, 10000);
     return client;
 }
 
@@ -144,7 +135,7 @@ void tst_Transports::exchangesMessagesBothWays()
     std::unique_ptr<IpcServer> server = startServer(transport);
     QVERIFY(server->isListening());
     QVERIFY(server->listeningAddress().startsWith(transport == QLatin1String("local")
-                                                          ? m_dir->path()
+                                                          ? m_dir.path()
                                                           : transport + QLatin1String("://")));
     QString id;
     std::unique_ptr<IpcClient> client = connectedClient(*server, transport, &id);

@@ -6,6 +6,10 @@
 //   TestSupport.after(ms, fn)     calls fn from the event loop ms later (qmllint here knows no
 //                                 Timer: Debian ships no type information for QtQml)
 //   PeerProcess                   an ipctestpeer process (client or server) driven by JSON lines
+//                                 (read with the tests' one LineReader, tests/shared)
+
+#include "linereader.h"
+#include "testpeer.h"
 
 #include <QtCore/qjsondocument.h>
 #include <QtCore/qjsonobject.h>
@@ -29,12 +33,8 @@ public:
     {
         m_process.setProcessChannelMode(QProcess::ForwardedErrorChannel);
         connect(&m_process, &QProcess::readyReadStandardOutput, this, [this] {
-            m_buffer.append(m_process.readAllStandardOutput());
-            qsizetype newline;
-            while ((newline = m_buffer.indexOf('\n')) >= 0) {
-                m_events.append(QJsonDocument::fromJson(m_buffer.left(newline)).toVariant());
-                m_buffer.remove(0, newline + 1);
-            }
+            for (const QByteArray &line : m_lines.feed(m_process.readAllStandardOutput()))
+                m_events.append(QJsonDocument::fromJson(line).toVariant());
             emit eventsChanged();
         });
     }
@@ -47,8 +47,7 @@ public:
     Q_INVOKABLE void start(const QString &mode, const QString &socketPath,
                            const QStringList &options = {})
     {
-        m_process.start(QStringLiteral(SOCKETIPC_TESTPEER),
-                        QStringList{mode, socketPath} + options);
+        m_process.start(IpcTest::testPeerProgram(), QStringList{mode, socketPath} + options);
         emit eventsChanged();
     }
     Q_INVOKABLE void command(const QVariantMap &command)
@@ -79,7 +78,7 @@ Q_SIGNALS:
 
 private:
     QProcess m_process;
-    QByteArray m_buffer;
+    IpcTest::LineReader m_lines;
     QVariantList m_events;
 };
 

@@ -1,4 +1,4 @@
-// Runs tests/qml/tst_*.qml offscreen, with the built SocketIpc module and the test helpers
+// Runs tests/auto/qml/tst_*.qml offscreen, with the built SocketIpc module and the test helpers
 // of testsupport.h (module SocketIpcTest) on the import path.
 
 #include <QtQml/qqmlengine.h>

@@ -21,6 +21,8 @@
 // Client: --burst N sends the integers 0..N-1 on topic "n" from connected(), then closes at
 // once; --ca FILE trusts that CA for tls:// addresses.
 
+#include "linereader.h"
+
 #include <SocketIpc/IpcClient>
 #include <SocketIpc/IpcServer>
 
@@ -261,7 +263,7 @@ int main(int argc, char *argv[])
     }
 
     // stdin, line by line, without blocking the event loop.
-    QByteArray pending;
+    IpcTest::LineReader lines;
     QSocketNotifier stdinNotifier(STDIN_FILENO, QSocketNotifier::Read);
     QObject::connect(&stdinNotifier, &QSocketNotifier::activated, [&] {
         char buffer[65536];
@@ -270,13 +272,8 @@ int main(int argc, char *argv[])
             stdinNotifier.setEnabled(false);  // stdin closed: keep running until told
             return;
         }
-        pending.append(buffer, n);
-        qsizetype newline;
-        while ((newline = pending.indexOf('\n')) >= 0) {
-            const QByteArray line = pending.left(newline);
-            pending.remove(0, newline + 1);
+        for (const QByteArray &line : lines.feed(QByteArrayView(buffer, n)))
             handle(QJsonDocument::fromJson(line).object());
-        }
     });
     return app.exec();
 }
