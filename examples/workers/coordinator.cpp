@@ -83,7 +83,7 @@ void Coordinator::startWorker(Worker &worker)
             });
     ++worker.starts;
     worker.process->start(QCoreApplication::applicationFilePath(),
-                          {QStringLiteral("--worker"), name, m_server.socketPath()});
+                          {QStringLiteral("--worker"), name, m_server.address()});
 }
 
 void Coordinator::onHello(const QVariant &message, const QString &clientId)

@@ -179,7 +179,7 @@ void IpcClient::setExpectedServerUserId(int uid)
                     &IpcClient::expectedServerUserIdChanged);
 }
 
-void IpcClient::connectToServer(const QString &socketPath)
+void IpcClient::connectToServer(const QString &address)
 {
     Q_D(IpcClient);
     if (d->state == State::Connecting || d->state == State::Connected) {
@@ -187,8 +187,8 @@ void IpcClient::connectToServer(const QString &socketPath)
                  qUtf16Printable(d->address));
         return;
     }
-    if (!socketPath.isEmpty())
-        setSocketPath(socketPath);
+    if (!address.isEmpty())
+        setAddress(address);
     d->wasConnected = false;
     d->failedAttempts = 0;
     d->outageError = IpcError::NoError;

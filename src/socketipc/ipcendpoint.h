@@ -68,9 +68,12 @@ public:
 
     QString address() const;
     void setAddress(const QString &address);
-    // Deprecated: address() and setAddress().
-    QString socketPath() const { return address(); }
-    void setSocketPath(const QString &path) { setAddress(path); }
+    // The names before address; they will go in 1.0.
+    Q_DECL_DEPRECATED_X("use address()") QString socketPath() const { return address(); }
+    Q_DECL_DEPRECATED_X("use setAddress()") void setSocketPath(const QString &path)
+    {
+        setAddress(path);
+    }
 
     qint64 maxFrameSize() const;
     void setMaxFrameSize(qint64 bytes);  // applies to open connections too

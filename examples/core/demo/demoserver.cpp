@@ -129,7 +129,7 @@ void DemoServer::startClient(Peer &peer)
                 checkStep();
             });
     const QStringList arguments =
-            QStringList{QStringLiteral("--client"), peer.name, m_server.socketPath()} + peer.topics;
+            QStringList{QStringLiteral("--client"), peer.name, m_server.address()} + peer.topics;
     say(QStringLiteral("starting a client process: %1 %2")
                 .arg(QCoreApplication::applicationName(), arguments.join(QLatin1Char(' '))));
     process->start(QCoreApplication::applicationFilePath(), arguments);

@@ -8,7 +8,7 @@ import SocketIpc
 Window {
     id: root
 
-    required property string socketPath
+    required property string address  // where the producer publishes
     readonly property int historyLength: 40
 
     width: 960
@@ -19,7 +19,7 @@ Window {
 
     IpcClient {
         id: bus
-        socketPath: root.socketPath
+        address: root.address
         retryDelay: 250  // until the producer is there
         active: true
     }
@@ -128,8 +128,8 @@ Window {
                 objectName: "status"
                 anchors.baseline: heading.baseline
                 text: bus.state === IpcClient.Connected
-                      ? qsTr("● connected to %1").arg(root.socketPath)
-                      : qsTr("○ waiting for the producer on %1").arg(root.socketPath)
+                      ? qsTr("● connected to %1").arg(root.address)
+                      : qsTr("○ waiting for the producer on %1").arg(root.address)
                 color: bus.state === IpcClient.Connected ? "#1e8e3e" : "#b06000"
                 font.pixelSize: 14
             }

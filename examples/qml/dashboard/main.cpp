@@ -48,7 +48,7 @@ int main(int argc, char *argv[])
 
     QQmlApplicationEngine engine;
     engine.addImportPath(QStringLiteral(SOCKETIPC_QML_IMPORT_DIR));
-    engine.setInitialProperties({{QStringLiteral("socketPath"), socketPath}});
+    engine.setInitialProperties({{QStringLiteral("address"), socketPath}});
     engine.load(QUrl(QStringLiteral("qrc:/Dashboard/Main.qml")));
     if (engine.rootObjects().isEmpty())
         return 1;  // the engine has said why

@@ -256,6 +256,6 @@ void MonitorWindow::updateStatus()
 {
     m_status->setText(m_server.isListening() ? tr("Listening on %1 · %n client(s)", nullptr,
                                                   m_server.clientCount())
-                                                       .arg(m_server.socketPath())
+                                                       .arg(m_server.address())
                                              : tr("Not listening"));
 }

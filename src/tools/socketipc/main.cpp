@@ -355,7 +355,7 @@ void armTimeout(IpcClient &client, const Options &options, QTimer &timer)
     timer.setInterval(*options.timeout);
     QObject::connect(&timer, &QTimer::timeout, qApp, [&client, &options] {
         printError(
-                u"no server at %1 within %2 ms"_s.arg(client.socketPath()).arg(*options.timeout));
+                u"no server at %1 within %2 ms"_s.arg(client.address()).arg(*options.timeout));
         client.disconnect();  // nothing it does from now on may change the exit code
         client.close();
         QCoreApplication::exit(NoServer);

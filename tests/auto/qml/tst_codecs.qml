@@ -39,13 +39,13 @@ TestCase {
             IpcServer {
                 id: server
                 codecName: "cbor"
-                socketPath: view.path
+                address: view.path
                 active: true
             }
             IpcClient {
                 id: client
                 codecName: "cbor"
-                socketPath: view.path
+                address: view.path
                 retryDelay: 20
                 active: true
             }
@@ -59,10 +59,10 @@ TestCase {
     function connectedPair(name, serverCodec, clientCodec) {
         const path = TestSupport.socketPath(name)
         const server = createTemporaryObject(serverComponent, testCase,
-                                             { socketPath: path, codecName: serverCodec, active: true })
+                                             { address: path, codecName: serverCodec, active: true })
         verify(server.listening, server.errorString)
         const client = createTemporaryObject(clientComponent, testCase,
-                                             { socketPath: path, codecName: clientCodec, active: true })
+                                             { address: path, codecName: clientCodec, active: true })
         tryCompare(client, "state", IpcClient.Connected)
         tryCompare(server, "clientCount", 1)
         return { server: server, client: client, path: path }
@@ -159,11 +159,11 @@ TestCase {
         const path = TestSupport.socketPath("unknown")
         ignoreWarning('IpcServer::setCodecName: no codec named "nope"')
         const server = createTemporaryObject(serverComponent, testCase,
-                                             { socketPath: path, codecName: "nope", active: true })
+                                             { address: path, codecName: "nope", active: true })
         compare(server.codecName, "json")
         ignoreWarning('IpcClient::setCodecName: no codec named "nope"')
         const client = createTemporaryObject(clientComponent, testCase,
-                                             { socketPath: path, codecName: "nope", active: true })
+                                             { address: path, codecName: "nope", active: true })
         compare(client.codecName, "json")
         tryCompare(client, "state", IpcClient.Connected)
         tryCompare(server, "clientCount", 1)
@@ -206,7 +206,7 @@ TestCase {
         const pair = connectedPair("mixed", "json", "json")
         pair.server.codecName = "cbor"
         const cborClient = createTemporaryObject(clientComponent, testCase,
-                                                 { socketPath: pair.path, codecName: "cbor", active: true })
+                                                 { address: pair.path, codecName: "cbor", active: true })
         tryCompare(cborClient, "state", IpcClient.Connected)
         tryCompare(pair.server, "clientCount", 2)
         const jsonSpy = spy(pair.client, "messageReceived")
@@ -237,11 +237,11 @@ TestCase {
     function test_mismatchedCodecsAreReported(data) {
         const path = TestSupport.socketPath("mismatch")
         const server = createTemporaryObject(serverComponent, testCase,
-                                             { socketPath: path, codecName: data.server, active: true })
+                                             { address: path, codecName: data.server, active: true })
         const errors = spy(server, "errorOccurred")
         const messages = spy(server, "messageReceived")
         const client = createTemporaryObject(clientComponent, testCase,
-                                             { socketPath: path, codecName: data.client, active: true })
+                                             { address: path, codecName: data.client, active: true })
         tryCompare(client, "state", IpcClient.Connected)
         client.send("hello", { text: "a message long enough to hold a few bytes of every kind" })
         tryVerify(() => errors.count > 0)
@@ -259,7 +259,7 @@ TestCase {
         tryVerify(() => peer.count("handling") === 1)
 
         const client = createTemporaryObject(clientComponent, testCase,
-                                             { socketPath: path, codecName: "cbor", active: true })
+                                             { address: path, codecName: "cbor", active: true })
         const clientSpy = spy(client, "messageReceived")
         tryCompare(client, "state", IpcClient.Connected)
         tryVerify(() => peer.count("clientConnected") === 1)
@@ -283,7 +283,7 @@ TestCase {
     function test_cborWithPeerClient() {
         const path = TestSupport.socketPath("peerclient")
         const server = createTemporaryObject(serverComponent, testCase,
-                                             { socketPath: path, codecName: "cbor", active: true })
+                                             { address: path, codecName: "cbor", active: true })
         server.handle("echo", (m) => ({ echoed: m }))
         const serverSpy = spy(server, "messageReceived")
         const errors = spy(server, "errorOccurred")

@@ -3,7 +3,7 @@ import QtTest
 import SocketIpc
 import SocketIpcTest
 
-// socketPath takes network addresses in QML too: tcp://HOST:PORT (tls:// in tst_transports).
+// address takes network addresses in QML too: tcp://HOST:PORT (tls:// in tst_transports).
 TestCase {
     id: testCase
     name: "Network"
@@ -17,12 +17,12 @@ TestCase {
             property alias client: client
             IpcServer {
                 id: server
-                socketPath: "tcp://:0"
+                address: "tcp://:0"
                 active: true
             }
             IpcClient {
                 id: client
-                socketPath: server.listeningAddress
+                address: server.listeningAddress
                 retryDelay: 20
                 active: server.listening
             }
@@ -31,6 +31,15 @@ TestCase {
     Component {
         id: spyComponent
         SignalSpy { }
+    }
+    Component {
+        id: tlsComponent
+        IpcServer {
+            tls.certificateFile: "server.crt"
+            tls.privateKeyFile: "server.key"
+            tls.caFile: "clients-ca.crt"
+            tls.requireClientCertificate: true
+        }
     }
 
     function test_tcpAddressFromQml() {
@@ -50,5 +59,25 @@ TestCase {
         compare(peer.address, "127.0.0.1")
         verify(peer.port > 0)
         compare(peer.pid, -1)
+    }
+
+    // tls is a value type: grouped properties in a declaration, and a copy to change from
+    // JavaScript (it notifies once, and a listen() reads the files then).
+    function test_tlsSettingsAreAValueType() {
+        const server = createTemporaryObject(tlsComponent, testCase)
+        compare(server.tls.certificateFile, "server.crt")
+        compare(server.tls.privateKeyFile, "server.key")
+        compare(server.tls.caFile, "clients-ca.crt")
+        verify(server.tls.requireClientCertificate)
+        const changed = createTemporaryObject(spyComponent, testCase,
+                                              { target: server, signalName: "tlsChanged" })
+        server.tls.caFile = "other-ca.crt"
+        compare(server.tls.caFile, "other-ca.crt")
+        compare(changed.count, 1)
+        compare(server.tls.certificateFile, "server.crt")
+        // The files are read at listen(): a missing one is a TlsError that names it.
+        verify(!server.listen("tls://127.0.0.1:0"))
+        compare(server.error, IpcError.TlsError)
+        verify(server.errorString.indexOf("server.crt") >= 0, server.errorString)
     }
 }

@@ -72,9 +72,9 @@ TestCase {
 
     function connectedPair(name) {
         const path = TestSupport.socketPath(name)
-        const server = createTemporaryObject(serverComponent, testCase, { socketPath: path, active: true })
+        const server = createTemporaryObject(serverComponent, testCase, { address: path, active: true })
         verify(server.listening, server.errorString)
-        const client = createTemporaryObject(clientComponent, testCase, { socketPath: path, active: true })
+        const client = createTemporaryObject(clientComponent, testCase, { address: path, active: true })
         tryCompare(client, "state", IpcClient.Connected)
         tryCompare(server, "clientCount", 1)
         return { server: server, client: client, path: path }
@@ -289,7 +289,7 @@ TestCase {
         tryCompare(topic, "source", null)
         compare(topic.name, "sensor.#")
         // Subscribed again elsewhere, it works.
-        const client = createTemporaryObject(clientComponent, testCase, { socketPath: pair.path, active: true })
+        const client = createTemporaryObject(clientComponent, testCase, { address: pair.path, active: true })
         topic.source = client
         const received = spy(topic, "messageReceived")
         tryCompare(pair.server, "clientCount", 1)
@@ -345,10 +345,10 @@ TestCase {
 
     function test_dashboardBindings() {
         const path = TestSupport.socketPath("dashboard")
-        const server = createTemporaryObject(serverComponent, testCase, { socketPath: path, active: true })
+        const server = createTemporaryObject(serverComponent, testCase, { address: path, active: true })
         const view = createTemporaryObject(dashboardComponent, testCase)
         compare(view.label.text, "-")
-        view.client.socketPath = path
+        view.client.address = path
         view.client.active = true
         tryCompare(server, "clientCount", 1)
         server.broadcast("sensor.cpu", 40)
@@ -365,7 +365,7 @@ TestCase {
         const peer = createTemporaryObject(peerComponent, testCase)
         peer.start("server", path)
         tryVerify(() => peer.count("listening") === 1, 10000)
-        const client = createTemporaryObject(clientComponent, testCase, { socketPath: path, active: true })
+        const client = createTemporaryObject(clientComponent, testCase, { address: path, active: true })
         const star = createTemporaryObject(topicComponent, testCase, { source: client, name: "sensor.*" })
         const hash = createTemporaryObject(topicComponent, testCase, { source: client, name: "sensor.#" })
         const all = spy(client, "messageReceived")

@@ -39,12 +39,12 @@ TestCase {
             property alias client: client
             IpcServer {
                 id: server
-                socketPath: view.path
+                address: view.path
                 active: false
             }
             IpcClient {
                 id: client
-                socketPath: view.path
+                address: view.path
                 maxQueuedMessages: 10
                 retryDelay: 20
                 active: true
@@ -228,9 +228,9 @@ TestCase {
 
     function test_queueBridgesAServerRestart() {
         const path = TestSupport.socketPath("restart")
-        const server = createTemporaryObject(serverComponent, testCase, { socketPath: path, active: true })
+        const server = createTemporaryObject(serverComponent, testCase, { address: path, active: true })
         const client = createTemporaryObject(clientComponent, testCase,
-                                             { socketPath: path, maxQueuedMessages: 10, active: true })
+                                             { address: path, maxQueuedMessages: 10, active: true })
         tryCompare(client, "state", IpcClient.Connected)
         tryCompare(server, "clientCount", 1)
         const received = spy(server, "messageReceived")
@@ -251,7 +251,7 @@ TestCase {
     function test_queuedMessagesReachAPeerServerStartedLater() {
         const path = TestSupport.socketPath("peer")
         const client = createTemporaryObject(clientComponent, testCase,
-                                             { socketPath: path, maxQueuedMessages: 10, active: true })
+                                             { address: path, maxQueuedMessages: 10, active: true })
         for (let i = 0; i < 4; ++i)
             verify(client.send("n", { i: i }))
         compare(client.queuedMessageCount, 4)
@@ -300,7 +300,7 @@ TestCase {
     function test_backoffSpacesOutAttempts() {
         const path = TestSupport.socketPath("spacing")
         const client = createTemporaryObject(clientComponent, testCase,
-                                             { socketPath: path, retryDelay: 10, backoffFactor: 2,
+                                             { address: path, retryDelay: 10, backoffFactor: 2,
                                                maxBackoffDelay: 80, active: true })
         const times = []
         client.connectError.connect(() => times.push(Date.now()))
@@ -315,12 +315,12 @@ TestCase {
     function test_backoffStillConnects() {
         const path = TestSupport.socketPath("backoff")
         const client = createTemporaryObject(clientComponent, testCase,
-                                             { socketPath: path, retryDelay: 10, backoffFactor: 2,
+                                             { address: path, retryDelay: 10, backoffFactor: 2,
                                                maxBackoffDelay: 80, maxQueuedMessages: 10, active: true })
         const failures = spy(client, "connectError")
         tryVerify(() => failures.count >= 4)
         verify(client.send("n", "waited"))
-        const server = createTemporaryObject(serverComponent, testCase, { socketPath: path, active: true })
+        const server = createTemporaryObject(serverComponent, testCase, { address: path, active: true })
         const received = spy(server, "messageReceived")
         tryCompare(client, "state", IpcClient.Connected, 2000)
         tryCompare(received, "count", 1)

@@ -32,9 +32,9 @@ TestCase {
 
     function connectedPair(name) {
         const path = TestSupport.socketPath(name)
-        const server = createTemporaryObject(serverComponent, testCase, { socketPath: path, active: true })
+        const server = createTemporaryObject(serverComponent, testCase, { address: path, active: true })
         verify(server.listening, server.errorString)
-        const client = createTemporaryObject(clientComponent, testCase, { socketPath: path, active: true })
+        const client = createTemporaryObject(clientComponent, testCase, { address: path, active: true })
         tryCompare(client, "state", IpcClient.Connected)
         tryCompare(server, "clientCount", 1)
         return { server: server, client: client, path: path }
@@ -413,7 +413,7 @@ TestCase {
         peer.command({ handle: "fail", with: "fail" })
         tryVerify(() => peer.count("handling") === 2)
 
-        const client = createTemporaryObject(clientComponent, testCase, { socketPath: path, active: true })
+        const client = createTemporaryObject(clientComponent, testCase, { address: path, active: true })
         tryCompare(client, "state", IpcClient.Connected)
         tryVerify(() => peer.count("clientConnected") === 1)
         const r = recorder()
@@ -431,7 +431,7 @@ TestCase {
 
     function test_peerClientRequestsQmlServer() {
         const path = TestSupport.socketPath("peerclient")
-        const server = createTemporaryObject(serverComponent, testCase, { socketPath: path, active: true })
+        const server = createTemporaryObject(serverComponent, testCase, { address: path, active: true })
         server.handle("sum", (m) => m.reduce((a, b) => a + b, 0))
         server.handle("bad", function () { throw new Error("bad qml") })
         server.handle("later", (m) => later(20, (resolve) => resolve({ got: m })))
@@ -457,7 +457,7 @@ TestCase {
 
     function test_qmlServerRequestsPeerClient() {
         const path = TestSupport.socketPath("serverasks")
-        const server = createTemporaryObject(serverComponent, testCase, { socketPath: path, active: true })
+        const server = createTemporaryObject(serverComponent, testCase, { address: path, active: true })
         const peer = createTemporaryObject(peerComponent, testCase)
         peer.start("client", path)
         tryCompare(server, "clientCount", 1, 10000)

@@ -67,9 +67,9 @@ TestCase {
     // A listening server and a client connected to it, both active.
     function connectedPair(name) {
         const path = TestSupport.socketPath(name)
-        const server = createTemporaryObject(serverComponent, testCase, { socketPath: path, active: true })
+        const server = createTemporaryObject(serverComponent, testCase, { address: path, active: true })
         verify(server.listening, server.errorString)
-        const client = createTemporaryObject(clientComponent, testCase, { socketPath: path, active: true })
+        const client = createTemporaryObject(clientComponent, testCase, { address: path, active: true })
         tryCompare(client, "state", IpcClient.Connected)
         tryCompare(server, "clientCount", 1)
         return { server: server, client: client, path: path }
@@ -109,10 +109,10 @@ TestCase {
 
     function test_topicBindingUpdates() {
         const path = TestSupport.socketPath("binding")
-        const server = createTemporaryObject(serverComponent, testCase, { socketPath: path, active: true })
+        const server = createTemporaryObject(serverComponent, testCase, { address: path, active: true })
         const view = createTemporaryObject(weatherViewComponent, testCase)
         compare(view.label.text, "waiting…")
-        view.client.socketPath = path
+        view.client.address = path
         view.client.active = true
         tryCompare(server, "clientCount", 1)
 
@@ -197,15 +197,15 @@ TestCase {
     function test_activeServerMovesToANewPath() {
         const first = TestSupport.socketPath("first")
         const second = TestSupport.socketPath("second")
-        const server = createTemporaryObject(serverComponent, testCase, { socketPath: first, active: true })
+        const server = createTemporaryObject(serverComponent, testCase, { address: first, active: true })
         verify(server.listening)
-        server.socketPath = second
+        server.address = second
         verify(server.listening)
-        const client = createTemporaryObject(clientComponent, testCase, { socketPath: second, active: true })
+        const client = createTemporaryObject(clientComponent, testCase, { address: second, active: true })
         tryCompare(client, "state", IpcClient.Connected)
         tryCompare(server, "clientCount", 1)
         // Nothing listens on the old path any more.
-        const stray = createTemporaryObject(clientComponent, testCase, { socketPath: first, active: true })
+        const stray = createTemporaryObject(clientComponent, testCase, { address: first, active: true })
         const strayErrors = spy(stray, "connectError")
         tryVerify(() => strayErrors.count > 0)
         compare(stray.state, IpcClient.Connecting)
@@ -233,7 +233,7 @@ TestCase {
 
     function test_enumsAndCredentialsAreReadable() {
         const path = TestSupport.socketPath("credentials")
-        const server = createTemporaryObject(serverComponent, testCase, { socketPath: path, active: true })
+        const server = createTemporaryObject(serverComponent, testCase, { address: path, active: true })
         compare(server.socketAccess, IpcServer.OwnerOnly)
         const peer = createTemporaryObject(peerComponent, testCase)
         peer.start("client", path)
@@ -250,7 +250,7 @@ TestCase {
         peer.start("server", path)
         tryVerify(() => peer.count("listening") === 1, 10000)
 
-        const client = createTemporaryObject(clientComponent, testCase, { socketPath: path, active: true })
+        const client = createTemporaryObject(clientComponent, testCase, { address: path, active: true })
         const clientSpy = spy(client, "messageReceived")
         tryCompare(client, "state", IpcClient.Connected)
         tryVerify(() => peer.count("clientConnected") === 1)
@@ -291,7 +291,7 @@ TestCase {
     // The credentials' numbers are plain QML numbers.
     function test_credentialsAreNumbers() {
         const path = TestSupport.socketPath("numbers")
-        const server = createTemporaryObject(serverComponent, testCase, { socketPath: path, active: true })
+        const server = createTemporaryObject(serverComponent, testCase, { address: path, active: true })
         const peer = createTemporaryObject(peerComponent, testCase)
         peer.start("client", path)
         tryCompare(server, "clientCount", 1, 10000)

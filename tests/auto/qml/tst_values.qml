@@ -33,9 +33,9 @@ TestCase {
 
     function connectedPair(name) {
         const path = TestSupport.socketPath(name)
-        const server = createTemporaryObject(serverComponent, testCase, { socketPath: path, active: true })
+        const server = createTemporaryObject(serverComponent, testCase, { address: path, active: true })
         verify(server.listening, server.errorString)
-        const client = createTemporaryObject(clientComponent, testCase, { socketPath: path, active: true })
+        const client = createTemporaryObject(clientComponent, testCase, { address: path, active: true })
         tryCompare(client, "state", IpcClient.Connected)
         tryCompare(server, "clientCount", 1)
         return { server: server, client: client, path: path }
@@ -84,7 +84,7 @@ TestCase {
     function test_notJsonIsAnEncodeError(data) {
         // Not connected: the value is refused for what it is, not for the missing server.
         const path = TestSupport.socketPath("unconnected")
-        const lonely = createTemporaryObject(clientComponent, testCase, { socketPath: path })
+        const lonely = createTemporaryObject(clientComponent, testCase, { address: path })
         const lonelyErrors = spy(lonely, "errorOccurred")
         verify(!lonely.send("t", data.value))
         compare(lonely.error, IpcError.EncodeError)
@@ -115,7 +115,7 @@ TestCase {
 
     function test_broadcastWithoutClientsStillReportsEncodeError() {
         const server = createTemporaryObject(serverComponent, testCase,
-                                             { socketPath: TestSupport.socketPath("alone"), active: true })
+                                             { address: TestSupport.socketPath("alone"), active: true })
         verify(server.listening)
         compare(server.clientCount, 0)
         const errors = spy(server, "errorOccurred")

@@ -450,7 +450,7 @@ int runTopics(int count)
         }
         IpcTopic wanted(QStringLiteral("sensor.#"), &server);
         IpcClient client;
-        client.connectToServer(server.socketPath());
+        client.connectToServer(server.address());
         QEventLoop loop;
         qint64 startedAt = 0;
         QObject::connect(&client, &IpcClient::connected, &client, [&] {

@@ -17,12 +17,12 @@ import SocketIpc
 
 QtObject {
     property IpcServer server: IpcServer {
-        socketPath: path
+        address: path
         active: true
         onMessageReceived: (topic, message) => Qt.exit(topic === "hello" && message.n === 1 ? 0 : 2)
     }
     property IpcClient client: IpcClient {
-        socketPath: path
+        address: path
         active: true
         onConnected: send("hello", { n: 1 })
     }
