@@ -11,16 +11,16 @@
 // The QML-facing declarations of both QML types, written once (moc expands macros): the
 // "active" property and its signal, handle() with a JavaScript function, and the parser
 // status interface that QmlEndpoint implements.
-#define SOCKETIPC_QML_ENDPOINT                                                                   \
-    Q_INTERFACES(QQmlParserStatus)                                                               \
-    Q_PROPERTY(bool active READ isActive WRITE setActive NOTIFY activeChanged)                   \
-public:                                                                                          \
-    Q_INVOKABLE void handle(const QString &topic, const QJSValue &function)                      \
-    {                                                                                            \
-        QmlEndpoint::handle(topic, function);                                                    \
-    }                                                                                            \
-    Q_SIGNAL void activeChanged();                                                               \
-                                                                                                 \
+#define SOCKETIPC_QML_ENDPOINT                                                                     \
+    Q_INTERFACES(QQmlParserStatus)                                                                 \
+    Q_PROPERTY(bool active READ isActive WRITE setActive NOTIFY activeChanged)                     \
+public:                                                                                            \
+    Q_INVOKABLE void handle(const QString &topic, const QJSValue &function)                        \
+    {                                                                                              \
+        QmlEndpoint::handle(topic, function);                                                      \
+    }                                                                                              \
+    Q_SIGNAL void activeChanged();                                                                 \
+                                                                                                   \
 private:
 
 // What the QML IpcServer and IpcClient share, written once: "active" (start once the

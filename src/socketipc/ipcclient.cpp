@@ -13,7 +13,6 @@
 
 #include <cmath>
 
-
 int IpcClientPrivate::Delay::pick() const
 {
     if (max <= min)
@@ -41,8 +40,7 @@ IpcClient::~IpcClient()
 
 IpcClient::State IpcClient::state() const
 {
-    Q_D(const IpcClient);
-    return d->state;
+    return d_func()->state;
 }
 
 bool IpcClientPrivate::Delay::set(int newMin, int newMax)
@@ -120,8 +118,7 @@ void IpcClient::setReconnectDelayMax(int msecs)
 
 double IpcClient::backoffFactor() const
 {
-    Q_D(const IpcClient);
-    return d->backoffFactor;
+    return d_func()->backoffFactor;
 }
 
 void IpcClient::setBackoffFactor(double factor)
@@ -136,28 +133,23 @@ void IpcClient::setBackoffFactor(double factor)
 
 int IpcClient::maxBackoffDelay() const
 {
-    Q_D(const IpcClient);
-    return d->maxBackoffDelay;
+    return d_func()->maxBackoffDelay;
 }
 
 void IpcClient::setMaxBackoffDelay(int msecs)
 {
-    Q_D(IpcClient);
-    msecs = qMax(0, msecs);
-    assignAndNotify(this, d->maxBackoffDelay, msecs, &IpcClient::backoffChanged);
+    assignAndNotify(this, d_func()->maxBackoffDelay, qMax(0, msecs), &IpcClient::backoffChanged);
 }
 
 int IpcClient::maxQueuedMessages() const
 {
-    Q_D(const IpcClient);
-    return d->maxQueuedMessages;
+    return d_func()->maxQueuedMessages;
 }
 
 void IpcClient::setMaxQueuedMessages(int count)
 {
-    Q_D(IpcClient);
-    count = qMax(0, count);
-    assignAndNotify(this, d->maxQueuedMessages, count, &IpcClient::maxQueuedMessagesChanged);
+    assignAndNotify(this, d_func()->maxQueuedMessages, qMax(0, count),
+                    &IpcClient::maxQueuedMessagesChanged);
 }
 
 int IpcClient::queuedMessageCount() const
@@ -168,14 +160,12 @@ int IpcClient::queuedMessageCount() const
 
 int IpcClient::expectedServerUserId() const
 {
-    Q_D(const IpcClient);
-    return d->expectedServerUserId;
+    return d_func()->expectedServerUserId;
 }
 
 void IpcClient::setExpectedServerUserId(int uid)
 {
-    Q_D(IpcClient);
-    assignAndNotify(this, d->expectedServerUserId, qMax(uid, -1),
+    assignAndNotify(this, d_func()->expectedServerUserId, qMax(uid, -1),
                     &IpcClient::expectedServerUserIdChanged);
 }
 

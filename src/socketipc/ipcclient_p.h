@@ -89,9 +89,9 @@ public:
     IpcClient::State state = IpcClient::State::Unconnected;
     Delay retryDelay{IpcClient::DefaultRetryDelay};
     Delay reconnectDelay{IpcClient::DefaultReconnectDelay};
-    QTimer *attemptTimer = nullptr;       // a child of q, so that moveToThread() moves it too
+    QTimer *attemptTimer = nullptr;            // a child of q, so that moveToThread() moves it too
     IpcConnector *attemptConnector = nullptr;  // a connect attempt under way
-    IpcConnection *connection = nullptr;  // the established connection
+    IpcConnection *connection = nullptr;       // the established connection
     IpcConnection *closingConnection = nullptr;  // flushing after close()
     bool wasConnected = false;                   // the next connect is a reconnect
     double backoffFactor = 1.0;

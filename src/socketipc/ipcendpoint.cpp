@@ -66,20 +66,17 @@ IpcEndpoint::~IpcEndpoint()
 
 QString IpcEndpoint::address() const
 {
-    Q_D(const IpcEndpoint);
-    return d->address;
+    return d_func()->address;
 }
 
 void IpcEndpoint::setAddress(const QString &address)
 {
-    Q_D(IpcEndpoint);
-    assignAndNotify(this, d->address, address, &IpcEndpoint::addressChanged);
+    assignAndNotify(this, d_func()->address, address, &IpcEndpoint::addressChanged);
 }
 
 qint64 IpcEndpoint::maxFrameSize() const
 {
-    Q_D(const IpcEndpoint);
-    return d->maxFrameSize;
+    return d_func()->maxFrameSize;
 }
 
 void IpcEndpoint::setMaxFrameSize(qint64 bytes)
@@ -96,8 +93,7 @@ void IpcEndpoint::setMaxFrameSize(qint64 bytes)
 
 qint64 IpcEndpoint::maxPendingBytes() const
 {
-    Q_D(const IpcEndpoint);
-    return d->maxPendingBytes;
+    return d_func()->maxPendingBytes;
 }
 
 void IpcEndpoint::setMaxPendingBytes(qint64 bytes)
@@ -114,20 +110,18 @@ void IpcEndpoint::setMaxPendingBytes(qint64 bytes)
 
 int IpcEndpoint::closeTimeout() const
 {
-    Q_D(const IpcEndpoint);
-    return d->closeTimeout;
+    return d_func()->closeTimeout;
 }
 
 void IpcEndpoint::setCloseTimeout(int msecs)
 {
-    Q_D(IpcEndpoint);
-    assignAndNotify(this, d->closeTimeout, qMax(0, msecs), &IpcEndpoint::closeTimeoutChanged);
+    assignAndNotify(this, d_func()->closeTimeout, qMax(0, msecs),
+                    &IpcEndpoint::closeTimeoutChanged);
 }
 
 std::shared_ptr<const IpcCodec> IpcEndpoint::codec() const
 {
-    Q_D(const IpcEndpoint);
-    return d->codec;
+    return d_func()->codec;
 }
 
 void IpcEndpoint::setCodec(std::shared_ptr<const IpcCodec> codec)
@@ -160,32 +154,28 @@ void IpcEndpoint::setCodecName(const QString &name)
 
 int IpcEndpoint::requestTimeout() const
 {
-    Q_D(const IpcEndpoint);
-    return d->requestTimeout;
+    return d_func()->requestTimeout;
 }
 
 void IpcEndpoint::setRequestTimeout(int msecs)
 {
-    Q_D(IpcEndpoint);
-    assignAndNotify(this, d->requestTimeout, qMax(0, msecs), &IpcEndpoint::requestTimeoutChanged);
+    assignAndNotify(this, d_func()->requestTimeout, qMax(0, msecs),
+                    &IpcEndpoint::requestTimeoutChanged);
 }
 
 IpcTlsSettings IpcEndpoint::tls() const
 {
-    Q_D(const IpcEndpoint);
-    return d->tls;
+    return d_func()->tls;
 }
 
 void IpcEndpoint::setTls(const IpcTlsSettings &settings)
 {
-    Q_D(IpcEndpoint);
-    assignAndNotify(this, d->tls, settings, &IpcEndpoint::tlsChanged);
+    assignAndNotify(this, d_func()->tls, settings, &IpcEndpoint::tlsChanged);
 }
 
 QString IpcEndpoint::authToken() const
 {
-    Q_D(const IpcEndpoint);
-    return d->authToken;
+    return d_func()->authToken;
 }
 
 void IpcEndpoint::setAuthToken(const QString &token)
@@ -200,14 +190,12 @@ void IpcEndpoint::setAuthToken(const QString &token)
 
 IpcError::Error IpcEndpoint::error() const
 {
-    Q_D(const IpcEndpoint);
-    return d->error;
+    return d_func()->error;
 }
 
 QString IpcEndpoint::errorString() const
 {
-    Q_D(const IpcEndpoint);
-    return d->errorString;
+    return d_func()->errorString;
 }
 
 IpcTopic *IpcEndpoint::topic(const QString &name)

@@ -35,8 +35,7 @@ public:
 
     // A message, request or reply from an admitted peer: a reply finishes its request, a
     // request goes to its handler, anything else is messageReceived() and the topics'.
-    void dispatch(IpcConnection *connection, const IpcCodec::Frame &frame,
-                  const QString &clientId);
+    void dispatch(IpcConnection *connection, const IpcCodec::Frame &frame, const QString &clientId);
     void setError(IpcError::Error error, const QString &description, const QString &clientId = {});
 
     IpcEndpoint *q_ptr = nullptr;

@@ -120,8 +120,9 @@ void IpcRequestBroker::setHandler(const QString &topic, const QObject *context, 
         removeHandler(topic);
         return;
     }
-    m_handlers.insert(topic, HandlerEntry{std::make_shared<Handler>(std::move(handler)), context,
-                                          context != nullptr});
+    m_handlers.insert(topic,
+                      HandlerEntry{std::make_shared<Handler>(std::move(handler)), context,
+                                   context != nullptr});
 }
 
 void IpcRequestBroker::removeHandler(const QString &topic)

@@ -12,7 +12,6 @@
 #include <QtCore/qvarlengtharray.h>
 #include <QtCore/quuid.h>
 
-
 IpcServer::IpcServer(QObject *parent) : IpcEndpoint(*new IpcServerPrivate, parent) { }
 
 IpcServer::~IpcServer()
@@ -50,67 +49,53 @@ QStringList IpcServer::clientIds() const
 
 IpcServer::SocketAccess IpcServer::socketAccess() const
 {
-    Q_D(const IpcServer);
-    return d->socketAccess;
+    return d_func()->socketAccess;
 }
 
 void IpcServer::setSocketAccess(SocketAccess access)
 {
-    Q_D(IpcServer);
-    assignAndNotify(this, d->socketAccess, access, &IpcServer::socketAccessChanged);
+    assignAndNotify(this, d_func()->socketAccess, access, &IpcServer::socketAccessChanged);
 }
 
 IpcServer::SlowClientPolicy IpcServer::slowClientPolicy() const
 {
-    Q_D(const IpcServer);
-    return d->slowClientPolicy;
+    return d_func()->slowClientPolicy;
 }
 
 void IpcServer::setSlowClientPolicy(SlowClientPolicy policy)
 {
-    Q_D(IpcServer);
-    assignAndNotify(this, d->slowClientPolicy, policy, &IpcServer::slowClientPolicyChanged);
+    assignAndNotify(this, d_func()->slowClientPolicy, policy, &IpcServer::slowClientPolicyChanged);
 }
 
 int IpcServer::maxClients() const
 {
-    Q_D(const IpcServer);
-    return d->maxClients;
+    return d_func()->maxClients;
 }
 
 void IpcServer::setMaxClients(int count)
 {
-    Q_D(IpcServer);
-    count = qMax(0, count);
-    assignAndNotify(this, d->maxClients, count, &IpcServer::maxClientsChanged);
+    assignAndNotify(this, d_func()->maxClients, qMax(0, count), &IpcServer::maxClientsChanged);
 }
 
 QList<int> IpcServer::allowedUserIds() const
 {
-    Q_D(const IpcServer);
-    return d->allowedUserIds;
+    return d_func()->allowedUserIds;
 }
 
 void IpcServer::setAllowedUserIds(const QList<int> &uids)
 {
-    Q_D(IpcServer);
-    if (d->allowedUserIds == uids)
-        return;
-    d->allowedUserIds = uids;
-    emit allowedUserIdsChanged();
+    assignAndNotify(this, d_func()->allowedUserIds, uids, &IpcServer::allowedUserIdsChanged);
 }
 
 int IpcServer::handshakeTimeout() const
 {
-    Q_D(const IpcServer);
-    return d->handshakeTimeout;
+    return d_func()->handshakeTimeout;
 }
 
 void IpcServer::setHandshakeTimeout(int msecs)
 {
-    Q_D(IpcServer);
-    msecs = qMax(0, msecs);
-    assignAndNotify(this, d->handshakeTimeout, msecs, &IpcServer::handshakeTimeoutChanged);
+    assignAndNotify(this, d_func()->handshakeTimeout, qMax(0, msecs),
+                    &IpcServer::handshakeTimeoutChanged);
 }
 
 void IpcServer::setConnectionFilter(ConnectionFilter filter)

@@ -300,8 +300,7 @@ QByteArray showFrameBytes(const QByteArray &frame)
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const IpcFuzz::Input input = IpcFuzz::readInput(data, size);
-    const IpcFuzz::Split split =
-            IpcFuzz::checkSplitting(input, IpcCodec::Framing::LengthPrefixed);
+    const IpcFuzz::Split split = IpcFuzz::checkSplitting(input, IpcCodec::Framing::LengthPrefixed);
 
     for (const QByteArray &frame : split.frames) {
         checkFrame(frame);

@@ -96,8 +96,8 @@ bool sameJson(const QVariant &a, const QVariant &b)
 void checkSame(const char *what, const QVariant &expected, const QVariant &actual)
 {
     if (!(expected == actual))
-        failed(what, "QVariant == says different: " + describe(expected) + " vs "
-                       + describe(actual));
+        failed(what,
+               "QVariant == says different: " + describe(expected) + " vs " + describe(actual));
     if (!sameJson(expected, actual))
         failed(what, "structurally different: " + describe(expected) + " vs " + describe(actual));
 }

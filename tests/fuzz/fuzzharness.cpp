@@ -92,8 +92,7 @@ bool drain(IpcFrame::Decoder &decoder, Split &split)
 }
 
 // What a decoder may hold between writes without having said TooLarge or handed out a frame.
-void checkPending(const IpcFrame::Decoder &decoder, qint64 maxFrameSize,
-                  IpcCodec::Framing framing)
+void checkPending(const IpcFrame::Decoder &decoder, qint64 maxFrameSize, IpcCodec::Framing framing)
 {
     if (framing == IpcCodec::Framing::LengthPrefixed) {
         // A partial frame, its prefix included, is less than prefix + maxFrameSize bytes.

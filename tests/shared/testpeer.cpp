@@ -83,8 +83,7 @@ void TestPeer::startNode(const QString &script, const QStringList &arguments)
     start(IpcTest::nodeProgram(), QStringList{IpcTest::interopDir() + u'/' + script} + arguments);
 }
 
-void TestPeer::startNodeServer(const QString &path, const QStringList &extraArguments,
-                               int timeout)
+void TestPeer::startNodeServer(const QString &path, const QStringList &extraArguments, int timeout)
 {
     startNode(QStringLiteral("node-server.js"), QStringList{path} + extraArguments);
     if (QTest::currentTestFailed())

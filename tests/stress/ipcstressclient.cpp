@@ -172,14 +172,14 @@ public:
             emitLine({{"event", "disconnected"}, {"name", m_name}});
         });
         QObject::connect(&m_client, &IpcClient::connectError, [this] { ++m_connectErrors; });
-        QObject::connect(&m_client, &IpcClient::errorOccurred,
-                         [this](IpcError::Error error, const QString &description) {
-                             // The server restarts on purpose: an outage is expected here
-                             // (and counted by connectError).
-                             if (error != IpcError::NoServerError)
-                                 problem(QStringLiteral("%1: %2").arg(errorName(error),
-                                                                      description));
-                         });
+        QObject::connect(
+                &m_client, &IpcClient::errorOccurred,
+                [this](IpcError::Error error, const QString &description) {
+                    // The server restarts on purpose: an outage is expected here
+                    // (and counted by connectError).
+                    if (error != IpcError::NoServerError)
+                        problem(QStringLiteral("%1: %2").arg(errorName(error), description));
+                });
         QObject::connect(&m_client, &IpcClient::closed, [this] {
             m_closed = true;
             m_changed();

@@ -216,7 +216,8 @@ bool IpcTcpListener::listen(const IpcAddress &where, const IpcTlsSettings &tls,
         return false;
     }
     // For TLS, once the handshake is done.
-    connect(m_server, &QTcpServer::pendingConnectionAvailable, this, &IpcTcpListener::acceptPending);
+    connect(m_server, &QTcpServer::pendingConnectionAvailable, this,
+            &IpcTcpListener::acceptPending);
     // Out of descriptors, QTcpServer stops accepting for good: turn away what waits, say so
     // once, and try again in a moment.
     connect(m_server, &QTcpServer::acceptError, this, [this](QAbstractSocket::SocketError) {
@@ -245,10 +246,11 @@ QSslServer *IpcTcpListener::newTlsServer(const QSslConfiguration &configuration)
     ssl->setMaxPendingConnections(MaxTlsHandshakes);
     ssl->setHandshakeTimeout(TlsHandshakeTimeout);
     auto handshakeFailed = [this](QSslSocket *socket, const QString &why) {
-        emit acceptFailed(IpcError::TlsError, QStringLiteral("TLS handshake with %1:%2 failed: %3")
-                                                      .arg(socket->peerAddress().toString())
-                                                      .arg(socket->peerPort())
-                                                      .arg(why));
+        emit acceptFailed(IpcError::TlsError,
+                          QStringLiteral("TLS handshake with %1:%2 failed: %3")
+                                  .arg(socket->peerAddress().toString())
+                                  .arg(socket->peerPort())
+                                  .arg(why));
     };
     connect(ssl, &QSslServer::sslErrors, this,
             [handshakeFailed](QSslSocket *socket, const QList<QSslError> &errors) {
@@ -282,8 +284,8 @@ void IpcTcpListener::acceptPending()
 
 IpcListener::~IpcListener() = default;
 
-IpcListener *IpcListener::listen(const IpcAddress &address, const Options &options,
-                                 QObject *parent, IpcError::Error *error, QString *why)
+IpcListener *IpcListener::listen(const IpcAddress &address, const Options &options, QObject *parent,
+                                 IpcError::Error *error, QString *why)
 {
     if (address.isNetwork()) {
         auto *tcp = new IpcTcpListener(parent);

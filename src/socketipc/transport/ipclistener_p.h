@@ -31,8 +31,8 @@ public:
     };
 
     // Listens on address, never waiting; null, and why, if it cannot.
-    static IpcListener *listen(const IpcAddress &address, const Options &options,
-                               QObject *parent, IpcError::Error *error, QString *why);
+    static IpcListener *listen(const IpcAddress &address, const Options &options, QObject *parent,
+                               IpcError::Error *error, QString *why);
     ~IpcListener() override;
 
     // Where it listens, with the port that port 0 was given.

@@ -22,8 +22,7 @@ bool readFile(const QString &path, const char *what, QByteArray *contents, QStri
 }
 
 // This end's certificate and key, when given.
-bool applyIdentity(const IpcTlsSettings &settings, QSslConfiguration *configuration,
-                   QString *error)
+bool applyIdentity(const IpcTlsSettings &settings, QSslConfiguration *configuration, QString *error)
 {
     if (settings.certificateFile().isEmpty() && settings.privateKeyFile().isEmpty())
         return true;

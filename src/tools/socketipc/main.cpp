@@ -328,7 +328,7 @@ int serve(const Options &options)
                      [&exitCode] { QCoreApplication::exit(exitCode); });
 
     if (!server.listen(options.path))
-        return Failure;  // errorOccurred said why
+        return Failure;                               // errorOccurred said why
     if (isNetworkAddress(server.listeningAddress()))  // which port, say
         printError(u"listening on %1"_s.arg(server.listeningAddress()));
 
@@ -354,8 +354,7 @@ void armTimeout(IpcClient &client, const Options &options, QTimer &timer)
     timer.setSingleShot(true);
     timer.setInterval(*options.timeout);
     QObject::connect(&timer, &QTimer::timeout, qApp, [&client, &options] {
-        printError(
-                u"no server at %1 within %2 ms"_s.arg(client.address()).arg(*options.timeout));
+        printError(u"no server at %1 within %2 ms"_s.arg(client.address()).arg(*options.timeout));
         client.disconnect();  // nothing it does from now on may change the exit code
         client.close();
         QCoreApplication::exit(NoServer);

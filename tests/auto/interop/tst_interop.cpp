@@ -106,8 +106,8 @@ void addPayloadRows()
     QTest::newRow("unicode keys") << QVariant(
             QVariantMap{{u"日本"_s, u"語"_s}, {u"🎉"_s, qlonglong(1)}, {u""_s, false}})
                                   << uR"({"":false,"日本":"語","🎉":1})"_s;
-    QTest::newRow("nested 100 deep")
-            << IpcTest::nestedList(99, QVariantList{}) << QString(u"["_s.repeated(100) + u"]"_s.repeated(100));
+    QTest::newRow("nested 100 deep") << IpcTest::nestedList(99, QVariantList{})
+                                     << QString(u"["_s.repeated(100) + u"]"_s.repeated(100));
 
     const QString ascii = mebibyteOf(u"0123456789abcdef"_s);
     QTest::newRow("1 MiB ascii string") << QVariant(ascii) << jsonString(ascii);

@@ -2,7 +2,8 @@
 #include <SocketIpc/IpcEndpoint>
 #include <SocketIpc/IpcServer>
 
-#include <QtCore/qtemporarydir.h>
+#include "ipctestsupport.h"
+
 #include <QtTest/qsignalspy.h>
 #include <QtTest/qtest.h>
 
@@ -26,8 +27,8 @@ private Q_SLOTS:
     void errorsCarryTheClientIdOnlyOnAServer();
 
 private:
+    IpcTest::SocketDir m_dir;
     QString m_path;
-    std::unique_ptr<QTemporaryDir> m_dir;
 };
 
 namespace {
@@ -42,9 +43,8 @@ void wire(IpcEndpoint &bus, const QString &address, Wiring *wiring)
 {
     bus.setAddress(address);
     bus.setCodecName(QStringLiteral("cbor"));
-    bus.handle(QStringLiteral("double"), [](const QVariant &message) {
-        return message.toInt() * 2;
-    });
+    bus.handle(QStringLiteral("double"),
+               [](const QVariant &message) { return message.toInt() * 2; });
     QObject::connect(&bus, &IpcEndpoint::messageReceived, &bus,
                      [wiring](const QString &topic, const QVariant &message) {
                          wiring->received << topic + QLatin1Char('=') + message.toString();
@@ -55,9 +55,9 @@ void wire(IpcEndpoint &bus, const QString &address, Wiring *wiring)
 
 void tst_IpcEndpoint::init()
 {
-    m_dir = std::make_unique<QTemporaryDir>();
-    QVERIFY(m_dir->isValid());
-    m_path = m_dir->filePath(QStringLiteral("endpoint.sock"));
+    m_dir.renew();
+    QVERIFY(m_dir.isValid());
+    m_path = m_dir.socketPath();
 }
 
 void tst_IpcEndpoint::wireWorksWithEitherClass_data()
@@ -99,7 +99,8 @@ void tst_IpcEndpoint::wireWorksWithEitherClass()
         QVERIFY(server.send(QStringLiteral("hello"), QStringLiteral("from server"), clientId));
     QTRY_COMPARE(wiring.received.size(), 1);
     QCOMPARE(wiring.received.first(),
-             wireServer ? QStringLiteral("hello=from client") : QStringLiteral("hello=from server"));
+             wireServer ? QStringLiteral("hello=from client")
+                        : QStringLiteral("hello=from server"));
 
     // A request to the wired end is answered by its handler, over CBOR.
     IpcReply *reply = wireServer ? client.request(QStringLiteral("double"), 21)
@@ -126,8 +127,8 @@ void tst_IpcEndpoint::settingsLiveOnceAndNotify()
     else
         endpoint = std::make_unique<IpcClient>();
     QCOMPARE(endpoint->maxFrameSize(), IpcEndpoint::DefaultMaxFrameSize);
-    QCOMPARE(endpoint->maxPendingBytes(), isServer ? IpcServer::DefaultMaxPendingBytes
-                                                   : IpcClient::DefaultMaxPendingBytes);
+    QCOMPARE(endpoint->maxPendingBytes(),
+             isServer ? IpcServer::DefaultMaxPendingBytes : IpcClient::DefaultMaxPendingBytes);
     QCOMPARE(endpoint->requestTimeout(), IpcEndpoint::DefaultRequestTimeout);
     QCOMPARE(endpoint->closeTimeout(), IpcEndpoint::DefaultCloseTimeout);
     QCOMPARE(endpoint->codecName(), QStringLiteral("json"));
@@ -143,14 +144,14 @@ void tst_IpcEndpoint::settingsLiveOnceAndNotify()
     IpcTlsSettings tls;
     tls.setCaFile(QStringLiteral("ca.crt"));
     const Setting settings[] = {
-        {"address", QStringLiteral("tcp://127.0.0.1:7000")},
-        {"maxFrameSize", qint64(1000)},
-        {"maxPendingBytes", qint64(2000)},
-        {"closeTimeout", 123},
-        {"codecName", QStringLiteral("cbor")},
-        {"requestTimeout", 456},
-        {"authToken", QStringLiteral("a-token-long-enough-to-pass")},
-        {"tls", QVariant::fromValue(tls)},
+            {"address", QStringLiteral("tcp://127.0.0.1:7000")},
+            {"maxFrameSize", qint64(1000)},
+            {"maxPendingBytes", qint64(2000)},
+            {"closeTimeout", 123},
+            {"codecName", QStringLiteral("cbor")},
+            {"requestTimeout", 456},
+            {"authToken", QStringLiteral("a-token-long-enough-to-pass")},
+            {"tls", QVariant::fromValue(tls)},
     };
     for (const Setting &setting : settings) {
         const QMetaProperty property = endpoint->metaObject()->property(
@@ -179,13 +180,10 @@ void tst_IpcEndpoint::closeIsVirtual()
 {
     IpcServer server;
     IpcClient client;
-    client.setRetryDelay(20);
     QVERIFY(server.listen(m_path));
-    client.connectToServer(m_path);
-    QTRY_VERIFY(client.isConnected());
-    QTRY_COMPARE(server.clientCount(), 1);
-    for (IpcEndpoint *endpoint : {static_cast<IpcEndpoint *>(&client),
-                                  static_cast<IpcEndpoint *>(&server)}) {
+    IpcTest::connectClient(client, server);
+    for (IpcEndpoint *endpoint :
+         {static_cast<IpcEndpoint *>(&client), static_cast<IpcEndpoint *>(&server)}) {
         QSignalSpy closed(endpoint, &IpcEndpoint::closed);
         endpoint->close();
         QTRY_COMPARE(closed.count(), 1);
@@ -198,13 +196,9 @@ void tst_IpcEndpoint::oneSignalShapeOnBothSides()
 {
     IpcServer server;
     IpcClient client;
-    client.setRetryDelay(20);
     QVERIFY(server.listen(m_path));
-    QSignalSpy clientConnected(&server, &IpcServer::clientConnected);
-    client.connectToServer(m_path);
-    QTRY_VERIFY(client.isConnected());
-    QTRY_COMPARE(clientConnected.count(), 1);
-    const QString id = clientConnected.at(0).at(0).toString();
+    QString id;
+    IpcTest::connectClient(client, server, &id);
 
     QSignalSpy atServer(&server, &IpcEndpoint::messageReceived);
     QSignalSpy atClient(&client, &IpcEndpoint::messageReceived);

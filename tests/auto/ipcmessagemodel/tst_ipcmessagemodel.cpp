@@ -60,7 +60,8 @@ void tst_IpcMessageModel::logsServerMessagesWithSender()
     QCOMPARE(first.data(IpcMessageModel::TopicRole).toString(), QStringLiteral("greeting"));
     QCOMPARE(first.data(IpcMessageModel::MessageRole).toMap().value("text").toString(),
              QStringLiteral("hi"));
-    QCOMPARE(first.data(IpcMessageModel::ClientIdRole).toString(), m_pair.server->clientIds().first());
+    QCOMPARE(first.data(IpcMessageModel::ClientIdRole).toString(),
+             m_pair.server->clientIds().first());
     const QDateTime at = first.data(IpcMessageModel::TimestampRole).toDateTime();
     QVERIFY(at >= before && at <= QDateTime::currentDateTime());
     QCOMPARE(first.data(Qt::DisplayRole).toString(), QStringLiteral("greeting: {\"text\":\"hi\"}"));

@@ -71,7 +71,8 @@ void tst_IpcTlsSettings::gadgetPropertiesReadAndWrite()
     for (const char *name : files) {
         const QMetaProperty property = meta.property(meta.indexOfProperty(name));
         QVERIFY2(property.isValid() && property.isWritable(), name);
-        QVERIFY(property.writeOnGadget(&settings, QString::fromLatin1(name) + QLatin1String(".pem")));
+        QVERIFY(property.writeOnGadget(&settings,
+                                       QString::fromLatin1(name) + QLatin1String(".pem")));
         QCOMPARE(property.readOnGadget(&settings).toString(),
                  QString::fromLatin1(name) + QLatin1String(".pem"));
     }

@@ -404,10 +404,10 @@ void tst_IpcTopic::functorOnPatternGetsTheTopic()
 {
     QStringList seen;
     m_pair.server->on(QStringLiteral("log.#"), this,
-                 [&](const QVariant &message, const QString &clientId, const QString &topic) {
-                     QCOMPARE(clientId, m_pair.clientId);
-                     seen << topic + QLatin1Char('=') + message.toString();
-                 });
+                      [&](const QVariant &message, const QString &clientId, const QString &topic) {
+                          QCOMPARE(clientId, m_pair.clientId);
+                          seen << topic + QLatin1Char('=') + message.toString();
+                      });
     m_pair.clientSends(QStringLiteral("log.warning"), QStringLiteral("w"));
     m_pair.clientSends(QStringLiteral("metrics"), QStringLiteral("m"));
     m_pair.clientSends(QStringLiteral("log"), QStringLiteral("l"));

@@ -134,9 +134,8 @@ void tst_Transports::exchangesMessagesBothWays()
     QFETCH(QString, transport);
     std::unique_ptr<IpcServer> server = startServer(transport);
     QVERIFY(server->isListening());
-    QVERIFY(server->listeningAddress().startsWith(transport == QLatin1String("local")
-                                                          ? m_dir.path()
-                                                          : transport + QLatin1String("://")));
+    QVERIFY(server->listeningAddress().startsWith(
+            transport == QLatin1String("local") ? m_dir.path() : transport + QLatin1String("://")));
     QString id;
     std::unique_ptr<IpcClient> client = connectedClient(*server, transport, &id);
     QVERIFY(!id.isEmpty());
