@@ -23,8 +23,8 @@
 static constexpr int RequestTimeoutMs = 5000;
 // A primary may quit while we connect, or be still starting (listen() does not wait for a
 // launch that is binding the socket at this moment): try again, a little later each time.
-static constexpr int MaxElections = 20;
-static constexpr int ElectionPauseMs = 10;  // times the elections so far: 2 s in all
+static constexpr int MaxElections = 40;
+static constexpr int ElectionPauseMs = 10;  // times the elections so far: 8 s in all
 
 static void status(const QString &line)
 {
