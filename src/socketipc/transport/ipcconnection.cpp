@@ -2,14 +2,21 @@
 
 #include "ipcsocket_p.h"
 
+#include <QtCore/qabstracteventdispatcher.h>
 #include <QtCore/qpointer.h>
 #include <QtCore/qtimer.h>
+
+#include <cerrno>
+
+#include <sys/socket.h>
 
 IpcConnection::IpcConnection(QIODevice *socket, std::shared_ptr<const IpcCodec> codec,
                              qint64 maxFrameSize, Handler *handler, QObject *parent)
     : QObject(parent),
       m_socket(socket),
       m_tls(qobject_cast<const QSslSocket *>(socket)),
+      m_local(qobject_cast<const QLocalSocket *>(socket)),
+      m_plain(m_tls ? nullptr : qobject_cast<const QAbstractSocket *>(socket)),
       m_codec(std::move(codec)),
       m_handler(handler),
       m_decoder(maxFrameSize)
@@ -36,8 +43,62 @@ IpcConnection::~IpcConnection()
 }
 
 namespace {
+
 // Pending output beyond this is written at once rather than at the end of the turn.
 constexpr qsizetype FlushThreshold = 64 * 1024;
+// What one read asks the socket for, at least: a whole burst of small frames at once.
+constexpr qsizetype ReadChunk = 64 * 1024;
+// An outgoing buffer keeps its capacity between flushes, up to this.
+constexpr qsizetype KeptOutputCapacity = 1024 * 1024;
+
+// Writes out, once per event-loop iteration, what the connections of one thread have
+// waiting: connected to the dispatcher's aboutToBlock and awake, one of which every
+// iteration emits. No posted event, queued call or timer per message (each of those wakes
+// the event loop through its eventfd), and nothing to do when no output waits.
+class OutputFlusher : public QObject
+{
+public:
+    static void schedule(IpcConnection *connection)
+    {
+        if (!t_flusher) {
+            QAbstractEventDispatcher *dispatcher = QAbstractEventDispatcher::instance();
+            if (!dispatcher) {  // a thread without an event loop yet: the event queue
+                QMetaObject::invokeMethod(connection, &IpcConnection::flush,
+                                          Qt::QueuedConnection);
+                return;
+            }
+            t_flusher = new OutputFlusher(dispatcher);
+        }
+        t_flusher->m_waiting.append(connection);
+    }
+
+    ~OutputFlusher() override { t_flusher = nullptr; }
+
+private:
+    explicit OutputFlusher(QAbstractEventDispatcher *dispatcher) : QObject(dispatcher)
+    {
+        connect(dispatcher, &QAbstractEventDispatcher::aboutToBlock, this,
+                &OutputFlusher::flushAll);
+        connect(dispatcher, &QAbstractEventDispatcher::awake, this, &OutputFlusher::flushAll);
+    }
+
+    void flushAll()
+    {
+        if (m_waiting.isEmpty())
+            return;
+        const QList<QPointer<IpcConnection>> waiting = std::exchange(m_waiting, {});
+        for (const QPointer<IpcConnection> &connection : waiting) {
+            if (connection)
+                connection->flush();
+        }
+    }
+
+    QList<QPointer<IpcConnection>> m_waiting;
+    static thread_local OutputFlusher *t_flusher;
+};
+
+thread_local OutputFlusher *OutputFlusher::t_flusher = nullptr;
+
 }  // namespace
 
 IpcConnection::WriteResult IpcConnection::send(const IpcCodec::Frame &frame, QString *error)
@@ -82,7 +143,7 @@ void IpcConnection::queued()
         flush();
     } else if (!m_flushScheduled) {
         m_flushScheduled = true;
-        QMetaObject::invokeMethod(this, &IpcConnection::flush, Qt::QueuedConnection);
+        OutputFlusher::schedule(this);
     }
 }
 
@@ -91,17 +152,45 @@ void IpcConnection::flush()
     m_flushScheduled = false;
     if (m_outgoing.isEmpty() || m_state == State::Closed)
         return;
-    writeToSocket(std::exchange(m_outgoing, {}));
+    writeToSocket(m_outgoing);
+    // Emptied, not freed: the next frames are encoded into the same memory (a large
+    // allocation is given back, not kept per connection).
+    if (m_outgoing.capacity() > KeptOutputCapacity)
+        m_outgoing = QByteArray();
+    else
+        m_outgoing.resize(0);
+}
+
+qsizetype IpcConnection::writeDirectly(const char *data, qsizetype size)
+{
+    const qintptr descriptor = m_local ? m_local->socketDescriptor()
+            : m_plain                  ? m_plain->socketDescriptor()
+                                       : -1;
+    if (descriptor < 0 || m_socket->bytesToWrite() > 0)  // after what Qt holds, in order
+        return 0;
+    ssize_t sent;
+    do {
+        sent = ::send(int(descriptor), data, size_t(size), MSG_NOSIGNAL | MSG_DONTWAIT);
+    } while (sent < 0 && errno == EINTR);
+    // Full (EAGAIN): Qt keeps the rest and writes it when the socket can take it. Any other
+    // failure: Qt's own write meets it too, and reports it the way it reports any other.
+    return sent > 0 ? qsizetype(sent) : 0;
 }
 
 void IpcConnection::writeToSocket(const QByteArray &data)
 {
+    const qsizetype direct = writeDirectly(data.constData(), data.size());
+    if (direct == data.size())
+        return;
     // A write can find the peer gone. Say so from the event loop, as for a small frame,
     // never from inside the send() that wrote it.
     m_writing = true;
-    const bool written = m_socket->write(data) == data.size();
-    if (written)
-        IpcSocket::flush(m_socket);  // into the kernel now, while this process goes on producing
+    // As bytes, not as a QByteArray a buffered socket could keep a reference to (which would
+    // make our buffer detach, and allocate, on the next frame).
+    const qsizetype rest = data.size() - direct;
+    const bool written = m_socket->write(data.constData() + direct, rest) == rest;
+    if (written)  // into the kernel now, while this process goes on producing
+        IpcSocket::flush(m_socket);
     m_writing = false;
     if (!written) {
         QMetaObject::invokeMethod(
@@ -149,10 +238,16 @@ void IpcConnection::readFrames()
 {
     if (m_state == State::Closed || !m_reading)
         return;
-    // Straight from the socket's buffer into the decoder's: one copy, no temporary.
-    if (const qint64 available = m_socket->bytesAvailable(); available > 0) {
-        char *into = m_decoder.reserve(available);
-        m_decoder.commit(available, m_socket->read(into, available));
+    // Straight into the decoder's buffer: from the kernel for an unbuffered (local) socket,
+    // one read call, no FIONREAD; from Qt's buffer for the others. A frame under way is read
+    // in chunks as large as what it has already, so that a large one takes few reads.
+    for (;;) {
+        const qsizetype chunk = qMax(ReadChunk, m_decoder.pendingBytes());
+        char *into = m_decoder.reserve(chunk);
+        const qint64 arrived = m_socket->read(into, chunk);
+        m_decoder.commit(chunk, arrived);
+        if (arrived < chunk)
+            break;
     }
 
     const QPointer<IpcConnection> guard(this);

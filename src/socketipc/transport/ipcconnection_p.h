@@ -12,6 +12,7 @@
 #include "../ipcpeercredentials.h"
 
 #include <QtCore/qobject.h>
+#include <QtNetwork/qlocalsocket.h>
 #include <QtNetwork/qsslsocket.h>
 #include <QtCore/qiodevice.h>
 
@@ -84,6 +85,8 @@ private:
     void readFrames();
     void queued();
     void writeToSocket(const QByteArray &data);
+    // Hands bytes to the kernel without Qt's buffer: how many it took (0 if it took none).
+    qsizetype writeDirectly(const char *data, qsizetype size);
     void onSocketError(const QString &description, bool peerClosed);
     void onDisconnected();
     void fail(IpcError::Error error, const QString &description);
@@ -91,6 +94,11 @@ private:
 
     QIODevice *m_socket;
     const QSslSocket *m_tls;    // m_socket, when it is one
+    // m_socket, when it is a local or plain TCP socket, whose descriptor writes go to
+    // directly while Qt's buffer is empty (a Qt write would toggle the socket's write
+    // notifier, which wakes the event loop twice).
+    const QLocalSocket *m_local = nullptr;
+    const QAbstractSocket *m_plain = nullptr;
     IpcPeerCredentials m_peer;  // read once: a socket forgets its peer when it closes
     std::shared_ptr<const IpcCodec> m_codec;
     Handler *m_handler;
