@@ -14,6 +14,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 WORKLOADS = {
     "W1": "stream: 200,000 messages, client to server",
+    "W1fresh": "W1, each message built afresh by the sender (socketipc only)",
     "W2": "ping-pong: 20,000 round trips",
     "W3": "broadcast: 50,000 messages to 8 clients",
     "W4": "large: 200 messages of 1 MiB",
@@ -52,6 +53,16 @@ def headline(result, workload):
     return result["rate"], True
 
 
+def counts(result, key, digits):
+    """A count pair of a result line (steady state, per side), or n/a where not measured."""
+    pair = result.get(key)
+    if not pair:
+        return "n/a"
+    def one(v):
+        return "n/a" if v is None or v < 0 else f"{v:,.{digits}f}"
+    return f"{one(pair.get('server'))}, {one(pair.get('client'))}"
+
+
 def fmt(value, workload):
     if workload == "W2":
         return f"{value:.1f} µs"
@@ -66,7 +77,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--build", required=True)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--workloads", default="W1,W2,W3,W4")
+    parser.add_argument("--workloads", default="W1,W1fresh,W2,W3,W4")
     parser.add_argument("--impls", default="socketipc,raw,zmq,node",
                         help="also: socketipc-cbor, socketipc-tcp, socketipc-tls")
     parser.add_argument("--json", help="also write every run's results to this file")
@@ -89,6 +100,8 @@ def main():
         for pinned in ([False, True] if workload == "W2" else [False]):
             key = workload + (" pinned" if pinned else "")
             for impl in impls:
+                if workload == "W1fresh" and not impl.startswith("socketipc"):
+                    continue  # the references have no messages to build: W1 is theirs
                 results = []
                 for _ in range(args.runs):
                     print(f"running {impl} {key}...", file=sys.stderr)
@@ -102,15 +115,18 @@ def main():
 
     print(f"\n{args.runs} runs each; medians, spread = (max - min) / median.\n")
     print("| workload | implementation | result | spread | vs raw | vs node | vs zmq "
-          "| p99 | CPU µs/msg (server, client) | peak RSS MiB (server, client) |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+          "| p99 | CPU µs/msg (server, client) | peak RSS MiB (server, client) "
+          "| syscalls/msg (server, client) | minor faults/msg (server, client) "
+          "| heap-size syscalls (server, client) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for (key, impl), (best, spread, r) in table.items():
         workload = key.split()[0]
         larger_better = headline(r, workload)[1]
         ratios = []
+        ref_key = "W1" if key == "W1fresh" else key
         for ref in ("raw", "node", "zmq"):
-            if (key, ref) in table and ref != impl:
-                other = table[(key, ref)][0]
+            if (ref_key, ref) in table and ref != impl:
+                other = table[(ref_key, ref)][0]
                 ratio = best / other if larger_better else other / best
                 ratios.append(f"{ratio:.2f}×")
             else:
@@ -121,7 +137,9 @@ def main():
         print(f"| {key} | {impl} | {fmt(best, workload)} | ±{spread / 2:.0f} % | "
               + " | ".join(ratios)
               + f" | {p99} | {cpu.get('server', 0):.2f}, {cpu.get('client', 0):.2f} | "
-              f"{rss.get('server', 0) / 1024:.0f}, {rss.get('client', 0) / 1024:.0f} |")
+              f"{rss.get('server', 0) / 1024:.0f}, {rss.get('client', 0) / 1024:.0f} | "
+              f"{counts(r, 'syscalls_per_msg', 3)} | {counts(r, 'minflt_per_msg', 3)} | "
+              f"{counts(r, 'heap_syscalls', 0)} |")
     print("\nRatios: how many times better than the reference (throughput: ours / theirs; "
           "latency: theirs / ours).")
     if "W5" in args.workloads.split(",") or args.workloads == parser.get_default("workloads"):

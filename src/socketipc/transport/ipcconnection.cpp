@@ -238,9 +238,9 @@ void IpcConnection::readFrames()
 {
     if (m_state == State::Closed || !m_reading)
         return;
-    // Straight into the decoder's buffer: from the kernel for an unbuffered (local) socket,
-    // one read call, no FIONREAD; from Qt's buffer for the others. A frame under way is read
-    // in chunks as large as what it has already, so that a large one takes few reads.
+    // From the socket's buffer (Qt has read from the kernel already) straight into the
+    // decoder's: one copy, no temporary, and no bytesAvailable() call. A frame under way is
+    // read in chunks as large as what it has already, so that a large one takes few calls.
     for (;;) {
         const qsizetype chunk = qMax(ReadChunk, m_decoder.pendingBytes());
         char *into = m_decoder.reserve(chunk);

@@ -56,9 +56,8 @@ void IpcConnector::watchLocal()
     const bool abstract = IpcLocalPath::isAbstract(m_address.path);
     if (abstract)
         socket->setSocketOptions(QLocalSocket::AbstractNamespaceOption);
-    // May report success or failure before it returns. Unbuffered, as IpcListener's sockets.
-    socket->connectToServer(abstract ? m_address.path.mid(1) : m_address.path,
-                            QIODevice::ReadWrite | QIODevice::Unbuffered);
+    // May report success or failure before it returns.
+    socket->connectToServer(abstract ? m_address.path.mid(1) : m_address.path);
 }
 
 void IpcConnector::watchTcp()

@@ -131,10 +131,7 @@ bool IpcLocalListener::listen(const QString &path, IpcServer::SocketAccess acces
             m_server->socketDescriptor(),
             [this](qintptr descriptor) {
                 auto *socket = new QLocalSocket(this);
-                // Unbuffered: IpcConnection reads straight into its decoder, and a write goes
-                // to the kernel at once, without Qt's buffer and its notifier toggling.
-                socket->setSocketDescriptor(descriptor, QLocalSocket::ConnectedState,
-                                            QIODevice::ReadWrite | QIODevice::Unbuffered);
+                socket->setSocketDescriptor(descriptor);
                 emit accepted(socket);
             },
             [this](const QString &description) {

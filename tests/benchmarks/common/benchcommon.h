@@ -21,7 +21,11 @@
 #include <string>
 #include <vector>
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <linux/perf_event.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/resource.h>
@@ -164,10 +168,131 @@ inline int64_t monotonicNs()
     return int64_t(ts.tv_sec) * 1000000000 + ts.tv_nsec;
 }
 
+// Counts that hold on any machine, for the steady state: from startCounting() on, the system
+// calls of every thread the process has then (the kernel's raw_syscalls:sys_enter tracepoint),
+// those that change the heap's size (brk, mmap, munmap), and minor page faults (getrusage).
+// The tracepoints need perf_event_open (root, or perf_event_paranoid <= 1): -1 without.
+struct Counts
+{
+    int64_t syscalls = -1;
+    int64_t heapSyscalls = -1;
+    int64_t minorFaults = 0;
+};
+
+namespace detail {
+
+struct Counters
+{
+    std::vector<int> syscalls;  // one descriptor per thread and tracepoint
+    std::vector<int> heap;
+    long faultsAtStart = 0;
+};
+
+inline Counters &counters()
+{
+    static Counters c;
+    return c;
+}
+
+inline long tracepointId(const char *event)
+{
+    for (const char *root : {"/sys/kernel/tracing/events/", "/sys/kernel/debug/tracing/events/"}) {
+        const std::string path = std::string(root) + event + "/id";
+        if (FILE *f = std::fopen(path.c_str(), "r")) {
+            long id = -1;
+            if (std::fscanf(f, "%ld", &id) != 1)
+                id = -1;
+            std::fclose(f);
+            return id;
+        }
+    }
+    return -1;
+}
+
+inline int openTracepoint(long id, pid_t tid)
+{
+    perf_event_attr attr{};
+    attr.type = PERF_TYPE_TRACEPOINT;
+    attr.size = sizeof attr;
+    attr.config = uint64_t(id);
+    attr.disabled = 0;
+    attr.exclude_hv = 1;
+    return int(syscall(SYS_perf_event_open, &attr, tid, -1, -1, 0));
+}
+
+inline int64_t sum(const std::vector<int> &fds)
+{
+    if (fds.empty())
+        return -1;
+    int64_t total = 0;
+    for (int fd : fds) {
+        uint64_t value = 0;
+        if (read(fd, &value, sizeof value) == ssize_t(sizeof value))
+            total += int64_t(value);
+    }
+    return total;
+}
+
+inline long minorFaultsNow()
+{
+    rusage ru{};
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_minflt;
+}
+
+}  // namespace detail
+
+// Starts (or starts over) the counts, for the threads the process has now.
+inline void startCounting()
+{
+    detail::Counters &c = detail::counters();
+    for (int fd : c.syscalls)
+        close(fd);
+    for (int fd : c.heap)
+        close(fd);
+    c.syscalls.clear();
+    c.heap.clear();
+    const long all = detail::tracepointId("raw_syscalls/sys_enter");
+    const long heapIds[] = {detail::tracepointId("syscalls/sys_enter_brk"),
+                            detail::tracepointId("syscalls/sys_enter_mmap"),
+                            detail::tracepointId("syscalls/sys_enter_munmap")};
+    if (DIR *tasks = opendir("/proc/self/task")) {
+        while (dirent *entry = readdir(tasks)) {
+            const pid_t tid = pid_t(std::atoi(entry->d_name));
+            if (tid <= 0)
+                continue;
+            if (all >= 0) {
+                if (const int fd = detail::openTracepoint(all, tid); fd >= 0)
+                    c.syscalls.push_back(fd);
+            }
+            for (long id : heapIds) {
+                if (id < 0)
+                    continue;
+                if (const int fd = detail::openTracepoint(id, tid); fd >= 0)
+                    c.heap.push_back(fd);
+            }
+        }
+        closedir(tasks);
+    }
+    c.faultsAtStart = detail::minorFaultsNow();
+}
+
+// Since startCounting() (the counters keep running).
+inline Counts countsSoFar()
+{
+    const detail::Counters &c = detail::counters();
+    Counts counts;
+    counts.syscalls = detail::sum(c.syscalls);
+    counts.heapSyscalls = detail::sum(c.heap);
+    counts.minorFaults = detail::minorFaultsNow() - c.faultsAtStart;
+    return counts;
+}
+
 struct Usage
 {
     double cpuUs;
     long maxRssKib;
+    Counts counts;
 };
 
 // Peak resident memory of this process image: VmHWM starts over at exec, unlike ru_maxrss,
@@ -192,7 +317,7 @@ inline Usage selfUsage()  // all threads of the process (zmq's I/O thread includ
     getrusage(RUSAGE_SELF, &ru);
     const double cpu = (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e6
             + double(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
-    return {cpu, peakRssKib()};
+    return {cpu, peakRssKib(), countsSoFar()};
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -250,7 +375,10 @@ inline void formatLatencies(char *extra, size_t size, std::vector<double> &rttUs
 inline void printClientReport(const char *extra)
 {
     const Usage u = selfUsage();
-    std::printf("{\"cpu_us\":%.0f,\"maxrss_kib\":%ld%s}\n", u.cpuUs, u.maxRssKib, extra);
+    std::printf("{\"cpu_us\":%.0f,\"maxrss_kib\":%ld,\"syscalls\":%lld,\"heap_syscalls\":%lld,"
+                "\"minflt\":%lld%s}\n",
+                u.cpuUs, u.maxRssKib, (long long)u.counts.syscalls,
+                (long long)u.counts.heapSyscalls, (long long)u.counts.minorFaults, extra);
     std::fflush(stdout);
 }
 
@@ -398,6 +526,21 @@ inline int64_t reportInteger(const std::string &line, const char *key)
     return std::strtoll(reportField(line, key), nullptr, 10);
 }
 
+// The counts of a result line: per message, each side (the busiest client for W3).
+inline std::string countsJson(const Counts &server, const Counts &client, double messages)
+{
+    char buf[512];
+    std::snprintf(buf, sizeof buf,
+                  ",\"syscalls_per_msg\":{\"server\":%.3f,\"client\":%.3f},"
+                  "\"minflt_per_msg\":{\"server\":%.3f,\"client\":%.3f},"
+                  "\"heap_syscalls\":{\"server\":%lld,\"client\":%lld}",
+                  server.syscalls < 0 ? -1.0 : double(server.syscalls) / messages,
+                  client.syscalls < 0 ? -1.0 : double(client.syscalls) / messages,
+                  double(server.minorFaults) / messages, double(client.minorFaults) / messages,
+                  (long long)server.heapSyscalls, (long long)client.heapSyscalls);
+    return buf;
+}
+
 // Prints the driver's one result line. `seconds` is the server's own measurement (W1, W4; W2
 // takes the client's, W3 runs from t0 to the last client's finish), `server` its usage with
 // everything torn down, `largeFrameBytes` what one W4 message is on the wire.
@@ -408,7 +551,12 @@ inline void printResult(const char *impl, const std::string &workload, uint64_t 
     double clientCpu = 0;
     long clientRss = 0;
     int64_t lastFinish = 0;
+    Counts client;  // the busiest client's
     for (const std::string &r : reports) {
+        client.syscalls = std::max<int64_t>(client.syscalls, reportInteger(r, "syscalls"));
+        client.heapSyscalls =
+                std::max<int64_t>(client.heapSyscalls, reportInteger(r, "heap_syscalls"));
+        client.minorFaults = std::max<int64_t>(client.minorFaults, reportInteger(r, "minflt"));
         clientCpu = std::max(clientCpu, reportValue(r, "cpu_us"));
         clientRss = std::max(clientRss, long(reportInteger(r, "maxrss_kib")));
         if (workload == "W3")
@@ -432,10 +580,10 @@ inline void printResult(const char *impl, const std::string &workload, uint64_t 
     const double deliveries = double(count) * double(nClients);
     std::printf("{\"impl\":\"%s\",\"workload\":\"%s\",\"messages\":%llu,\"seconds\":%.6f,"
                 "\"rate\":%.1f%s,\"cpu_us_per_msg\":{\"server\":%.4f,\"client\":%.4f},"
-                "\"peak_rss_kib\":{\"server\":%ld,\"client\":%ld}}\n",
+                "\"peak_rss_kib\":{\"server\":%ld,\"client\":%ld}%s}\n",
                 impl, workload.c_str(), (unsigned long long)count, seconds, deliveries / seconds,
                 extra.c_str(), server.cpuUs / double(count), clientCpu / double(count),
-                server.maxRssKib, clientRss);
+                server.maxRssKib, clientRss, countsJson(server.counts, client, double(count)).c_str());
 }
 
 }  // namespace bench

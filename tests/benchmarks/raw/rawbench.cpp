@@ -134,6 +134,7 @@ int runClient(const std::string &workload, const char *path, uint64_t count)
     const sockaddr_un addr = socketAddress(path);
     if (connect(fd, reinterpret_cast<const sockaddr *>(&addr), sizeof addr) < 0)
         die("connect %s: %s", path, std::strerror(errno));
+    bench::startCounting();  // the steady state, without start-up
 
     char extra[256] = "";
     if (workload == "W1") {
@@ -249,6 +250,7 @@ int main(int argc, char **argv)
         conns.push_back(acceptClient(listenFd));
 
     if (workload == "W1" || workload == "W4") {
+        bench::startCounting();
         t0 = bench::monotonicNs();
         std::vector<char> buf(kReadBytes);
         FrameCounter counter;
@@ -264,6 +266,7 @@ int main(int argc, char **argv)
             die("received %llu frames, expected %llu", (unsigned long long)got,
                 (unsigned long long)count);
     } else if (workload == "W2") {
+        bench::startCounting();
         // Echo every complete frame the moment it is complete.
         std::vector<char> buf(kReadBytes);
         size_t have = 0, scan = 0;
@@ -300,6 +303,7 @@ int main(int argc, char **argv)
             scan -= start;
         }
     } else {  // W3
+        bench::startCounting();
         t0 = bench::monotonicNs();
         std::vector<char> batch(kBatchBytes + bench::kMaxSmallFrame);
         size_t used = 0;

@@ -1,5 +1,5 @@
 // The SocketIpc side of the benchmarks (see tests/benchmarks/README.md for the protocol):
-//   ipcbench W1|W2|W3|W4 [--count N]        the server; starts its clients; prints one JSON line
+//   ipcbench W1|W1fresh|W2|W3|W4 [--count N]  the server; starts its clients; prints one line
 //   ipcbench W1 --transport tcp|tls [--certs DIR]  over TCP or TLS (certificates of
 //                                           tests/auto/transports/make-certs.sh)
 //   ipcbench W4bin --codec json|cbor        1 MiB of bytes: base64 text in JSON, bytes in CBOR
@@ -58,11 +58,17 @@ qint64 currentRssKib()
     return statusField("VmRSS: %ld kB");
 }
 
+// W1, and W1fresh: W1 with each message built afresh, as user code builds it.
+bool isStream(const QString &workload)
+{
+    return workload == QLatin1String("W1") || workload == QLatin1String("W1fresh");
+}
+
 int defaultCount(const QString &workload)
 {
     if (workload == QLatin1String("W5"))
         return 1000;
-    if (workload == QLatin1String("W1") || workload == QLatin1String("floor")
+    if (isStream(workload) || workload == QLatin1String("floor")
         || workload == QLatin1String("topics"))
         return 200000;
     if (workload == QLatin1String("W2"))
@@ -133,6 +139,8 @@ QVariant payload(const QString &workload, int i)
         static const QString base64 = QString::fromLatin1(bytes.toBase64());
         return codecName == QLatin1String("json") ? QVariant(base64) : QVariant(bytes);
     }
+    if (workload == QLatin1String("W1fresh"))
+        return QVariantMap{{QStringLiteral("i"), i}, {QStringLiteral("s"), QString(60, u'x')}};
     return QVariantMap{{QStringLiteral("i"), i}, {QStringLiteral("s"), s}};
 }
 
@@ -167,6 +175,9 @@ int runClient(const QString &workload, const QString &path, int count)
         const Usage usage = selfUsage();
         QJsonObject result{{"cpu_us", usage.cpuUs},
                            {"rss_kib", qint64(usage.maxRssKib)},
+                           {"syscalls", double(usage.counts.syscalls)},
+                           {"heap_syscalls", double(usage.counts.heapSyscalls)},
+                           {"minflt", double(usage.counts.minorFaults)},
                            {"finish_ns", double(finishedAt)}};
         if (!rtts.isEmpty()) {
             std::sort(rtts.begin(), rtts.end());
@@ -179,7 +190,8 @@ int runClient(const QString &workload, const QString &path, int count)
     QObject::connect(&client, &IpcClient::closed, qApp, finish);
 
     QObject::connect(&client, &IpcClient::connected, &client, [&] {
-        if (workload == QLatin1String("W1") || isLarge(workload)) {
+        bench::startCounting();  // the steady state, without start-up
+        if (isStream(workload) || isLarge(workload)) {
             for (int i = 0; i < count; ++i)
                 client.send(QStringLiteral("t"), payload(workload, i));
             finishedAt = monotonicNs();
@@ -292,7 +304,14 @@ int runServer(const QString &workload, int count)
         double seconds = (finishedAt - startedAt) / 1e9;
         double clientCpu = 0;
         qint64 clientRss = 0;
+        bench::Counts clientCounts;  // the busiest client's
         for (const QJsonObject &r : clientResults) {
+            clientCounts.syscalls =
+                    std::max<qint64>(clientCounts.syscalls, qint64(r.value("syscalls").toDouble()));
+            clientCounts.heapSyscalls = std::max<qint64>(clientCounts.heapSyscalls,
+                                                 qint64(r.value("heap_syscalls").toDouble()));
+            clientCounts.minorFaults =
+                    std::max<qint64>(clientCounts.minorFaults, qint64(r.value("minflt").toDouble()));
             clientCpu = std::max(clientCpu, r.value("cpu_us").toDouble());
             clientRss = std::max(clientRss, qint64(r.value("rss_kib").toDouble()));
             if (workload == QLatin1String("W3"))
@@ -319,16 +338,28 @@ int runServer(const QString &workload, int count)
                                  clientCpu / (workload == QLatin1String("W3") ? count : handled)}});
         line.insert("peak_rss_kib",
                     QJsonObject{{"server", qint64(serverUsage.maxRssKib)}, {"client", clientRss}});
+        // Per message each side (per delivery for W3's server), -1 where not counted.
+        const std::string counts = bench::countsJson(serverUsage.counts, clientCounts,
+                                                     workload == QLatin1String("W3") ? count
+                                                                                     : handled);
+        const QJsonObject countFields =
+                QJsonDocument::fromJson(QByteArray('{' + QByteArray(counts.c_str() + 1) + '}'))
+                        .object();
+        for (auto it = countFields.begin(); it != countFields.end(); ++it)
+            line.insert(it.key(), it.value());
         printLine(line);
         QCoreApplication::exit(0);
     };
 
     QObject::connect(&server, &IpcServer::clientConnected, &server, [&] {
-        if (workload == QLatin1String("W1") || isLarge(workload)) {
+        if (isStream(workload) || isLarge(workload)) {
+            bench::startCounting();
             startedAt = monotonicNs();
         } else if (workload == QLatin1String("W2")) {
+            bench::startCounting();
             startedAt = monotonicNs();
         } else if (server.clientCount() == clients) {
+            bench::startCounting();
             startedAt = monotonicNs();
             for (int i = 0; i < count; ++i)
                 server.broadcast(QStringLiteral("t"), payload(workload, i));
@@ -504,7 +535,7 @@ int main(int argc, char *argv[])
         return runClient(args.at(3), args.at(4), args.at(5).toInt());
     }
     if (args.size() < 2)
-        fail("usage: ipcbench W1|W2|W3|W4 [--count N]");
+        fail("usage: ipcbench W1|W1fresh|W2|W3|W4 [--count N]");
     const QString workload = args.at(1);
     int count = defaultCount(workload);
     const qsizetype countAt = args.indexOf(QLatin1String("--count"));
