@@ -33,6 +33,9 @@ def commands(build, certs):
         "raw": ([os.path.join(build, "tests/benchmarks/raw/rawbench")], []),
         "zmq": ([os.path.join(build, "tests/benchmarks/zmq/zmqbench")], []),
         "node": (["node", os.path.join(HERE, "node/nodebench.js")], []),
+        # The same, W1/W4 sent in a plain loop, as most Node programs do, not waiting for drain.
+        "node-loop": (["env", "NODEBENCH_PLAIN_LOOP=1", "node",
+                       os.path.join(HERE, "node/nodebench.js")], []),
     }
 
 
@@ -78,7 +81,7 @@ def main():
     parser.add_argument("--build", required=True)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--workloads", default="W1,W1fresh,W2,W3,W4")
-    parser.add_argument("--impls", default="socketipc,raw,zmq,node",
+    parser.add_argument("--impls", default="socketipc,raw,zmq,node,node-loop",
                         help="also: socketipc-cbor, socketipc-tcp, socketipc-tls")
     parser.add_argument("--json", help="also write every run's results to this file")
     args = parser.parse_args()
@@ -102,6 +105,8 @@ def main():
             for impl in impls:
                 if workload == "W1fresh" and not impl.startswith("socketipc"):
                     continue  # the references have no messages to build: W1 is theirs
+                if impl == "node-loop" and workload not in ("W1", "W4"):
+                    continue  # the same program as node
                 results = []
                 for _ in range(args.runs):
                     print(f"running {impl} {key}...", file=sys.stderr)

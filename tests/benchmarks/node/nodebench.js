@@ -26,6 +26,9 @@ const TIMEOUT_MS = 120000;
 const BROADCAST_CLIENTS = 8;
 const DEFAULT_COUNTS = { W1: 200000, W2: 20000, W3: 50000, W4: 200 };
 const S = 'abcdefghij'.repeat(6);
+// NODEBENCH_PLAIN_LOOP=1 (report.py's "node-loop"): W1 and W4 send in a plain loop instead of
+// waiting for 'drain'. Inherited by the client processes.
+const PLAIN_LOOP = process.env.NODEBENCH_PLAIN_LOOP === '1';
 const LARGE = 'x'.repeat(1 << 20);
 
 const now = () => process.hrtime.bigint();   // CLOCK_MONOTONIC, in ns
@@ -78,7 +81,12 @@ function runClient(workload, socketFile, count) {
     });
 
     client.on('connect', (socket) => {
-        if (workload === 'W1' || workload === 'W4') {
+        if ((workload === 'W1' || workload === 'W4') && PLAIN_LOOP) {
+            // What most Node programs write: a loop of send(), whatever the buffer holds.
+            for (let i = 0; i < count; ++i)
+                client.send('t', workload === 'W1' ? { i, s: S } : LARGE);
+            client.close();
+        } else if (workload === 'W1' || workload === 'W4') {
             // As fast as the socket takes it: write until Node's buffer is above its high-water
             // mark, then wait for 'drain' (client.send() hides write()'s return value).
             let i = 0;
