@@ -228,6 +228,7 @@ int runIdle(int count)
     QTemporaryDir dir;
     const QString path = dir.filePath(QStringLiteral("bench.sock"));
     IpcServer server;
+    server.setMaxClients(0);  // the default (256) would turn most of them away
     if (!server.listen(path))
         fail("cannot listen");
     QProcess process;
@@ -274,6 +275,8 @@ int runIdleClients(const QString &path, int count)
         clients.back()->setRetryDelay(10);
         clients.back()->connectToServer(path);
     }
+    // The server kills this process when it is done; if it failed instead, do not linger.
+    QTimer::singleShot(180000, qApp, [] { QCoreApplication::exit(1); });
     return QCoreApplication::exec();
 }
 
