@@ -110,7 +110,11 @@ Decoder::Status Decoder::nextLengthPrefixed(QByteArrayView *frame)
 void Decoder::compact()
 {
     if (m_start > 0) {
-        m_buffer.remove(0, m_start);
+        // Moved down by hand: QByteArray::remove(0, n) would only move its start, and the
+        // next read would then need a new allocation.
+        char *data = m_buffer.data();
+        std::memmove(data, data + m_start, size_t(m_buffer.size() - m_start));
+        m_buffer.truncate(m_buffer.size() - m_start);
         m_scan = qMax<qsizetype>(0, m_scan - m_start);
         m_start = 0;
     }

@@ -8,22 +8,37 @@
 
 #include <cerrno>
 
+#include <unistd.h>
+
 #include <sys/socket.h>
 
 IpcConnection::IpcConnection(QIODevice *socket, std::shared_ptr<const IpcCodec> codec,
                              qint64 maxFrameSize, Handler *handler, QObject *parent)
-    : QObject(parent),
-      m_socket(socket),
-      m_tls(qobject_cast<const QSslSocket *>(socket)),
-      m_local(qobject_cast<const QLocalSocket *>(socket)),
-      m_plain(m_tls ? nullptr : qobject_cast<const QAbstractSocket *>(socket)),
-      m_codec(std::move(codec)),
-      m_handler(handler),
-      m_decoder(maxFrameSize)
+    : QObject(parent), m_codec(std::move(codec)), m_handler(handler), m_decoder(maxFrameSize)
 {
     m_decoder.setFraming(m_codec->framing());
-    m_socket->setParent(this);
-    m_peer = IpcSocket::peerOf(m_socket);
+    socket->setParent(this);
+    m_peer = IpcSocket::peerOf(socket);
+    m_local = qobject_cast<const QLocalSocket *>(socket) != nullptr;
+
+    QByteArray buffered;
+    m_descriptor = IpcSocket::release(socket, &buffered);
+    if (m_descriptor >= 0) {
+        m_readNotifier = new QSocketNotifier(m_descriptor, QSocketNotifier::Read, this);
+        connect(m_readNotifier, &QSocketNotifier::activated, this, &IpcConnection::onReadable);
+        m_writeNotifier = new QSocketNotifier(m_descriptor, QSocketNotifier::Write, this);
+        m_writeNotifier->setEnabled(false);
+        connect(m_writeNotifier, &QSocketNotifier::activated, this, &IpcConnection::writeOutgoing);
+        // Bytes may have arrived with the connection itself.
+        if (!buffered.isEmpty()) {
+            m_decoder.append(buffered);
+            QMetaObject::invokeMethod(this, &IpcConnection::decodeFrames, Qt::QueuedConnection);
+        }
+        return;
+    }
+
+    m_socket = socket;
+    m_tls = qobject_cast<const QSslSocket *>(socket);
     connect(m_socket, &QIODevice::readyRead, this, &IpcConnection::readFrames);
     IpcSocket::watch(
             m_socket, this,
@@ -31,7 +46,6 @@ IpcConnection::IpcConnection(QIODevice *socket, std::shared_ptr<const IpcCodec> 
                 onSocketError(description, peerClosed);
             },
             [this] { onDisconnected(); });
-    // Bytes may have arrived with the connection itself.
     if (m_socket->bytesAvailable() > 0)
         QMetaObject::invokeMethod(this, &IpcConnection::readFrames, Qt::QueuedConnection);
 }
@@ -39,7 +53,9 @@ IpcConnection::IpcConnection(QIODevice *socket, std::shared_ptr<const IpcCodec> 
 IpcConnection::~IpcConnection()
 {
     // No callbacks from a connection being destroyed.
-    m_socket->disconnect(this);
+    if (m_socket)
+        m_socket->disconnect(this);
+    closeDescriptor();
 }
 
 namespace {
@@ -48,6 +64,8 @@ namespace {
 constexpr qsizetype FlushThreshold = 64 * 1024;
 // What one read asks the socket for, at least: a whole burst of small frames at once.
 constexpr qsizetype ReadChunk = 64 * 1024;
+// What one event-loop turn reads of a connection, at most (more if a read brings more).
+constexpr qsizetype ReadBudget = 256 * 1024;
 // An outgoing buffer keeps its capacity between flushes, up to this.
 constexpr qsizetype KeptOutputCapacity = 1024 * 1024;
 
@@ -63,8 +81,7 @@ public:
         if (!t_flusher) {
             QAbstractEventDispatcher *dispatcher = QAbstractEventDispatcher::instance();
             if (!dispatcher) {  // a thread without an event loop yet: the event queue
-                QMetaObject::invokeMethod(connection, &IpcConnection::flush,
-                                          Qt::QueuedConnection);
+                QMetaObject::invokeMethod(connection, &IpcConnection::flush, Qt::QueuedConnection);
                 return;
             }
             t_flusher = new OutputFlusher(dispatcher);
@@ -103,7 +120,7 @@ thread_local OutputFlusher *OutputFlusher::t_flusher = nullptr;
 
 IpcConnection::WriteResult IpcConnection::send(const IpcCodec::Frame &frame, QString *error)
 {
-    if (m_state != State::Open)
+    if (m_state != State::Open || m_writeBroken)
         return WriteResult::Queued;
     const qint64 before = pendingBytes();
     const qsizetype start = m_outgoing.size();
@@ -121,15 +138,29 @@ IpcConnection::WriteResult IpcConnection::send(const IpcCodec::Frame &frame, QSt
 
 IpcConnection::WriteResult IpcConnection::write(const QByteArray &frame)
 {
-    if (m_state != State::Open)
+    if (m_state != State::Open || m_writeBroken)
         return WriteResult::Queued;
     if (m_maxPendingBytes > 0) {
         const qint64 pending = pendingBytes();
         if (pending > 0 && pending + frame.size() > m_maxPendingBytes)
             return WriteResult::LimitReached;
     }
-    if (m_outgoing.isEmpty() && frame.size() >= FlushThreshold) {
-        writeToSocket(frame);  // large: hand it over as it is, no copy
+    if (frame.size() >= FlushThreshold) {
+        // Large: handed over as it is, not copied first.
+        if (m_socket) {
+            flush();  // what was queued before it goes first
+            writeToSocket(frame);
+            return WriteResult::Queued;
+        }
+        writeOutgoing();  // what was queued before it goes first
+        if (m_backlog.empty() && !m_writeBroken) {
+            const qsizetype taken = sendSome(frame.constData(), frame.size());
+            if (taken < 0 || taken == frame.size())
+                return WriteResult::Queued;
+            m_backlogSent = taken;
+        }
+        if (!m_writeBroken)
+            appendToBacklog(frame);
         return WriteResult::Queued;
     }
     m_outgoing.append(frame);
@@ -152,6 +183,12 @@ void IpcConnection::flush()
     m_flushScheduled = false;
     if (m_outgoing.isEmpty() || m_state == State::Closed)
         return;
+    if (!m_socket) {
+        // Even while the write notifier waits for room: a producer that does not return to
+        // the event loop finds the room its peer has made meanwhile.
+        writeOutgoing();
+        return;
+    }
     writeToSocket(m_outgoing);
     // Emptied, not freed: the next frames are encoded into the same memory (a large
     // allocation is given back, not kept per connection).
@@ -161,34 +198,155 @@ void IpcConnection::flush()
         m_outgoing.resize(0);
 }
 
-qsizetype IpcConnection::writeDirectly(const char *data, qsizetype size)
+qsizetype IpcConnection::sendSome(const char *data, qsizetype size)
 {
-    const qintptr descriptor = m_local ? m_local->socketDescriptor()
-            : m_plain                  ? m_plain->socketDescriptor()
-                                       : -1;
-    if (descriptor < 0 || m_socket->bytesToWrite() > 0)  // after what Qt holds, in order
-        return 0;
     ssize_t sent;
     do {
-        sent = ::send(int(descriptor), data, size_t(size), MSG_NOSIGNAL | MSG_DONTWAIT);
+        sent = ::send(m_descriptor, data, size_t(size), MSG_NOSIGNAL | MSG_DONTWAIT);
     } while (sent < 0 && errno == EINTR);
-    // Full (EAGAIN): Qt keeps the rest and writes it when the socket can take it. Any other
-    // failure: Qt's own write meets it too, and reports it the way it reports any other.
-    return sent > 0 ? qsizetype(sent) : 0;
+    if (sent >= 0)
+        return qsizetype(sent);
+    if (errno == EAGAIN || errno == EWOULDBLOCK)
+        return 0;
+    writeFailed(errno);
+    return -1;
+}
+
+void IpcConnection::appendToBacklog(const QByteArray &buffer)
+{
+    m_backlogBytes += buffer.size() - (m_backlog.empty() ? m_backlogSent : 0);
+    m_backlog.push_back(buffer);  // shared, not copied
+    m_writeNotifier->setEnabled(true);
+}
+
+void IpcConnection::writeOutgoing()
+{
+    if (m_descriptor < 0 || m_writeBroken)
+        return;
+    // What waits from before goes first, a buffer at a time.
+    while (!m_backlog.empty()) {
+        const QByteArray &first = m_backlog.front();
+        const qsizetype taken =
+                sendSome(first.constData() + m_backlogSent, first.size() - m_backlogSent);
+        if (taken < 0)
+            return;
+        m_backlogSent += taken;
+        m_backlogBytes -= taken;
+        if (m_backlogSent < first.size())
+            break;  // the kernel is full
+        recycle(std::move(m_backlog.front()));
+        m_backlog.pop_front();
+        m_backlogSent = 0;
+    }
+    if (!m_outgoing.isEmpty()) {
+        if (m_backlog.empty()) {
+            const qsizetype taken = sendSome(m_outgoing.constData(), m_outgoing.size());
+            if (taken < 0)
+                return;
+            m_backlogSent = taken;
+        }
+        if (m_backlogSent == m_outgoing.size() && m_backlog.empty()) {
+            m_backlogSent = 0;
+            if (m_outgoing.capacity() > KeptOutputCapacity)
+                m_outgoing = QByteArray();
+            else
+                m_outgoing.resize(0);
+        } else if (!m_backlog.empty() && m_backlog.back().isDetached()
+                   && m_backlog.back().size() + m_outgoing.size() <= KeptOutputCapacity) {
+            // A little more behind a backlog: into its last buffer, if that is ours.
+            m_backlog.back().append(m_outgoing);
+            m_backlogBytes += m_outgoing.size();
+            m_outgoing.resize(0);
+        } else {
+            // The buffer itself joins the backlog; frames to come go into the spare one.
+            appendToBacklog(m_outgoing);
+            m_outgoing = std::exchange(m_spare, QByteArray());
+        }
+    }
+    m_writeNotifier->setEnabled(!m_backlog.empty());
+    if (m_backlog.empty() && m_state == State::Closing)
+        endOutput();
+}
+
+void IpcConnection::recycle(QByteArray &&buffer)
+{
+    if (m_spare.capacity() == 0 && buffer.isDetached() && buffer.capacity() <= KeptOutputCapacity) {
+        buffer.resize(0);
+        m_spare = std::move(buffer);
+    }
+}
+
+void IpcConnection::writeFailed(int error)
+{
+    // Nothing more goes out. The handler hears of it from the event loop, never from inside
+    // the send() that wrote.
+    discardOutput();
+    // Sending goes on being accepted, and dropped, until the handler hears of the end: frames
+    // that arrived before it are still delivered, and answering them is no error.
+    m_writeBroken = true;
+    const bool peerGone = error == EPIPE || error == ECONNRESET;
+    QMetaObject::invokeMethod(
+            this,
+            [this, peerGone, why = qt_error_string(error)] {
+                if (m_state == State::Closed)
+                    return;
+                if (!peerGone) {
+                    fail(IpcError::SocketError, why);
+                    return;
+                }
+                // A peer that went away: an ordinary end, after what it sent before.
+                const QPointer<IpcConnection> guard(this);
+                if (m_reading)
+                    onReadable();
+                if (guard && m_state != State::Closed) {
+                    closeDescriptor();
+                    finish();
+                }
+            },
+            Qt::QueuedConnection);
+}
+
+void IpcConnection::endOutput()
+{
+    if (m_local) {
+        // Everything is with the peer's kernel, which keeps it for the peer to read.
+        closeDescriptor();
+        finish();
+        return;
+    }
+    // TCP: our direction only, then the peer closes its side (see IpcSocket's halfClose()).
+    ::shutdown(m_descriptor, SHUT_WR);
+    QTimer::singleShot(IpcSocket::PeerCloseTimeout, this, &IpcConnection::abort);
+}
+
+void IpcConnection::discardOutput()
+{
+    m_outgoing.clear();
+    m_backlog.clear();
+    m_backlogSent = 0;
+    m_backlogBytes = 0;
+    if (m_writeNotifier)
+        m_writeNotifier->setEnabled(false);
+}
+
+void IpcConnection::closeDescriptor()
+{
+    if (m_descriptor < 0)
+        return;
+    m_readNotifier->setEnabled(false);
+    m_writeNotifier->setEnabled(false);
+    ::close(m_descriptor);
+    m_descriptor = -1;
 }
 
 void IpcConnection::writeToSocket(const QByteArray &data)
 {
-    const qsizetype direct = writeDirectly(data.constData(), data.size());
-    if (direct == data.size())
-        return;
     // A write can find the peer gone. Say so from the event loop, as for a small frame,
     // never from inside the send() that wrote it.
     m_writing = true;
     // As bytes, not as a QByteArray a buffered socket could keep a reference to (which would
     // make our buffer detach, and allocate, on the next frame).
-    const qsizetype rest = data.size() - direct;
-    const bool written = m_socket->write(data.constData() + direct, rest) == rest;
+    const bool written = m_socket->write(data.constData(), data.size()) == data.size();
     if (written)  // into the kernel now, while this process goes on producing
         IpcSocket::flush(m_socket);
     m_writing = false;
@@ -207,6 +365,12 @@ void IpcConnection::close()
     if (m_state != State::Open)
         return;
     m_state = State::Closing;
+    if (!m_socket) {
+        if (m_backlog.empty())
+            endOutput();
+        // Else writeOutgoing() ends it once the kernel has taken the rest.
+        return;
+    }
     // Returns at once; disconnected() follows when the output buffer is empty, which
     // may be right now.
     IpcSocket::disconnectGracefully(m_socket);
@@ -218,7 +382,10 @@ void IpcConnection::closeRefused(int lingerMsecs)
 {
     m_reading = false;
     m_decoder.clear();
-    IpcSocket::stopReading(m_socket);
+    if (m_socket)
+        IpcSocket::stopReading(m_socket);
+    else
+        m_readNotifier->setEnabled(false);
     close();
     if (m_state == State::Closing)
         QTimer::singleShot(lingerMsecs, this, &IpcConnection::abort);
@@ -228,9 +395,11 @@ void IpcConnection::abort()
 {
     if (m_state == State::Closed)
         return;
-    m_socket->disconnect(this);
-    IpcSocket::abort(m_socket);
-    m_outgoing.clear();
+    if (m_socket) {
+        m_socket->disconnect(this);
+        IpcSocket::abort(m_socket);
+    }
+    discardOutput();
     finish();
 }
 
@@ -249,7 +418,58 @@ void IpcConnection::readFrames()
         if (arrived < chunk)
             break;
     }
+    decodeFrames();
+}
 
+void IpcConnection::onReadable()
+{
+    if (m_state == State::Closed || !m_reading)
+        return;
+    // Straight into the decoder's buffer, until a read comes back short (the kernel has
+    // nothing more right now: no further call to hear EAGAIN) or a turn's worth has come: a
+    // peer that sends faster than this process decodes does not pile up here, and the event
+    // loop gets its turn.
+    int error = 0;
+    bool ended = false;
+    qsizetype total = 0;
+    for (;;) {
+        const qsizetype chunk = qMax(ReadChunk, m_decoder.pendingBytes());
+        char *into = m_decoder.reserve(chunk);
+        ssize_t arrived;
+        do {
+            arrived = ::recv(m_descriptor, into, size_t(chunk), 0);
+        } while (arrived < 0 && errno == EINTR);
+        if (arrived < 0)
+            error = errno;
+        m_decoder.commit(chunk, arrived);
+        if (arrived < chunk) {
+            ended = arrived == 0;
+            break;
+        }
+        total += arrived;
+        if (total >= ReadBudget)
+            break;
+    }
+    if (error == EAGAIN || error == EWOULDBLOCK) {
+        error = 0;
+    } else if (error == ECONNRESET) {  // the peer went away: an ordinary end, as a close
+        error = 0;
+        ended = true;
+    }
+    const QPointer<IpcConnection> guard(this);
+    decodeFrames();
+    if (!guard || m_state == State::Closed)
+        return;
+    if (error != 0)
+        fail(IpcError::SocketError, qt_error_string(error));
+    else if (ended)  // a trailing partial frame from a peer that is gone is dropped
+        finish();
+}
+
+void IpcConnection::decodeFrames()
+{
+    if (m_state == State::Closed || !m_reading)
+        return;
     const QPointer<IpcConnection> guard(this);
     QByteArrayView contents;
     IpcCodec::Frame frame;
@@ -343,6 +563,7 @@ void IpcConnection::fail(IpcError::Error error, const QString &description)
 void IpcConnection::finish()
 {
     m_state = State::Closed;
+    closeDescriptor();
     m_decoder.clear();
     m_handler->connectionClosed(this);
 }

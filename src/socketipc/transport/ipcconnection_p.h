@@ -15,7 +15,9 @@
 #include <QtNetwork/qlocalsocket.h>
 #include <QtNetwork/qsslsocket.h>
 #include <QtCore/qiodevice.h>
+#include <QtCore/qsocketnotifier.h>
 
+#include <deque>
 #include <memory>
 
 // One established connection, server side or client side: the single read and write path.
@@ -68,6 +70,8 @@ public:
     // TLS, encrypted in the buffer beneath it (where a peer that does not read leaves it).
     qint64 pendingBytes() const
     {
+        if (!m_socket)
+            return m_outgoing.size() + m_backlogBytes;
         return m_outgoing.size() + m_socket->bytesToWrite()
                 + (m_tls ? m_tls->encryptedBytesToWrite() : 0);
     }
@@ -82,29 +86,51 @@ public:
 private:
     enum class State { Open, Closing, Closed };
 
+    // Through the socket object: TLS (and any socket whose descriptor cannot be taken).
     void readFrames();
-    void queued();
     void writeToSocket(const QByteArray &data);
-    // Hands bytes to the kernel without Qt's buffer: how many it took (0 if it took none).
-    qsizetype writeDirectly(const char *data, qsizetype size);
     void onSocketError(const QString &description, bool peerClosed);
     void onDisconnected();
+    // On the descriptor itself: local and plain TCP connections. The kernel's buffers are
+    // the only ones: a read lands in the decoder's buffer, a write goes to the kernel at once
+    // and only what it does not take waits in m_outgoing, so one read, one write and the
+    // event loop's one wait are all a message costs.
+    void onReadable();
+    void writeOutgoing();
+    // Bytes the kernel took, or -1 after writeFailed().
+    qsizetype sendSome(const char *data, qsizetype size);
+    void appendToBacklog(const QByteArray &buffer);
+    void recycle(QByteArray &&buffer);
+    void writeFailed(int error);
+    void discardOutput();
+    void endOutput();
+    void closeDescriptor();
+
+    void decodeFrames();
+    void queued();
     void fail(IpcError::Error error, const QString &description);
     void finish();
 
-    QIODevice *m_socket;
-    const QSslSocket *m_tls;    // m_socket, when it is one
-    // m_socket, when it is a local or plain TCP socket, whose descriptor writes go to
-    // directly while Qt's buffer is empty (a Qt write would toggle the socket's write
-    // notifier, which wakes the event loop twice).
-    const QLocalSocket *m_local = nullptr;
-    const QAbstractSocket *m_plain = nullptr;
+    QIODevice *m_socket = nullptr;      // the socket object, unless m_descriptor is used
+    const QSslSocket *m_tls = nullptr;  // m_socket, when it is one
+    int m_descriptor = -1;
+    bool m_local = false;  // m_descriptor: a local socket, not TCP
+    QSocketNotifier *m_readNotifier = nullptr;
+    QSocketNotifier *m_writeNotifier = nullptr;  // enabled while the kernel's buffer is full
     IpcPeerCredentials m_peer;  // read once: a socket forgets its peer when it closes
     std::shared_ptr<const IpcCodec> m_codec;
     Handler *m_handler;
     IpcFrame::Decoder m_decoder;
-    QByteArray m_outgoing;
+    QByteArray m_outgoing;  // encoded, not yet handed on
+    // m_descriptor only: what the kernel has not taken yet, in order, in buffers of their own
+    // (a large frame is queued as it is, not copied; a growing backlog is not one buffer
+    // reallocated again and again), the first one sent up to m_backlogSent.
+    std::deque<QByteArray> m_backlog;
+    qsizetype m_backlogSent = 0;
+    qint64 m_backlogBytes = 0;
+    QByteArray m_spare;  // a sent buffer, emptied, to encode into next
     bool m_flushScheduled = false;
+    bool m_writeBroken = false;    // a write failed: nothing more goes out
     qint64 m_maxPendingBytes = 0;  // 0: no limit
     bool m_received = false;
     bool m_reading = true;   // false once refused: nothing more is read or decoded

@@ -7,12 +7,11 @@
 
 #include <memory>
 
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 
 namespace IpcSocket {
-
-constexpr int PeerCloseTimeout = 30000;
 
 void watch(QIODevice *socket, QObject *context, std::function<void(const QString &, bool)> onError,
            std::function<void()> onDisconnected)
@@ -162,6 +161,30 @@ void flush(QIODevice *socket)
         local->flush();
     else if (auto *tcp = qobject_cast<QAbstractSocket *>(socket))
         tcp->flush();
+}
+
+int release(QIODevice *socket, QByteArray *buffered)
+{
+    qintptr descriptor = -1;
+    if (auto *local = qobject_cast<QLocalSocket *>(socket)) {
+        if (local->state() == QLocalSocket::ConnectedState)
+            descriptor = local->socketDescriptor();
+    } else if (auto *tcp = qobject_cast<QAbstractSocket *>(socket)) {
+        if (tcp->state() == QAbstractSocket::ConnectedState && !qobject_cast<QSslSocket *>(tcp))
+            descriptor = tcp->socketDescriptor();
+    }
+    if (descriptor < 0 || socket->bytesToWrite() > 0)
+        return -1;
+    const int own = ::fcntl(int(descriptor), F_DUPFD_CLOEXEC, 0);
+    if (own < 0)
+        return -1;
+    *buffered = socket->readAll();
+    // Closing the socket closes its descriptor only (no shutdown()): the connection lives
+    // on in ours. Nobody hears of it, and the socket may be in the middle of a signal.
+    socket->blockSignals(true);
+    abort(socket);
+    socket->deleteLater();
+    return own;
 }
 
 IpcPeerCredentials peerOf(const QIODevice *socket)

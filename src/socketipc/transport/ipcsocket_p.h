@@ -37,6 +37,13 @@ void flush(QIODevice *socket);
 // Why a connect attempt to where failed, in a sentence a user can act on ("no socket at
 // PATH (is the server running?)"), rather than the socket class's own wording.
 QString connectFailure(const QIODevice *socket, const IpcAddress &where);
+// Hands over the descriptor of a connected local or plain TCP socket, for the caller to read
+// and write itself, with what the socket had already read in *buffered; the socket is closed
+// (the returned descriptor is a duplicate) and deleted later. -1, and the socket untouched,
+// for any other socket or one that still holds output.
+int release(QIODevice *socket, QByteArray *buffered);
+// How long a half-closed TCP connection waits for its peer to close its side.
+constexpr int PeerCloseTimeout = 30000;
 // Who the peer is: credentials of a local peer, address, port (and certificate) of a
 // network one.
 IpcPeerCredentials peerOf(const QIODevice *socket);
