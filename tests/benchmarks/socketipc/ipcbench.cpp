@@ -5,11 +5,13 @@
 //   ipcbench W4bin --codec json|cbor        1 MiB of bytes: base64 text in JSON, bytes in CBOR
 //   ipcbench topics                         delivery beside 0, 1000, 100000 other subscriptions
 //   ipcbench floor                          QVariantMap + signal cost alone, no socket
+//   ipcbench floor4                         W4's 1 MiB string: JSON encode and decode alone
 //   ipcbench --role client W1 PATH COUNT    a client (started by the server)
 
 #include "benchcommon.h"
 
 #include <SocketIpc/IpcClient>
+#include <SocketIpc/IpcCodec>
 #include <SocketIpc/IpcServer>
 #include <SocketIpc/IpcTopic>
 
@@ -22,6 +24,7 @@
 #include <QtCore/qtimer.h>
 
 #include <algorithm>
+#include <cstring>
 #include <memory>
 #include <vector>
 #include <cstdio>
@@ -75,6 +78,8 @@ int defaultCount(const QString &workload)
         return 20000;
     if (workload == QLatin1String("W3"))
         return 50000;
+    if (workload == QLatin1String("floor4"))
+        return 50;
     return 200;
 }
 
@@ -163,8 +168,9 @@ int runClient(const QString &workload, const QString &path, int count)
     IpcClient client;
     client.setRetryDelay(10);
     configure(client);
-    // W4bin's JSON sender outruns its reader (base64 decoding): let everything wait.
-    if (workload == QLatin1String("W4bin"))
+    // A large-message sender outruns its reader (it sends all 200 MiB without returning to
+    // the event loop): let everything wait rather than lose messages to the limit.
+    if (isLarge(workload))
         client.setMaxPendingBytes(0);
     QList<qint64> rtts;
     qint64 sentAt = 0;
@@ -192,8 +198,10 @@ int runClient(const QString &workload, const QString &path, int count)
     QObject::connect(&client, &IpcClient::connected, &client, [&] {
         bench::startCounting();  // the steady state, without start-up
         if (isStream(workload) || isLarge(workload)) {
-            for (int i = 0; i < count; ++i)
-                client.send(QStringLiteral("t"), payload(workload, i));
+            for (int i = 0; i < count; ++i) {
+                if (!client.send(QStringLiteral("t"), payload(workload, i)))
+                    fail("a message was not sent");
+            }
             finishedAt = monotonicNs();
             client.close();  // closed() once everything is written
         } else if (workload == QLatin1String("W2")) {
@@ -311,10 +319,10 @@ int runServer(const QString &workload, int count)
         for (const QJsonObject &r : clientResults) {
             clientCounts.syscalls =
                     std::max<qint64>(clientCounts.syscalls, qint64(r.value("syscalls").toDouble()));
-            clientCounts.heapSyscalls = std::max<qint64>(clientCounts.heapSyscalls,
-                                                 qint64(r.value("heap_syscalls").toDouble()));
-            clientCounts.minorFaults =
-                    std::max<qint64>(clientCounts.minorFaults, qint64(r.value("minflt").toDouble()));
+            clientCounts.heapSyscalls = std::max<qint64>(
+                    clientCounts.heapSyscalls, qint64(r.value("heap_syscalls").toDouble()));
+            clientCounts.minorFaults = std::max<qint64>(clientCounts.minorFaults,
+                                                        qint64(r.value("minflt").toDouble()));
             clientCpu = std::max(clientCpu, r.value("cpu_us").toDouble());
             clientRss = std::max(clientRss, qint64(r.value("rss_kib").toDouble()));
             if (workload == QLatin1String("W3"))
@@ -342,9 +350,9 @@ int runServer(const QString &workload, int count)
         line.insert("peak_rss_kib",
                     QJsonObject{{"server", qint64(serverUsage.maxRssKib)}, {"client", clientRss}});
         // Per message each side (per delivery for W3's server), -1 where not counted.
-        const std::string counts = bench::countsJson(serverUsage.counts, clientCounts,
-                                                     workload == QLatin1String("W3") ? count
-                                                                                     : handled);
+        const std::string counts =
+                bench::countsJson(serverUsage.counts, clientCounts,
+                                  workload == QLatin1String("W3") ? count : handled);
         const QJsonObject countFields =
                 QJsonDocument::fromJson(QByteArray('{' + QByteArray(counts.c_str() + 1) + '}'))
                         .object();
@@ -464,6 +472,73 @@ int runFloor(int count)
     return 0;
 }
 
+// floor4: what W4's message costs with no socket: its frame encoded by the JSON codec into
+// fresh memory (as a sender that gets ahead of its reader must) and into a buffer used
+// again, decoded into a QString, and a plain copy of its bytes (what the kernel does once per
+// side). µs per MiB of frame, median of 5 runs; the ceilings are what encoding or decoding
+// plus one copy allow a sender or receiver, whatever the transport.
+int runFloorLarge(int count)
+{
+    const std::shared_ptr<const IpcCodec> codec = IpcCodec::json();
+    IpcCodec::Frame frame;
+    frame.topic = QStringLiteral("t");
+    frame.message = QString(largeSize, QLatin1Char('x'));
+    QByteArray reused;
+    QByteArray copy(largeSize + 64, Qt::Uninitialized);
+    QString error;
+    std::vector<double> fresh, kept, decoded, copied;
+    qint64 seen = 0;
+    double mib = 0;
+    for (int run = 0; run < 5; ++run) {
+        qint64 start = monotonicNs();
+        for (int i = 0; i < count; ++i) {
+            QByteArray out;
+            if (!codec->encode(out, frame, &error))
+                fail("floor4: cannot encode");
+            seen += out.size();
+        }
+        fresh.push_back(double(monotonicNs() - start) / count);
+        start = monotonicNs();
+        for (int i = 0; i < count; ++i) {
+            reused.resize(0);
+            codec->encode(reused, frame, &error);
+        }
+        kept.push_back(double(monotonicNs() - start) / count);
+        mib = double(reused.size()) / (1024 * 1024);
+        start = monotonicNs();
+        for (int i = 0; i < count; ++i) {
+            IpcCodec::Frame in;
+            if (!codec->decode(reused, &in, &error))
+                fail("floor4: cannot decode");
+            seen += in.message.userType();
+        }
+        decoded.push_back(double(monotonicNs() - start) / count);
+        start = monotonicNs();
+        for (int i = 0; i < count; ++i) {
+            std::memcpy(copy.data(), reused.constData(), size_t(reused.size()));
+            seen += copy.at(i % copy.size());
+        }
+        copied.push_back(double(monotonicNs() - start) / count);
+    }
+    auto usPerMib = [mib](std::vector<double> &ns) {
+        std::sort(ns.begin(), ns.end());
+        return ns.at(ns.size() / 2) / 1000.0 / mib;
+    };
+    const double encodeFresh = usPerMib(fresh), encodeKept = usPerMib(kept),
+                 decode = usPerMib(decoded), memcopy = usPerMib(copied);
+    printLine(QJsonObject{{"impl", "socketipc"},
+                          {"workload", "floor4"},
+                          {"messages", count},
+                          {"encode_fresh_us_per_mib", encodeFresh},
+                          {"encode_kept_us_per_mib", encodeKept},
+                          {"decode_us_per_mib", decode},
+                          {"copy_us_per_mib", memcopy},
+                          {"sender_ceiling_mib_per_s", 1e6 / (encodeFresh + memcopy)},
+                          {"receiver_ceiling_mib_per_s", 1e6 / (decode + memcopy)},
+                          {"checked", seen > 0}});
+    return 0;
+}
+
 // topics: what subscriptions cost delivery. In one process, a client sends count messages
 // on "sensor.cpu.load", which one pattern subscription ("sensor.#") on the server wants,
 // beside N unrelated exact names and patterns; messages per second for each N.
@@ -548,6 +623,8 @@ int main(int argc, char *argv[])
         return runIdle(count);
     if (workload == QLatin1String("floor"))
         return runFloor(count);
+    if (workload == QLatin1String("floor4"))
+        return runFloorLarge(count);
     if (workload == QLatin1String("topics"))
         return runTopics(count);
     return runServer(workload, count);
