@@ -64,10 +64,15 @@ namespace {
 constexpr qsizetype FlushThreshold = 64 * 1024;
 // What one read asks the socket for, at least: a whole burst of small frames at once.
 constexpr qsizetype ReadChunk = 64 * 1024;
+// A local socket's kernel buffer holds about 200 KiB: a large frame then crosses in many
+// rounds of the peer reading and this process writing, and what does not fit waits in this
+// process's memory. Once a connection sends large frames, its buffer is asked to hold four of
+// them, up to this. Kernel memory, taken only while data waits for the peer.
+constexpr int MaxSendBuffer = 4 * 1024 * 1024;
 // What one event-loop turn reads of a connection, at most (more if a read brings more).
 constexpr qsizetype ReadBudget = 256 * 1024;
 // An outgoing buffer keeps its capacity between flushes, up to this.
-constexpr qsizetype KeptOutputCapacity = 1024 * 1024;
+constexpr qsizetype KeptOutputCapacity = 4 * 1024 * 1024;
 
 // Writes out, once per event-loop iteration, what the connections of one thread have
 // waiting: connected to the dispatcher's aboutToBlock and awake, one of which every
@@ -127,11 +132,13 @@ IpcConnection::WriteResult IpcConnection::send(const IpcCodec::Frame &frame, QSt
     if (!IpcFrame::encodeFrame(m_outgoing, *m_codec, frame, error))
         return WriteResult::EncodeError;
     // One frame always fits when nothing waits: the limit bounds a backlog, not a message.
-    if (m_maxPendingBytes > 0 && before > 0
-        && before + (m_outgoing.size() - start) > m_maxPendingBytes) {
+    const qsizetype size = m_outgoing.size() - start;
+    if (m_maxPendingBytes > 0 && before > 0 && before + size > m_maxPendingBytes) {
         m_outgoing.truncate(start);
         return WriteResult::LimitReached;
     }
+    if (size >= FlushThreshold)
+        fitSendBuffer(size);
     queued();
     return WriteResult::Queued;
 }
@@ -146,6 +153,7 @@ IpcConnection::WriteResult IpcConnection::write(const QByteArray &frame)
             return WriteResult::LimitReached;
     }
     if (frame.size() >= FlushThreshold) {
+        fitSendBuffer(frame.size());
         // Large: handed over as it is, not copied first.
         if (m_socket) {
             flush();  // what was queued before it goes first
@@ -196,6 +204,19 @@ void IpcConnection::flush()
         m_outgoing = QByteArray();
     else
         m_outgoing.resize(0);
+}
+
+void IpcConnection::fitSendBuffer(qsizetype frameSize)
+{
+    // TCP sizes its buffers itself (setting one would switch that off).
+    if (!m_local || m_descriptor < 0 || m_sendBufferAsked >= MaxSendBuffer)
+        return;
+    const int wanted = int(qMin<qsizetype>(MaxSendBuffer, 4 * frameSize));
+    if (wanted <= m_sendBufferAsked)
+        return;
+    m_sendBufferAsked = wanted;
+    // The kernel caps it at net.core.wmem_max (and doubles it for its bookkeeping).
+    ::setsockopt(m_descriptor, SOL_SOCKET, SO_SNDBUF, &wanted, sizeof wanted);
 }
 
 qsizetype IpcConnection::sendSome(const char *data, qsizetype size)

@@ -100,6 +100,7 @@ private:
     // Bytes the kernel took, or -1 after writeFailed().
     qsizetype sendSome(const char *data, qsizetype size);
     void appendToBacklog(const QByteArray &buffer);
+    void fitSendBuffer(qsizetype frameSize);
     void recycle(QByteArray &&buffer);
     void writeFailed(int error);
     void discardOutput();
@@ -114,7 +115,8 @@ private:
     QIODevice *m_socket = nullptr;      // the socket object, unless m_descriptor is used
     const QSslSocket *m_tls = nullptr;  // m_socket, when it is one
     int m_descriptor = -1;
-    bool m_local = false;  // m_descriptor: a local socket, not TCP
+    bool m_local = false;       // m_descriptor: a local socket, not TCP
+    int m_sendBufferAsked = 0;  // SO_SNDBUF asked for, 0: the system's default
     QSocketNotifier *m_readNotifier = nullptr;
     QSocketNotifier *m_writeNotifier = nullptr;  // enabled while the kernel's buffer is full
     IpcPeerCredentials m_peer;  // read once: a socket forgets its peer when it closes
