@@ -29,6 +29,7 @@
 #include <vector>
 #include <cstdio>
 #include <ctime>
+#include <sys/mman.h>
 #include <sys/resource.h>
 
 namespace {
@@ -475,8 +476,9 @@ int runFloor(int count)
 // floor4: what W4's message costs with no socket: its frame encoded by the JSON codec into
 // fresh memory (as a sender that gets ahead of its reader must) and into a buffer used
 // again, decoded into a QString, and a plain copy of its bytes (what the kernel does once per
-// side). µs per MiB of frame, median of 5 runs; the ceilings are what encoding or decoding
-// plus one copy allow a sender or receiver, whatever the transport.
+// side), and what memory the process has not touched before costs: page faults, which a
+// buffer used again does not take. µs per MiB, median of 5 runs; the ceilings are what
+// encoding or decoding plus one copy allow a sender or receiver, whatever the transport.
 int runFloorLarge(int count)
 {
     const std::shared_ptr<const IpcCodec> codec = IpcCodec::json();
@@ -486,7 +488,7 @@ int runFloorLarge(int count)
     QByteArray reused;
     QByteArray copy(largeSize + 64, Qt::Uninitialized);
     QString error;
-    std::vector<double> fresh, kept, decoded, copied;
+    std::vector<double> fresh, kept, decoded, copied, faulted;
     qint64 seen = 0;
     double mib = 0;
     for (int run = 0; run < 5; ++run) {
@@ -519,13 +521,25 @@ int runFloorLarge(int count)
             seen += copy.at(i % copy.size());
         }
         copied.push_back(double(monotonicNs() - start) / count);
+        // 64 MiB of fresh memory, one byte written per 4 KiB page: a page fault each.
+        constexpr size_t FreshBytes = 64 * 1024 * 1024;
+        void *map = ::mmap(nullptr, FreshBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                           -1, 0);
+        if (map == MAP_FAILED)
+            fail("floor4: mmap");
+        start = monotonicNs();
+        for (size_t at = 0; at < FreshBytes; at += 4096)
+            static_cast<volatile char *>(map)[at] = 1;
+        // Per MiB of memory; usPerMib() divides by the frame size, so scaled by it first.
+        faulted.push_back(double(monotonicNs() - start) * (1024 * 1024) / FreshBytes * mib);
+        ::munmap(map, FreshBytes);
     }
     auto usPerMib = [mib](std::vector<double> &ns) {
         std::sort(ns.begin(), ns.end());
         return ns.at(ns.size() / 2) / 1000.0 / mib;
     };
     const double encodeFresh = usPerMib(fresh), encodeKept = usPerMib(kept),
-                 decode = usPerMib(decoded), memcopy = usPerMib(copied);
+                 decode = usPerMib(decoded), memcopy = usPerMib(copied), faults = usPerMib(faulted);
     printLine(QJsonObject{{"impl", "socketipc"},
                           {"workload", "floor4"},
                           {"messages", count},
@@ -533,6 +547,7 @@ int runFloorLarge(int count)
                           {"encode_kept_us_per_mib", encodeKept},
                           {"decode_us_per_mib", decode},
                           {"copy_us_per_mib", memcopy},
+                          {"fresh_memory_us_per_mib", faults},
                           {"sender_ceiling_mib_per_s", 1e6 / (encodeFresh + memcopy)},
                           {"receiver_ceiling_mib_per_s", 1e6 / (decode + memcopy)},
                           {"checked", seen > 0}});
