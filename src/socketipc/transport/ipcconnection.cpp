@@ -12,6 +12,24 @@
 
 #include <sys/socket.h>
 
+namespace {
+
+// Pending output beyond this is written at once rather than at the end of the turn.
+constexpr qsizetype FlushThreshold = 64 * 1024;
+// What one read asks the socket for, at least: a whole burst of small frames at once.
+constexpr qsizetype ReadChunk = 64 * 1024;
+// A local socket's kernel buffer holds about 200 KiB: a large frame then crosses in many
+// rounds of the peer reading and this process writing, and what does not fit waits in this
+// process's memory. Once a connection sends large frames, its buffer is asked to hold four of
+// them, up to this. Kernel memory, taken only while data waits for the peer.
+constexpr int MaxSendBuffer = 4 * 1024 * 1024;
+// What one event-loop turn reads of a connection, at most (more if a read brings more).
+constexpr qsizetype ReadBudget = 256 * 1024;
+// An outgoing buffer keeps its capacity between flushes, up to this.
+constexpr qsizetype KeptOutputCapacity = 4 * 1024 * 1024;
+
+}  // namespace
+
 IpcConnection::IpcConnection(QIODevice *socket, std::shared_ptr<const IpcCodec> codec,
                              qint64 maxFrameSize, Handler *handler, QObject *parent)
     : QObject(parent), m_codec(std::move(codec)), m_handler(handler), m_decoder(maxFrameSize)
@@ -39,6 +57,9 @@ IpcConnection::IpcConnection(QIODevice *socket, std::shared_ptr<const IpcCodec> 
 
     m_socket = socket;
     m_tls = qobject_cast<const QSslSocket *>(socket);
+    // Qt decrypts all that has arrived in one go, however much a flooding peer has sent:
+    // bounded, so that one turn decodes a bounded amount (see onReadable()).
+    IpcSocket::setReadBufferSize(m_socket, ReadBudget);
     connect(m_socket, &QIODevice::readyRead, this, &IpcConnection::readFrames);
     IpcSocket::watch(
             m_socket, this,
@@ -59,20 +80,6 @@ IpcConnection::~IpcConnection()
 }
 
 namespace {
-
-// Pending output beyond this is written at once rather than at the end of the turn.
-constexpr qsizetype FlushThreshold = 64 * 1024;
-// What one read asks the socket for, at least: a whole burst of small frames at once.
-constexpr qsizetype ReadChunk = 64 * 1024;
-// A local socket's kernel buffer holds about 200 KiB: a large frame then crosses in many
-// rounds of the peer reading and this process writing, and what does not fit waits in this
-// process's memory. Once a connection sends large frames, its buffer is asked to hold four of
-// them, up to this. Kernel memory, taken only while data waits for the peer.
-constexpr int MaxSendBuffer = 4 * 1024 * 1024;
-// What one event-loop turn reads of a connection, at most (more if a read brings more).
-constexpr qsizetype ReadBudget = 256 * 1024;
-// An outgoing buffer keeps its capacity between flushes, up to this.
-constexpr qsizetype KeptOutputCapacity = 4 * 1024 * 1024;
 
 // Writes out, once per event-loop iteration, what the connections of one thread have
 // waiting: connected to the dispatcher's aboutToBlock and awake, one of which every
@@ -431,6 +438,10 @@ void IpcConnection::readFrames()
     // From the socket's buffer (Qt has read from the kernel already) straight into the
     // decoder's: one copy, no temporary, and no bytesAvailable() call. A frame under way is
     // read in chunks as large as what it has already, so that a large one takes few calls.
+    // At most a turn's worth (see onReadable()); the rest on the next turn, as the socket
+    // does not signal again for what it holds already.
+    qsizetype total = 0;
+    bool more = false;
     for (;;) {
         const qsizetype chunk = qMax(ReadChunk, m_decoder.pendingBytes());
         char *into = m_decoder.reserve(chunk);
@@ -438,8 +449,16 @@ void IpcConnection::readFrames()
         m_decoder.commit(chunk, arrived);
         if (arrived < chunk)
             break;
+        total += arrived;
+        if (total >= ReadBudget) {
+            more = true;
+            break;
+        }
     }
+    const QPointer<IpcConnection> guard(this);
     decodeFrames();
+    if (more && guard && m_state != State::Closed && m_socket->bytesAvailable() > 0)
+        QMetaObject::invokeMethod(this, &IpcConnection::readFrames, Qt::QueuedConnection);
 }
 
 void IpcConnection::onReadable()

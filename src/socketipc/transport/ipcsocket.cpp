@@ -130,12 +130,17 @@ void disconnectGracefully(QIODevice *socket)
         *written = QObject::connect(tcp, &QAbstractSocket::bytesWritten, tcp, check);
 }
 
-void stopReading(QIODevice *socket)
+void setReadBufferSize(QIODevice *socket, qint64 bytes)
 {
     if (auto *local = qobject_cast<QLocalSocket *>(socket))
-        local->setReadBufferSize(1);
+        local->setReadBufferSize(bytes);
     else if (auto *tcp = qobject_cast<QAbstractSocket *>(socket))
-        tcp->setReadBufferSize(1);
+        tcp->setReadBufferSize(bytes);
+}
+
+void stopReading(QIODevice *socket)
+{
+    setReadBufferSize(socket, 1);
 }
 
 void abort(QIODevice *socket)

@@ -32,6 +32,8 @@ bool isUnconnected(const QIODevice *socket);
 // Reads no more: the socket's own buffer stops at a byte, so the kernel's fills and the
 // peer's writes block, and nothing it sends costs memory here.
 void stopReading(QIODevice *socket);
+// How much the socket reads ahead of its reader (0: no limit).
+void setReadBufferSize(QIODevice *socket, qint64 bytes);
 // Into the kernel now, without waiting.
 void flush(QIODevice *socket);
 // Why a connect attempt to where failed, in a sentence a user can act on ("no socket at
