@@ -8,9 +8,13 @@
 
 IpcCodec::~IpcCodec() = default;
 
-// The fields frames gain in later versions; none yet.
+// The fields frames gained after the first version.
 class IpcCodec::FrameExtension : public QSharedData
-{ };
+{
+public:
+    bool progress = false;
+    qint64 cancelId = 0;
+};
 
 IpcCodec::Frame::Frame() = default;
 IpcCodec::Frame::Frame(const Frame &other) = default;
@@ -18,6 +22,34 @@ IpcCodec::Frame::Frame(Frame &&other) noexcept = default;
 IpcCodec::Frame &IpcCodec::Frame::operator=(const Frame &other) = default;
 IpcCodec::Frame &IpcCodec::Frame::operator=(Frame &&other) noexcept = default;
 IpcCodec::Frame::~Frame() = default;
+
+bool IpcCodec::Frame::isProgress() const
+{
+    return m_extension && m_extension->progress;
+}
+
+void IpcCodec::Frame::setProgress(bool progress)
+{
+    if (progress || m_extension) {
+        if (!m_extension)
+            m_extension = new FrameExtension;
+        m_extension->progress = progress;
+    }
+}
+
+qint64 IpcCodec::Frame::cancelId() const
+{
+    return m_extension ? m_extension->cancelId : 0;
+}
+
+void IpcCodec::Frame::setCancelId(qint64 id)
+{
+    if (id != 0 || m_extension) {
+        if (!m_extension)
+            m_extension = new FrameExtension;
+        m_extension->cancelId = id;
+    }
+}
 
 std::shared_ptr<const IpcCodec> IpcCodec::json()
 {

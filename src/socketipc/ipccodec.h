@@ -39,6 +39,14 @@ public:
         QString errorCode;     // a failed request's reply: "NoHandler" or "Handler"
         QString errorMessage;
 
+        // With replyTo: a progress notification for that request, sent before its answer
+        // (IpcRequest::sendProgress()), not the answer.
+        bool isProgress() const;
+        void setProgress(bool progress);
+        // > 0: asks the peer to stop handling its request of that id (IpcReply::cancel()).
+        qint64 cancelId() const;
+        void setCancelId(qint64 id);
+
     private:
         // Room to grow: fields added later live behind this pointer, with accessors, so
         // that the size of a Frame and the place of the fields above never change (binary

@@ -31,6 +31,10 @@ void IpcEndpointPrivate::dispatch(IpcConnection *connection, const IpcCodec::Fra
         requests.dispatch(connection, frame, clientId);
         return;
     }
+    if (frame.cancelId() > 0) {
+        requests.cancelHandling(connection, frame.cancelId());
+        return;
+    }
     Q_Q(IpcEndpoint);
     if (topics.isEmpty()) {
         emit q->messageReceived(frame.topic, frame.message, clientId);

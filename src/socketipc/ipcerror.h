@@ -32,6 +32,8 @@ enum Error {
     // TCP and TLS:
     TlsError,  // a TLS handshake failed (untrusted, expired or misnamed certificate, none
                // where one is required) or the TLS files cannot be used
+    // Requests, again:
+    CancelledError,  // IpcReply::cancel() (the peer was asked to stop)
 };
 Q_ENUM_NS(Error)
 

@@ -40,6 +40,15 @@ QString IpcReply::errorString() const
     return d->errorString;
 }
 
+void IpcReply::cancel()
+{
+    if (d->finished || d->finishing || !d->broker)
+        return;
+    d->broker->sendCancel(this);
+    d->broker->failLater(this, IpcError::CancelledError,
+                         QStringLiteral("the request \"%1\" was cancelled").arg(d->topic));
+}
+
 void IpcReply::timerEvent(QTimerEvent *event)
 {
     if (event->timerId() != d->timeout.timerId()) {
@@ -47,7 +56,9 @@ void IpcReply::timerEvent(QTimerEvent *event)
         return;
     }
     d->timeout.stop();
-    if (d->broker && !d->finishing)
+    if (d->broker && !d->finishing) {
+        d->broker->sendCancel(this);  // the peer may stop working on it
         d->broker->finish(this, {}, IpcError::TimeoutError,
                           QStringLiteral("no reply to \"%1\" within the timeout").arg(d->topic));
+    }
 }

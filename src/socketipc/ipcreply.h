@@ -33,13 +33,21 @@ public:
     bool isFinished() const;
     // The answer; invalid until finished, and when the request failed.
     QVariant value() const;
-    // NoError when answered; else TimeoutError, NoHandlerError, HandlerError,
+    // NoError when answered; else TimeoutError, CancelledError, NoHandlerError, HandlerError,
     // DisconnectedError, NoServerError, SendAfterCloseError, BadClientError, EncodeError,
     // WriteBufferFullError or QueueFullError, with errorString() saying why.
     IpcError::Error error() const;
     QString errorString() const;
 
+    // Asks the peer to stop handling the request (IpcRequest::isCancelled() there) and
+    // finishes the reply with CancelledError, from the event loop, whatever the peer still
+    // sends. Nothing once finished. A timeout cancels too.
+    Q_INVOKABLE void cancel();
+
 Q_SIGNALS:
+    // A progress notification from the handler (IpcRequest::sendProgress()), in order, always
+    // before finished().
+    void progress(const QVariant &value);
     void finished();
 
 protected:

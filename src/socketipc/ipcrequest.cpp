@@ -1,6 +1,8 @@
 #include "ipcrequest.h"
 #include "ipcrequest_p.h"
 
+#include <QtCore/qcoreapplication.h>
+
 #include <exception>
 
 namespace {
@@ -49,6 +51,26 @@ bool IpcRequest::isAnswered() const
     return d && d->answered;
 }
 
+bool IpcRequest::sendProgress(const QVariant &value)
+{
+    return d && d->sendProgress(value);
+}
+
+bool IpcRequest::isCancelled() const
+{
+    return d && d->cancelled;
+}
+
+void IpcRequest::onCancelled(const QObject *context, std::function<void()> functor)
+{
+    if (!d || !functor || d->answered)
+        return;
+    if (d->cancelled)
+        IpcRequestPrivate::callLater(context, functor);
+    else
+        d->cancelHandlers.append({context, std::move(functor)});
+}
+
 bool IpcRequest::reply(const QVariant &value)
 {
     if (isError(value))
@@ -84,7 +106,11 @@ bool IpcRequestPrivate::answer(const QVariant &value, const QString &errorCode,
     if (answered)
         return false;
     answered = true;
-    if (!connection || !connection->isOpen())
+    cancelHandlers.clear();
+    if (brokerOwner)
+        broker->handled(this);
+    // Nobody waits for the answer to a cancelled request.
+    if (cancelled || !connection || !connection->isOpen())
         return false;
     IpcCodec::Frame frame;
     frame.topic = topic;
@@ -105,6 +131,37 @@ bool IpcRequestPrivate::answer(const QVariant &value, const QString &errorCode,
     case IpcConnection::WriteResult::LimitReached: return false;
     }
     return false;
+}
+
+bool IpcRequestPrivate::sendProgress(const QVariant &value)
+{
+    if (answered || cancelled || !connection || !connection->isOpen())
+        return false;
+    IpcCodec::Frame frame;
+    frame.topic = topic;
+    frame.message = value;
+    frame.replyTo = id;
+    frame.setProgress(true);
+    return connection->send(frame, nullptr) == IpcConnection::WriteResult::Queued;
+}
+
+void IpcRequestPrivate::cancel()
+{
+    if (cancelled || answered)
+        return;
+    cancelled = true;
+    const QList<CancelHandler> handlers = std::exchange(cancelHandlers, {});
+    for (const CancelHandler &handler : handlers) {
+        if (handler.context)
+            callLater(handler.context, handler.function);
+    }
+}
+
+void IpcRequestPrivate::callLater(const QObject *context, const std::function<void()> &function)
+{
+    QObject *receiver = const_cast<QObject *>(context ? context : QCoreApplication::instance());
+    if (receiver)
+        QMetaObject::invokeMethod(receiver, function, Qt::QueuedConnection);
 }
 
 IpcRequestBroker::~IpcRequestBroker()
@@ -155,6 +212,10 @@ void IpcRequestBroker::dispatch(IpcConnection *connection, const IpcCodec::Frame
                           QStringLiteral("no handler for \"%1\"").arg(frame.topic));
         return;
     }
+    // Listed while it is handled, so that a cancellation finds it.
+    request.d->broker = this;
+    request.d->brokerOwner = m_owner;
+    m_handling.insert({connection, frame.requestId}, request.d);
     // Held here too: the handler may replace or remove itself.
     const std::shared_ptr<Handler> handler = it->handler;
     try {
@@ -172,6 +233,10 @@ void IpcRequestBroker::deliverReply(IpcConnection *connection, const IpcCodec::F
     IpcReply *reply = m_pending.value(frame.replyTo);
     if (!reply || reply->d->connection != connection || reply->d->finishing)
         return;
+    if (frame.isProgress()) {
+        emit reply->progress(frame.message);
+        return;
+    }
     if (frame.errorCode.isEmpty()) {
         finish(reply, frame.message, IpcError::NoError, {});
         return;
@@ -181,6 +246,35 @@ void IpcRequestBroker::deliverReply(IpcConnection *connection, const IpcCodec::F
     finish(reply, {}, error,
            frame.errorMessage.isEmpty() ? QStringLiteral("the request failed")
                                         : frame.errorMessage);
+}
+
+void IpcRequestBroker::cancelHandling(IpcConnection *connection, qint64 id)
+{
+    const std::weak_ptr<IpcRequestPrivate> request = m_handling.take({connection, id});
+    if (const std::shared_ptr<IpcRequestPrivate> d = request.lock())
+        d->cancel();
+}
+
+void IpcRequestBroker::sendCancel(IpcReply *reply)
+{
+    IpcConnection *connection = reply->d->connection;
+    if (!connection || !connection->isOpen())
+        return;
+    // On a topic of its own, which a peer of the Node library (that took the request for a
+    // message and never answers) may ignore; the key says what it is.
+    IpcCodec::Frame frame;
+    frame.topic = QStringLiteral("socketipc.cancel");
+    frame.message = QVariant::fromValue(nullptr);
+    frame.setCancelId(reply->d->id);
+    connection->send(frame, nullptr);
+}
+
+void IpcRequestBroker::handled(const IpcRequestPrivate *request)
+{
+    const auto it = m_handling.find({request->connection.data(), request->id});
+    // Expired: the request is being destroyed (its last copy is gone).
+    if (it != m_handling.end() && (it->expired() || it->lock().get() == request))
+        m_handling.erase(it);
 }
 
 IpcReply *IpcRequestBroker::create(const QString &topic, int timeoutMsecs)
@@ -221,6 +315,19 @@ void IpcRequestBroker::connectionEnded(IpcConnection *connection, const QString 
         if (reply->d->connection == connection)
             failLater(reply, IpcError::DisconnectedError, description);
     }
+    // Whoever asked is gone: their handlers may stop.
+    QList<std::shared_ptr<IpcRequestPrivate>> orphans;
+    for (auto it = m_handling.begin(); it != m_handling.end();) {
+        if (it.key().first != connection) {
+            ++it;
+            continue;
+        }
+        if (std::shared_ptr<IpcRequestPrivate> request = it->lock())
+            orphans.append(std::move(request));
+        it = m_handling.erase(it);
+    }
+    for (const std::shared_ptr<IpcRequestPrivate> &request : std::as_const(orphans))
+        request->cancel();
 }
 
 void IpcRequestBroker::forget(IpcReply *reply)

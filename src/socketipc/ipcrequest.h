@@ -40,6 +40,18 @@ public:
     // Ends the request with a HandlerError carrying description.
     bool fail(const QString &description);
 
+    // Tells the requester how far the work has come: its IpcReply emits progress(value), in
+    // order, before finished(). Any number of times before the answer; false once answered
+    // or cancelled, when the connection has ended, or if value cannot be encoded.
+    bool sendProgress(const QVariant &value);
+    // Whether the requester has asked to stop (IpcReply::cancel(), its timeout) or is gone.
+    // True on every copy once the notice arrived; the requester no longer waits for an
+    // answer, and reply() sends none.
+    bool isCancelled() const;
+    // Calls functor once, from the event loop, when the request is cancelled (at once, from
+    // the event loop, if it is already), while context lives.
+    void onCancelled(const QObject *context, std::function<void()> functor);
+
     // For handlers that return their answer: returning error(description) fails the
     // request, as fail() does.
     static QVariant error(const QString &description);

@@ -23,6 +23,11 @@ class IpcRequestPrivate
 public:
     ~IpcRequestPrivate();
     bool answer(const QVariant &value, const QString &errorCode, const QString &errorMessage);
+    bool sendProgress(const QVariant &value);
+    // The requester asked to stop (or is gone): every onCancelled() functor runs, from the
+    // event loop.
+    void cancel();
+    static void callLater(const QObject *context, const std::function<void()> &function);
 
     QPointer<IpcConnection> connection;
     QString topic;
@@ -30,6 +35,16 @@ public:
     QString clientId;
     qint64 id = 0;
     bool answered = false;
+    bool cancelled = false;
+    struct CancelHandler
+    {
+        QPointer<const QObject> context;
+        std::function<void()> function;
+    };
+    QList<CancelHandler> cancelHandlers;
+    // Where the request is listed while it is handled; its owner guards the broker's life.
+    IpcRequestBroker *broker = nullptr;
+    QPointer<QObject> brokerOwner;
 };
 
 class IpcReplyPrivate
@@ -67,8 +82,15 @@ public:
 
     // A request arrived: its handler runs, or the requester learns there is none.
     void dispatch(IpcConnection *connection, const IpcCodec::Frame &frame, const QString &clientId);
-    // A reply arrived: it finishes its IpcReply (a late or unknown one is dropped).
+    // A reply arrived: it finishes its IpcReply (a late or unknown one is dropped); a
+    // progress notification is passed on.
     void deliverReply(IpcConnection *connection, const IpcCodec::Frame &frame);
+    // The peer on connection asked to stop handling its request id.
+    void cancelHandling(IpcConnection *connection, qint64 id);
+    // Asks the peer to stop handling reply's request, if it went out (IpcReply::cancel(), a
+    // timeout).
+    void sendCancel(IpcReply *reply);
+    void handled(const IpcRequestPrivate *request);
 
     // A new reply, its timer running, not yet sent.
     IpcReply *create(const QString &topic, int timeoutMsecs);
@@ -77,7 +99,8 @@ public:
     void sent(IpcReply *reply, IpcConnection *connection);
     // Finishes reply with error from the event loop, never inside the call.
     void failLater(IpcReply *reply, IpcError::Error error, const QString &description);
-    // Every request sent on connection, or still queued (connection null), fails.
+    // Every request sent on connection, or still queued (connection null), fails; every
+    // request of its peer that is still being handled is cancelled.
     void connectionEnded(IpcConnection *connection, const QString &description);
     void forget(IpcReply *reply);
     void finish(IpcReply *reply, const QVariant &value, IpcError::Error error,
@@ -95,6 +118,8 @@ private:
     QObject *m_owner = nullptr;
     QHash<QString, HandlerEntry> m_handlers;
     QHash<qint64, IpcReply *> m_pending;
+    // Requests of peers being handled here, by connection and the peer's request id.
+    QHash<QPair<const IpcConnection *, qint64>, std::weak_ptr<IpcRequestPrivate>> m_handling;
     qint64 m_nextId = 0;
 };
 

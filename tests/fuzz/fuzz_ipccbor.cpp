@@ -222,6 +222,7 @@ void checkValue(QByteArrayView cbor)
 bool sameFrame(const IpcCodec::Frame &a, const IpcCodec::Frame &b)
 {
     return a.topic == b.topic && a.requestId == b.requestId && a.replyTo == b.replyTo
+            && a.isProgress() == b.isProgress() && a.cancelId() == b.cancelId()
             && a.errorCode == b.errorCode && a.errorMessage == b.errorMessage
             && same(a.message, b.message);
 }
@@ -238,7 +239,7 @@ void checkFrame(QByteArrayView contents)
     }
     if (!isCborShaped(frame.message))
         failed("decode produced a non-CBOR message", describe(frame.message));
-    if (frame.requestId < 0 || frame.replyTo < 0)
+    if (frame.requestId < 0 || frame.replyTo < 0 || frame.cancelId() < 0)
         failed("decode produced a negative id");
     if (frame.errorCode.isEmpty() && !frame.errorMessage.isEmpty())
         failed("decode produced an error message without a code");

@@ -40,6 +40,9 @@ SEEDS = {
                      '0.1,0.30000000000000004]}') + D,
     "empty-topic": frame('{"topic":"","message":1}') + D,
     "extra-keys": frame('{"id":7,"topic":"t","x":[1,{"y":2}],"message":null,"z":"w"}') + D,
+    "progress-and-cancel": frame('{"topic":"work","message":0.5,"re":3,"progress":true}') + D
+    + frame('{"topic":"socketipc.cancel","message":null,"cancel":3}') + D
+    + frame('{"re":3,"progress":1,"cancel":"x","topic":"w","message":[]}') + D,
     "missing-message": frame('{"topic":"undefined"}') + D,
     "whitespace": frame(' \t\r\n{ "topic" : "ws" ,\n "message" : [ 1 , { "a" : 2 } ] }\r\n ')
     + D,
@@ -179,6 +182,9 @@ CBOR_SEEDS = {
     + prefixed(cframe("t", 1, id=-3, re=2**64 - 1, error={"message": "no code"}))
     + prefixed(cframe("t", 1, error=None)),
     "key-order": prefixed(cbor({"message": [1], "re": 4, "topic": "late"})),
+    "progress-and-cancel": prefixed(cframe("work", 0.5, re=3, progress=True))
+    + prefixed(cframe("socketipc.cancel", None, cancel=3))
+    + prefixed(cframe("work", 1, re=3, progress="yes", cancel=-1)),
     "repeated-keys": prefixed(Raw(head(5, 4) + cbor("topic") + cbor("a") + cbor("message")
                                   + cbor(1) + cbor("topic") + cbor("b") + cbor("message")
                                   + cbor({"k": 1}))),

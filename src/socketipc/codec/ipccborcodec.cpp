@@ -209,6 +209,8 @@ public:
     bool readFrame(IpcCodec::Frame *frame)
     {
         frame->requestId = frame->replyTo = 0;
+        frame->setProgress(false);
+        frame->setCancelId(0);
         frame->errorCode.clear();
         frame->errorMessage.clear();
         frame->message = QVariant();
@@ -242,6 +244,10 @@ public:
                     frame->replyTo = positive(value);
                 else if (key == QLatin1StringView("error"))
                     readReplyError(value, frame);
+                else if (key == QLatin1StringView("progress"))
+                    frame->setProgress(value.typeId() == QMetaType::Bool && value.toBool());
+                else if (key == QLatin1StringView("cancel"))
+                    frame->setCancelId(positive(value));
             }
         }
         if (m_reader.lastError() != QCborError::NoError || !m_reader.leaveContainer())
@@ -422,7 +428,9 @@ bool IpcCborCodec::encode(QByteArray &out, const Frame &frame, QString *error) c
     const qsizetype start = out.size();
     CborWriter writer(out);
     const bool hasError = !frame.errorCode.isEmpty();
-    writer.writeHead(Map, 2 + (frame.requestId > 0) + (frame.replyTo > 0) + hasError);
+    writer.writeHead(Map,
+                     2 + (frame.requestId > 0) + (frame.replyTo > 0) + hasError + frame.isProgress()
+                             + (frame.cancelId() > 0));
     writer.writeText(u"topic");
     writer.writeText(frame.topic.isEmpty() ? QStringView(u"none") : QStringView(frame.topic));
     writer.writeText(u"message");
@@ -440,6 +448,14 @@ bool IpcCborCodec::encode(QByteArray &out, const Frame &frame, QString *error) c
     if (frame.replyTo > 0) {
         writer.writeText(u"re");
         writer.writeInteger(frame.replyTo);
+    }
+    if (frame.isProgress()) {
+        writer.writeText(u"progress");
+        out.append(char(0xf5));  // true
+    }
+    if (frame.cancelId() > 0) {
+        writer.writeText(u"cancel");
+        writer.writeInteger(frame.cancelId());
     }
     if (hasError) {
         writer.writeText(u"error");

@@ -102,6 +102,8 @@ public:
         frame->requestId = frame->replyTo = 0;
         frame->errorCode.clear();
         frame->errorMessage.clear();
+        frame->setProgress(false);
+        frame->setCancelId(0);
         QString key;
         QVariant value;
         skipSpace();
@@ -135,6 +137,10 @@ public:
                         frame->replyTo = positiveInteger(value);
                     else if (key == QLatin1StringView("error"))
                         readError(value, frame);
+                    else if (key == QLatin1StringView("progress"))
+                        frame->setProgress(value.typeId() == QMetaType::Bool && value.toBool());
+                    else if (key == QLatin1StringView("cancel"))
+                        frame->setCancelId(positiveInteger(value));
                 }
                 skipSpace();
             } while (consume(','));

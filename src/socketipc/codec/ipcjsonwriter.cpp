@@ -305,6 +305,12 @@ bool encode(QByteArray &out, const IpcCodec::Frame &frame, QString *error)
         out.append(",\"re\":");
         writer.writeInteger(frame.replyTo);
     }
+    if (frame.isProgress())
+        out.append(",\"progress\":true");
+    if (frame.cancelId() > 0) {
+        out.append(",\"cancel\":");
+        writer.writeInteger(frame.cancelId());
+    }
     if (!frame.errorCode.isEmpty()) {
         out.append(",\"error\":{\"code\":");
         writer.writeString(frame.errorCode);

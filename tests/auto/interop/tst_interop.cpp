@@ -573,10 +573,18 @@ void tst_Interop::qtClientRequestIsAnOrdinaryMessageToNodeServer()
     QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, Timeout);
     QCOMPARE(reply->error(), IpcError::TimeoutError);
     QVERIFY(!reply->value().isValid());
+    // The timeout cancels the request: the notice is a message on a topic of its own, which
+    // a Node program that routes by topic ignores.
+    QTRY_COMPARE_WITH_TIMEOUT(node.count(u"message"_s), 2, Timeout);
+    QCOMPARE(node.eventsNamed(u"message"_s).last().value(u"topic").toString(),
+             u"socketipc.cancel"_s);
+    const QJsonObject notice = rawFrameObject(node.eventsNamed(u"rawFrame"_s).last());
+    QCOMPARE(notice.keys(), (QStringList{u"cancel"_s, u"message"_s, u"topic"_s}));
+    QCOMPARE(notice.value(u"cancel"), raw.value(u"id"));
 
     // Nothing else went wrong, on either side, and the connection goes on.
     QVERIFY(client.send(u"after"_s, 1));
-    QTRY_COMPARE_WITH_TIMEOUT(node.count(u"message"_s), 2, Timeout);
+    QTRY_COMPARE_WITH_TIMEOUT(node.count(u"message"_s), 3, Timeout);
     QCOMPARE(node.eventsNamed(u"message"_s).last().value(u"topic").toString(), u"after"_s);
     QCOMPARE(errors.count(), 0);
     QCOMPARE(disconnected.count(), 0);

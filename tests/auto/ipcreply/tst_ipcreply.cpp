@@ -8,6 +8,7 @@
 
 #include <QtCore/qelapsedtimer.h>
 #include <QtCore/qpointer.h>
+#include <QtCore/qtimer.h>
 #include <QtNetwork/qlocalserver.h>
 #include <QtNetwork/qlocalsocket.h>
 #include <QtTest/qsignalspy.h>
@@ -84,6 +85,17 @@ private Q_SLOTS:
     void framesWithoutAValidIdAreMessages();
 
     void cborRequestReplyRoundTripsBytes();
+
+    void progressArrivesInOrderBeforeTheAnswer_data();
+    void progressArrivesInOrderBeforeTheAnswer();
+    void cancelReachesTheHandlerAndFinishesOnce_data();
+    void cancelReachesTheHandlerAndFinishesOnce();
+    void cancelRacingTheAnswerFinishesOnce();
+    void cancelAfterTheConnectionDroppedChangesNothing();
+    void requesterGoingAwayCancelsTheHandler();
+    void timeoutCancelsTheHandler();
+    void progressAndCancelFramesOnTheWire();
+    void progressAndCancelKeysAreReadWithCbor();
 
 private:
     QString socketPath() const { return m_dir.socketPath(); }
@@ -433,9 +445,11 @@ void tst_IpcReply::noReplyWithinTimeoutIsTimeoutError()
              qPrintable(reply->errorString()));
     QVERIFY(!reply->value().isValid());
 
-    // The answer that comes too late is dropped: no second finished(), and no message.
+    // The timeout cancelled the request: the handler hears of it, and its answer goes
+    // nowhere (one that crossed the notice would be dropped: cancelRacingTheAnswerFinishesOnce).
     QCOMPARE(held.size(), 1);
-    QVERIFY(held.first().reply(2));
+    QTRY_VERIFY(held.first().isCancelled());
+    QVERIFY(!held.first().reply(2));
     ROUND_TRIP(*client);
     QCOMPARE(finishedSpy.count(), 1);
     QCOMPARE(reply->error(), IpcError::TimeoutError);
@@ -1169,4 +1183,298 @@ void tst_IpcReply::cborRequestReplyRoundTripsBytes()
 }
 
 QTEST_GUILESS_MAIN(tst_IpcReply)
+// Progress and cancellation both ways: a client asking its server, and a server asking a
+// client. *handler is the side that handles "work"; the requester is returned.
+namespace {
+
+struct Pair
+{
+    std::unique_ptr<IpcServer> server;
+    std::unique_ptr<IpcClient> client;
+    QString clientId;
+    IpcEndpoint *handler = nullptr;
+    IpcReply *request(const QString &topic, const QVariant &message, int timeout = -1)
+    {
+        if (handler == server.get())
+            return client->request(topic, message, timeout);
+        return server->request(topic, message, clientId, timeout);
+    }
+};
+
+std::unique_ptr<Pair> makePair(const QString &path, bool serverHandles)
+{
+    auto pair = std::make_unique<Pair>();
+    pair->server = std::make_unique<IpcServer>();
+    if (!pair->server->listen(path))
+        return {};
+    pair->client = connectedClient(*pair->server, &pair->clientId);
+    if (!pair->client)
+        return {};
+    pair->handler = serverHandles ? static_cast<IpcEndpoint *>(pair->server.get())
+                                  : static_cast<IpcEndpoint *>(pair->client.get());
+    return pair;
+}
+
+void addDirections()
+{
+    QTest::addColumn<bool>("serverHandles");
+    QTest::newRow("client asks the server") << true;
+    QTest::newRow("server asks a client") << false;
+}
+
+}  // namespace
+
+void tst_IpcReply::progressArrivesInOrderBeforeTheAnswer_data()
+{
+    addDirections();
+}
+
+void tst_IpcReply::progressArrivesInOrderBeforeTheAnswer()
+{
+    QFETCH(bool, serverHandles);
+    const auto pair = makePair(socketPath(), serverHandles);
+    QVERIFY(pair);
+    // Ten notifications, one per event-loop turn, then the answer.
+    QList<IpcRequest> held;
+    pair->handler->handle(QStringLiteral("work"), [&](IpcRequest &request) {
+        held.append(request);
+        auto *step = new QTimer(pair->handler);
+        step->setInterval(1);
+        connect(step, &QTimer::timeout, step, [request, step, n = 0]() mutable {
+            if (n < 10) {
+                QVERIFY(request.sendProgress(QVariantMap{{QStringLiteral("done"), ++n}}));
+                return;
+            }
+            QVERIFY(request.reply(QStringLiteral("finished")));
+            QVERIFY(!request.sendProgress(11));  // answered: no more
+            step->deleteLater();
+        });
+        step->start();
+    });
+    IpcReply *reply = pair->request(QStringLiteral("work"), 1);
+    QVERIFY(reply);
+    QStringList events;
+    connect(reply, &IpcReply::progress, this, [&](const QVariant &value) {
+        events.append(QString::number(value.toMap().value(QStringLiteral("done")).toInt()));
+    });
+    connect(reply, &IpcReply::finished, this,
+            [&] { events.append(QStringLiteral("finished:") + reply->value().toString()); });
+    QTRY_VERIFY(reply->isFinished());
+    QCOMPARE(events,
+             (QStringList{"1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "finished:finished"}));
+    QCOMPARE(reply->error(), IpcError::NoError);
+    // Progress notifications are not messages.
+    QSignalSpy messages(serverHandles ? static_cast<IpcEndpoint *>(pair->client.get())
+                                      : static_cast<IpcEndpoint *>(pair->server.get()),
+                        &IpcEndpoint::messageReceived);
+    QTest::qWait(20);
+    QCOMPARE(messages.count(), 0);
+}
+
+void tst_IpcReply::cancelReachesTheHandlerAndFinishesOnce_data()
+{
+    addDirections();
+}
+
+void tst_IpcReply::cancelReachesTheHandlerAndFinishesOnce()
+{
+    QFETCH(bool, serverHandles);
+    const auto pair = makePair(socketPath(), serverHandles);
+    QVERIFY(pair);
+    QList<IpcRequest> held;
+    int cancelledCalls = 0;
+    QObject context;
+    pair->handler->handle(QStringLiteral("work"), [&](IpcRequest &request) {
+        held.append(request);
+        request.onCancelled(&context, [&] { ++cancelledCalls; });
+    });
+    IpcReply *reply = pair->request(QStringLiteral("work"), 1);
+    QSignalSpy finished(reply, &IpcReply::finished);
+    QTRY_COMPARE(held.size(), 1);
+    QVERIFY(!held.first().isCancelled());
+
+    reply->cancel();
+    QVERIFY(!reply->isFinished());  // from the event loop, never inside cancel()
+    QTRY_COMPARE(finished.count(), 1);
+    QCOMPARE(reply->error(), IpcError::CancelledError);
+    QVERIFY(reply->errorString().contains(QLatin1String("cancelled")));
+
+    // The handler hears of it: on every copy, and through onCancelled(), once.
+    QTRY_VERIFY(held.first().isCancelled());
+    const IpcRequest copy = held.first();
+    QVERIFY(copy.isCancelled());
+    QTRY_COMPARE(cancelledCalls, 1);
+    // Registered after the fact: called too, from the event loop.
+    int late = 0;
+    held[0].onCancelled(&context, [&] { ++late; });
+    QCOMPARE(late, 0);
+    QTRY_COMPARE(late, 1);
+    // Its answer goes nowhere, and the reply does not finish again.
+    QVERIFY(!held[0].reply(QStringLiteral("too late")));
+    QVERIFY(!held[0].sendProgress(1));
+    reply->cancel();  // again: nothing
+    QTest::qWait(50);
+    QCOMPARE(finished.count(), 1);
+    QCOMPARE(cancelledCalls, 1);
+    QCOMPARE(late, 1);
+}
+
+void tst_IpcReply::cancelRacingTheAnswerFinishesOnce()
+{
+    // The answer is already in the client's socket when cancel() runs: the reply finishes
+    // once, cancelled, and the answer that is read afterwards is dropped.
+    QLocalServer raw;
+    QVERIFY(raw.listen(socketPath()));
+    IpcClient client;
+    QLocalSocket *peer = nullptr;
+    CHECKED(peer = IpcTest::connectToRawServer(client, raw));
+    IpcReply *reply = client.request(QStringLiteral("echo"), 7);
+    QSignalSpy finished(reply, &IpcReply::finished);
+    QTRY_VERIFY(peer->bytesAvailable() > 0);
+    peer->readAll();
+    peer->write(frameBytes(R"({"topic":"echo","message":7,"re":1})"));
+    QVERIFY(peer->waitForBytesWritten(1000));
+    reply->cancel();
+    QTRY_COMPARE(finished.count(), 1);
+    QCOMPARE(reply->error(), IpcError::CancelledError);
+    QVERIFY(!reply->value().isValid());
+    // The cancel notice went out all the same (the peer may not have sent its answer yet).
+    const QByteArray cancel =
+            frameBytes(R"({"topic":"socketipc.cancel","message":null,"cancel":1})");
+    QTRY_COMPARE(peer->bytesAvailable(), qint64(cancel.size()));
+    QTest::qWait(50);
+    QCOMPARE(finished.count(), 1);
+
+    // And the other way round: answered first, cancel() then changes nothing.
+    IpcReply *second = client.request(QStringLiteral("echo"), 8);
+    QSignalSpy secondFinished(second, &IpcReply::finished);
+    QTRY_VERIFY(peer->bytesAvailable() > qint64(cancel.size()));
+    peer->readAll();
+    peer->write(frameBytes(R"({"topic":"echo","message":8,"re":2})"));
+    QTRY_COMPARE(secondFinished.count(), 1);
+    second->cancel();
+    QTest::qWait(50);
+    QCOMPARE(secondFinished.count(), 1);
+    QCOMPARE(second->error(), IpcError::NoError);
+    QCOMPARE(second->value().toInt(), 8);
+    QCOMPARE(peer->bytesAvailable(), 0);  // no cancel notice for a finished reply
+}
+
+void tst_IpcReply::cancelAfterTheConnectionDroppedChangesNothing()
+{
+    IpcServer server;
+    QList<IpcRequest> held;
+    server.handle(QStringLiteral("work"), [&](IpcRequest &request) { held.append(request); });
+    QVERIFY(server.listen(socketPath()));
+    const auto client = connectedClient(server);
+    QVERIFY(client);
+    IpcReply *reply = client->request(QStringLiteral("work"), 1);
+    QSignalSpy finished(reply, &IpcReply::finished);
+    QTRY_COMPARE(held.size(), 1);
+    server.close();
+    QTRY_COMPARE(finished.count(), 1);
+    QCOMPARE(reply->error(), IpcError::DisconnectedError);
+    reply->cancel();
+    QTest::qWait(50);
+    QCOMPARE(finished.count(), 1);
+    QCOMPARE(reply->error(), IpcError::DisconnectedError);
+}
+
+void tst_IpcReply::requesterGoingAwayCancelsTheHandler()
+{
+    // A handler working for a client that disconnects may stop: the request is cancelled.
+    IpcServer server;
+    QList<IpcRequest> held;
+    int cancelledCalls = 0;
+    server.handle(QStringLiteral("work"), [&](IpcRequest &request) {
+        held.append(request);
+        request.onCancelled(&server, [&] { ++cancelledCalls; });
+    });
+    QVERIFY(server.listen(socketPath()));
+    auto client = connectedClient(server);
+    QVERIFY(client);
+    client->request(QStringLiteral("work"), 1);
+    QTRY_COMPARE(held.size(), 1);
+    client.reset();
+    QTRY_COMPARE(cancelledCalls, 1);
+    QVERIFY(held.first().isCancelled());
+    QVERIFY(!held.first().reply(1));
+}
+
+void tst_IpcReply::timeoutCancelsTheHandler()
+{
+    IpcServer server;
+    QList<IpcRequest> held;
+    server.handle(QStringLiteral("work"), [&](IpcRequest &request) { held.append(request); });
+    QVERIFY(server.listen(socketPath()));
+    const auto client = connectedClient(server);
+    QVERIFY(client);
+    IpcReply *reply = client->request(QStringLiteral("work"), 1, 100);
+    QTRY_VERIFY(reply->isFinished());
+    QCOMPARE(reply->error(), IpcError::TimeoutError);
+    QTRY_VERIFY(!held.isEmpty() && held.first().isCancelled());
+}
+
+void tst_IpcReply::progressAndCancelFramesOnTheWire()
+{
+    // The extension keys, as a peer of another language sees them.
+    QLocalServer raw;
+    QVERIFY(raw.listen(socketPath()));
+    IpcClient client;
+    QLocalSocket *peer = nullptr;
+    CHECKED(peer = IpcTest::connectToRawServer(client, raw));
+
+    IpcReply *reply = client.request(QStringLiteral("work"), 1);
+    QList<QVariant> progress;
+    connect(reply, &IpcReply::progress, this, [&](const QVariant &v) { progress.append(v); });
+    const QByteArray request = frameBytes(R"({"topic":"work","message":1,"id":1})");
+    QTRY_COMPARE(peer->bytesAvailable(), qint64(request.size()));
+    QCOMPARE(peer->readAll(), request);
+    peer->write(frameBytes(R"({"topic":"work","message":0.5,"re":1,"progress":true})")
+                + frameBytes(R"({"re":1,"progress":true,"topic":"work","message":"x"})"));
+    QTRY_COMPARE(progress.size(), 2);
+    QCOMPARE(progress, (QList<QVariant>{0.5, QStringLiteral("x")}));
+    QVERIFY(!reply->isFinished());
+
+    reply->cancel();
+    const QByteArray cancel =
+            frameBytes(R"({"topic":"socketipc.cancel","message":null,"cancel":1})");
+    QTRY_COMPARE(peer->bytesAvailable(), qint64(cancel.size()));
+    QCOMPARE(peer->readAll(), cancel);
+    QTRY_VERIFY(reply->isFinished());
+    QCOMPARE(reply->error(), IpcError::CancelledError);
+
+    // A progress value that is not true is no progress notification: that frame answers.
+    IpcReply *other = client.request(QStringLiteral("work"), 2);
+    QTRY_VERIFY(peer->bytesAvailable() > 0);
+    peer->readAll();
+    peer->write(frameBytes(R"({"topic":"work","message":"done","re":2,"progress":"yes"})"));
+    QTRY_VERIFY(other->isFinished());
+    QCOMPARE(other->value().toString(), QStringLiteral("done"));
+}
+
+void tst_IpcReply::progressAndCancelKeysAreReadWithCbor()
+{
+    IpcServer server;
+    server.setCodecName(QStringLiteral("cbor"));
+    QList<IpcRequest> held;
+    server.handle(QStringLiteral("work"), [&](IpcRequest &request) {
+        held.append(request);
+        request.sendProgress(QByteArray("\x01\x02", 2));
+    });
+    QVERIFY(server.listen(socketPath()));
+    IpcClient client;
+    client.setCodecName(QStringLiteral("cbor"));
+    QSignalSpy connected(&client, &IpcClient::connected);
+    client.connectToServer(socketPath());
+    QTRY_COMPARE(connected.count(), 1);
+    IpcReply *reply = client.request(QStringLiteral("work"), 1);
+    QSignalSpy progress(reply, &IpcReply::progress);
+    QTRY_COMPARE(progress.count(), 1);
+    QCOMPARE(progress.first().first().toByteArray(), QByteArray("\x01\x02", 2));
+    reply->cancel();
+    QTRY_VERIFY(!held.isEmpty() && held.first().isCancelled());
+    QCOMPARE(reply->error(), IpcError::CancelledError);
+}
+
 #include "tst_ipcreply.moc"
