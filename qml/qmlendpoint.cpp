@@ -57,7 +57,16 @@ void QmlEndpoint::handle(const QString &topic, const QJSValue &function)
     m_endpoint->setRequestHandler(topic, m_endpoint, javaScriptHandler(m_endpoint, function));
 }
 
-void QmlEndpoint::whenFinished(IpcReply *reply, const QJSValue &callback)
+IpcReply *QmlEndpoint::whenFinished(IpcReply *reply, const QJSValue &callback,
+                                    const QJSValue &progress)
 {
-    callWhenFinished(reply, callback);
+    callWhenFinished(reply, callback, progress.isCallable() ? progress : QJSValue());
+    // Not JavaScript's to collect: it deletes itself once finished.
+    QJSEngine::setObjectOwnership(reply, QJSEngine::CppOwnership);
+    return reply;
+}
+
+int QmlEndpoint::timeoutOf(const QJSValue &progressOrTimeout, int timeoutMsecs)
+{
+    return progressOrTimeout.isNumber() ? progressOrTimeout.toInt() : timeoutMsecs;
 }

@@ -55,8 +55,12 @@ protected:
     // or a promise of it, and throws (or rejects) to fail; anything not callable removes it.
     void handle(const QString &topic, const QJSValue &function);
     // Calls callback(result, error, code) once reply has finished; error (a description)
-    // and code (an IpcError value) are undefined on success.
-    static void whenFinished(IpcReply *reply, const QJSValue &callback);
+    // and code (an IpcError value) are undefined on success. progressOrTimeout is a function
+    // called with each progress value, or a number: the timeout, in place of timeoutMsecs.
+    // Returns reply, for QML to cancel() (or null once it has finished and is deleted).
+    static IpcReply *whenFinished(IpcReply *reply, const QJSValue &callback,
+                                  const QJSValue &progress = QJSValue());
+    static int timeoutOf(const QJSValue &progressOrTimeout, int timeoutMsecs);
 
 private:
     void apply();

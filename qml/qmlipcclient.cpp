@@ -12,8 +12,11 @@ bool QmlIpcClient::send(const QString &topic, const QJSValue &message)
     return IpcClient::send(topic, toValue(message));
 }
 
-void QmlIpcClient::request(const QString &topic, const QJSValue &message, const QJSValue &callback,
-                           int timeoutMsecs)
+IpcReply *QmlIpcClient::request(const QString &topic, const QJSValue &message,
+                                const QJSValue &callback, const QJSValue &progressOrTimeout,
+                                int timeoutMsecs)
 {
-    whenFinished(IpcClient::request(topic, toValue(message), timeoutMsecs), callback);
+    return whenFinished(
+            IpcClient::request(topic, toValue(message), timeoutOf(progressOrTimeout, timeoutMsecs)),
+            callback, progressOrTimeout);
 }

@@ -15,9 +15,13 @@ class QmlIpcClient : public IpcClient, public QmlEndpoint
     QML_NAMED_ELEMENT(IpcClient)
 public:
     Q_INVOKABLE bool send(const QString &topic, const QJSValue &message);
-    // bus.request("sum", [1, 2], function(result, error, code) { ... }[, timeoutMsecs]).
-    Q_INVOKABLE void request(const QString &topic, const QJSValue &message,
-                             const QJSValue &callback, int timeoutMsecs = -1);
+    // bus.request("sum", [1, 2], function(result, error, code) { ... }[, timeoutMsecs]), or
+    // with a progress callback: request(topic, message, callback, function(value) { ... }
+    // [, timeoutMsecs]). Returns the IpcReply (reply.cancel()), valid until it has finished.
+    Q_INVOKABLE IpcReply *request(const QString &topic, const QJSValue &message,
+                                  const QJSValue &callback = QJSValue(),
+                                  const QJSValue &progressOrTimeout = QJSValue(),
+                                  int timeoutMsecs = -1);
 
     // From C++, the IpcClient overloads that take a QVariant, as on any IpcClient.
     using IpcClient::request;

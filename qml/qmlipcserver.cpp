@@ -17,8 +17,11 @@ void QmlIpcServer::broadcast(const QString &topic, const QJSValue &message)
     IpcServer::broadcast(topic, toValue(message));
 }
 
-void QmlIpcServer::request(const QString &topic, const QJSValue &message, const QString &clientId,
-                           const QJSValue &callback, int timeoutMsecs)
+IpcReply *QmlIpcServer::request(const QString &topic, const QJSValue &message,
+                                const QString &clientId, const QJSValue &callback,
+                                const QJSValue &progressOrTimeout, int timeoutMsecs)
 {
-    whenFinished(IpcServer::request(topic, toValue(message), clientId, timeoutMsecs), callback);
+    return whenFinished(IpcServer::request(topic, toValue(message), clientId,
+                                           timeoutOf(progressOrTimeout, timeoutMsecs)),
+                        callback, progressOrTimeout);
 }

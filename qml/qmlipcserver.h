@@ -16,9 +16,12 @@ class QmlIpcServer : public IpcServer, public QmlEndpoint
 public:
     Q_INVOKABLE bool send(const QString &topic, const QJSValue &message, const QString &clientId);
     Q_INVOKABLE void broadcast(const QString &topic, const QJSValue &message);
-    // server.request("status", {}, clientId, function(result, error, code) { ... }).
-    Q_INVOKABLE void request(const QString &topic, const QJSValue &message, const QString &clientId,
-                             const QJSValue &callback, int timeoutMsecs = -1);
+    // server.request("status", {}, clientId, function(result, error, code) { ... }
+    // [, progress function][, timeoutMsecs]): as IpcClient's, with the client's id.
+    Q_INVOKABLE IpcReply *request(const QString &topic, const QJSValue &message,
+                                  const QString &clientId, const QJSValue &callback = QJSValue(),
+                                  const QJSValue &progressOrTimeout = QJSValue(),
+                                  int timeoutMsecs = -1);
 
     // From C++, the IpcServer overloads that take a QVariant, as on any IpcServer.
     using IpcServer::broadcast;

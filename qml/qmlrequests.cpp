@@ -60,8 +60,23 @@ private:
 
 }  // namespace
 
-void callWhenFinished(IpcReply *reply, const QJSValue &callback)
+void callWhenFinished(IpcReply *reply, const QJSValue &callback, const QJSValue &progress)
 {
+    if (progress.isCallable()) {
+        QObject::connect(reply, &IpcReply::progress, reply,
+                         [reply, progress](const QVariant &value) mutable {
+                             QJSEngine *engine = qjsEngine(reply->parent());
+                             if (!engine)
+                                 return;
+                             bool threw = false;
+                             const QJSValue thrown = guardedCall(
+                                     engine, progress, {engine->toScriptValue(value)}, &threw);
+                             if (threw)
+                                 qmlWarning(reply->parent())
+                                         << "the progress callback of request \"" << reply->topic()
+                                         << "\" threw: " << describe(thrown);
+                         });
+    }
     QObject::connect(reply, &IpcReply::finished, reply, [reply, callback]() mutable {
         reply->deleteLater();
         if (!callback.isCallable())

@@ -8,6 +8,7 @@
 #include <SocketIpc/IpcError>
 #include <SocketIpc/IpcMessageModel>
 #include <SocketIpc/IpcPeerCredentials>
+#include <SocketIpc/IpcReply>
 #include <SocketIpc/IpcServer>
 #include <SocketIpc/IpcTlsSettings>
 #include <SocketIpc/IpcTopic>
@@ -48,6 +49,15 @@ struct IpcClientBaseForeign
     Q_GADGET
     QML_FOREIGN(IpcClient)
     QML_ANONYMOUS
+};
+
+// What request() returns: reply.cancel(), reply.finished, reply.progress.
+struct IpcReplyForeign
+{
+    Q_GADGET
+    QML_FOREIGN(IpcReply)
+    QML_NAMED_ELEMENT(IpcReply)
+    QML_UNCREATABLE("IpcReply is returned by request()")
 };
 
 struct IpcPeerCredentialsForeign

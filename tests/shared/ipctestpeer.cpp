@@ -10,11 +10,13 @@
 // The server reports {"event":"listening","address":...} once it listens.
 // The process exits once closed.
 //
-// Requests, in both modes: {"handle":TOPIC,"with":"sum"|"echo"|"fail"|"hold"} answers
-// requests on TOPIC ({"event":"handling"} once set): with the sum of the integers of the
-// message, the message itself, a HandlerError described by the message, or not yet ("hold":
-// kept until {"answer":VALUE}, which replies to the oldest held one and reports
-// {"event":"answered","ok":BOOL}). Every request is reported as {"event":"request",...}.
+// Requests, in both modes: {"handle":TOPIC,"with":"sum"|"echo"|"fail"|"progress"|"hold"}
+// answers requests on TOPIC ({"event":"handling"} once set): with the sum of the integers of
+// the message, the message itself, a HandlerError described by the message, the progress
+// values 1..message then "done", or not yet ("hold": kept until {"answer":VALUE}, which
+// replies to the oldest held one and reports {"event":"answered","ok":BOOL}; a held request
+// that is cancelled reports {"event":"cancelled","topic":...}). Every request is reported as
+// {"event":"request",...}.
 // {"unhandle":TOPIC} removes a handler. {"request":TOPIC,"message":VALUE[,"client":ID]
 // [,"timeout":MS]} asks the peer and reports {"event":"reply","topic":...,"value":...,
 // "error":"NoError"|...,"errorString":...}. Option --codec NAME sets the wire format.
@@ -67,8 +69,17 @@ static std::function<void(IpcRequest &)> requestHandler(const QString &with,
             request.reply(request.message());
         } else if (with == QLatin1String("fail")) {
             request.fail(request.message().toString());
+        } else if (with == QLatin1String("progress")) {
+            // 1..N as progress notifications (N = the message), then "done".
+            const int steps = request.message().toInt();
+            for (int step = 1; step <= steps; ++step)
+                request.sendProgress(step);
+            request.reply(QStringLiteral("done"));
         } else {
             held->append(request);
+            request.onCancelled(qApp, [topic = request.topic()] {
+                emitEvent({{"event", "cancelled"}, {"topic", topic}});
+            });
         }
     };
 }

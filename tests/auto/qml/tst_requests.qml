@@ -469,4 +469,77 @@ TestCase {
         compare(r.calls[0].error, undefined)
         compare(JSON.stringify(r.calls[0].result), JSON.stringify({ list: [1, "two"], ok: true }))
     }
+
+    // Progress from a handler in another process, then the answer; in order.
+    function test_progressCallbackSeesEachValueBeforeTheAnswer() {
+        const path = TestSupport.socketPath("progress")
+        const peer = createTemporaryObject(peerComponent, testCase)
+        peer.start("server", path)
+        tryVerify(() => peer.count("listening") === 1, 10000)
+        peer.command({ handle: "work", with: "progress" })
+        tryVerify(() => peer.count("handling") === 1)
+        const client = createTemporaryObject(clientComponent, testCase, { address: path, active: true })
+        tryCompare(client, "state", IpcClient.Connected)
+
+        const seen = []
+        const r = recorder()
+        const reply = client.request("work", 10, function (result, error, code) {
+            seen.push("answer:" + result)
+            r.callback(result, error, code)
+        }, function (value) { seen.push(value) })
+        verify(reply !== null)
+        compare(reply.topic, "work")
+        tryVerify(() => r.calls.length === 1)
+        compare(seen, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, "answer:done"])
+        compare(r.calls[0].error, undefined)
+
+        // The fourth argument may still be the timeout, as before.
+        const timed = recorder()
+        client.request("work", 2, timed.callback, 5000)
+        tryVerify(() => timed.calls.length === 1)
+        compare(timed.calls[0].result, "done")
+    }
+
+    // reply.cancel(): the handler (another process) hears of it, the callback gets
+    // CancelledError, once.
+    function test_cancelFromQml() {
+        const path = TestSupport.socketPath("cancel")
+        const peer = createTemporaryObject(peerComponent, testCase)
+        peer.start("server", path)
+        tryVerify(() => peer.count("listening") === 1, 10000)
+        peer.command({ handle: "slow", with: "hold" })
+        tryVerify(() => peer.count("handling") === 1)
+        const client = createTemporaryObject(clientComponent, testCase, { address: path, active: true })
+        tryCompare(client, "state", IpcClient.Connected)
+
+        const r = recorder()
+        const reply = client.request("slow", 1, r.callback)
+        tryVerify(() => peer.count("request") === 1)
+        reply.cancel()
+        tryVerify(() => r.calls.length === 1)
+        compare(r.calls[0].code, IpcError.CancelledError)
+        tryVerify(() => peer.count("cancelled") === 1)
+        // The peer's late answer goes nowhere; the callback is not called again.
+        peer.command({ answer: 5 })
+        tryVerify(() => peer.count("answered") === 1)
+        wait(50)
+        compare(r.calls.length, 1)
+    }
+
+    // A QML server asks a QML client; the server cancels; the JavaScript handler's promise
+    // is then left alone, and its late answer is dropped.
+    function test_serverCancelsItsRequestToAClient() {
+        const pair = connectedPair("servercancel")
+        let settle = null
+        pair.client.handle("ask", () => new Promise((resolve) => { settle = resolve }))
+        const r = recorder()
+        const reply = pair.server.request("ask", 1, pair.server.clientIds[0], r.callback)
+        tryVerify(() => settle !== null)
+        reply.cancel()
+        tryVerify(() => r.calls.length === 1)
+        compare(r.calls[0].code, IpcError.CancelledError)
+        settle("late")
+        wait(50)
+        compare(r.calls.length, 1)
+    }
 }
