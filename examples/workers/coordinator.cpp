@@ -6,11 +6,15 @@
 #include <QtCore/qprocess.h>
 #include <QtCore/qtimer.h>
 
+#include <memory>
+
 static constexpr int WorkerCount = 3;
 static constexpr int JobCount = 12;
 static constexpr qint64 JobSize = 10000;  // numbers per job
 static constexpr int WorkMs = 150;        // how long a worker "works" on one job (config)
 static constexpr int KillJob = 4;         // the worker that starts this job is killed
+static constexpr int CancelJob = 7;       // called off at its first progress, once, then redone
+static constexpr int Slices = 4;          // progress 25, 50, 75 %, then the answer
 static constexpr int JobTimeoutMs = 10000;
 static constexpr int RunTimeoutMs = 30000;
 
@@ -131,11 +135,39 @@ void Coordinator::assign(Worker &worker, const Job &job)
     const QVariantMap message{{QStringLiteral("index"), job.index},
                               {QStringLiteral("from"), job.from},
                               {QStringLiteral("to"), job.to}};
-    // A request to this one client; the reply says how it went, whatever happens to it.
-    m_server.request(
-            QStringLiteral("job"), message, worker.clientId, this,
-            [this, name = worker.name, job](const IpcReply &reply) { onResult(name, job, reply); },
-            JobTimeoutMs);
+    // A request to this one client; the reply reports progress, and says how it went,
+    // whatever happens to it.
+    IpcReply *reply =
+            m_server.request(QStringLiteral("job"), message, worker.clientId, JobTimeoutMs);
+    auto progress = std::make_shared<QList<int>>();
+    connect(reply, &IpcReply::progress, this,
+            [this, reply, name = worker.name, job, progress](const QVariant &percent) {
+                progress->append(percent.toInt());
+                if (job.index == CancelJob && !std::exchange(m_cancelledOnce, true)) {
+                    say(QStringLiteral("coordinator"),
+                        QStringLiteral("job %1 on %2 at %3 %: calling it off (cancel)")
+                                .arg(job.index)
+                                .arg(name)
+                                .arg(percent.toInt()));
+                    reply->cancel();
+                }
+            });
+    connect(reply, &IpcReply::finished, this, [this, reply, name = worker.name, job, progress] {
+        reply->deleteLater();
+        // Every answer comes after the progress of all but the last slice, in order.
+        QList<int> expected;
+        for (int slice = 1; slice < Slices; ++slice)
+            expected.append(100 * slice / Slices);
+        if (reply->error() == IpcError::NoError && *progress != expected) {
+            QStringList seen;
+            for (int percent : std::as_const(*progress))
+                seen.append(QString::number(percent));
+            return fail(QStringLiteral("job %1: progress %2 before the answer")
+                                .arg(job.index)
+                                .arg(seen.join(QLatin1Char(','))));
+        }
+        onResult(name, job, *reply);
+    });
 }
 
 void Coordinator::onResult(const QString &name, const Job &job, const IpcReply &reply)
@@ -144,6 +176,12 @@ void Coordinator::onResult(const QString &name, const Job &job, const IpcReply &
         return;
     Worker &worker = m_workers[name];
     worker.job = -1;
+    if (reply.error() == IpcError::CancelledError) {
+        // Called off by us: the worker is fine and takes the next job; this one waits.
+        m_pending.append(job);
+        ++m_cancelled;
+        return dispatch();
+    }
     if (reply.error() != IpcError::NoError) {
         // Gone (killed: DisconnectedError) or stuck: the job goes first in line for anyone.
         say(QStringLiteral("coordinator"),
@@ -205,17 +243,20 @@ void Coordinator::finish()
         return;
     if (m_victim.isEmpty() || m_reassigned == 0 || m_workers[m_victim].starts != 2)
         return fail(QStringLiteral("no worker was killed, restarted and its job reassigned"));
+    if (m_cancelled != 1)
+        return fail(QStringLiteral("%1 jobs cancelled, expected 1").arg(m_cancelled));
     QStringList counts;
     for (const Worker &worker : std::as_const(m_workers))
         counts.append(QStringLiteral("%1 %2").arg(worker.name).arg(worker.jobsDone));
     say(QStringLiteral("coordinator"),
         QStringLiteral("all %1 results correct in %2 ms; jobs per worker: %3; %4 job reassigned "
-                       "after %5 was killed and restarted")
+                       "after %5 was killed and restarted; job %6 cancelled and redone")
                 .arg(JobCount)
                 .arg(m_clock.elapsed())
                 .arg(counts.join(QStringLiteral(", ")))
                 .arg(m_reassigned)
-                .arg(m_victim));
+                .arg(m_victim)
+                .arg(CancelJob));
     QCoreApplication::exit(0);
 }
 

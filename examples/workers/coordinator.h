@@ -1,6 +1,7 @@
 #ifndef COORDINATOR_H
 #define COORDINATOR_H
 
+#include <SocketIpc/IpcReply>
 #include <SocketIpc/IpcServer>
 
 #include <QtCore/qelapsedtimer.h>
@@ -62,6 +63,8 @@ private:
     QMap<int, qint64> m_results;      // by job index
     QString m_victim;                 // the worker killed mid-job, once
     int m_reassigned = 0;
+    int m_cancelled = 0;
+    bool m_cancelledOnce = false;
     bool m_shuttingDown = false;
     bool m_failed = false;
     QElapsedTimer m_clock;

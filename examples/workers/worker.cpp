@@ -6,6 +6,8 @@
 
 // A worker on its own gives up after this long, so no orphan outlives a crashed coordinator.
 static constexpr int WorkerTimeoutMs = 30000;
+// A job is worked on in this many slices, with a progress notification after each but the last.
+static constexpr int Slices = 4;
 
 Worker::Worker(const QString &name, const QString &socketPath, QObject *parent)
     : QObject(parent), m_name(name), m_socketPath(socketPath)
@@ -48,9 +50,28 @@ void Worker::onJob(IpcRequest &request)
         QStringLiteral("job %1: the sum of the squares of %2..%3").arg(index).arg(from).arg(to));
     m_client.send(QStringLiteral("started"), QVariantMap{{QStringLiteral("job"), index}});
 
-    qint64 sum = 0;
-    for (qint64 i = from; i <= to; ++i)
-        sum += i * i;
-    // Answer later, as a long computation would: keep a copy of the request until then.
-    QTimer::singleShot(m_workMs, this, [request, sum]() mutable { request.reply(sum); });
+    // In four slices, one per timer tick, as a long computation would go: a progress
+    // notification after each of the first three, the answer after the last. A copy of the
+    // request lives in the lambda until then.
+    auto *slices = new QTimer(this);
+    const qint64 count = to - from + 1;
+    connect(slices, &QTimer::timeout, this,
+            [request, slices, from, count, slice = 0, sum = qint64(0)]() mutable {
+                const qint64 begin = from + count * slice / Slices;
+                const qint64 end = from + count * (slice + 1) / Slices;
+                for (qint64 i = begin; i < end; ++i)
+                    sum += i * i;
+                if (++slice < Slices) {
+                    request.sendProgress(100 * slice / Slices);  // percent
+                    return;
+                }
+                request.reply(sum);
+                slices->deleteLater();
+            });
+    // The coordinator may call the job off: stop working on it.
+    request.onCancelled(slices, [this, slices, index] {
+        say(m_name, QStringLiteral("job %1 cancelled; stopping").arg(index));
+        slices->deleteLater();
+    });
+    slices->start(m_workMs / Slices);
 }
