@@ -17,6 +17,11 @@ void QmlIpcServer::broadcast(const QString &topic, const QJSValue &message)
     IpcServer::broadcast(topic, toValue(message));
 }
 
+bool QmlIpcServer::retain(const QString &topic, const QJSValue &message)
+{
+    return IpcServer::retain(topic, toValue(message));
+}
+
 IpcReply *QmlIpcServer::request(const QString &topic, const QJSValue &message,
                                 const QString &clientId, const QJSValue &callback,
                                 const QJSValue &progressOrTimeout, int timeoutMsecs)

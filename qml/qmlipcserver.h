@@ -16,6 +16,8 @@ class QmlIpcServer : public IpcServer, public QmlEndpoint
 public:
     Q_INVOKABLE bool send(const QString &topic, const QJSValue &message, const QString &clientId);
     Q_INVOKABLE void broadcast(const QString &topic, const QJSValue &message);
+    // server.retain("status", {...}): broadcast, and kept for clients that connect later.
+    Q_INVOKABLE bool retain(const QString &topic, const QJSValue &message);
     // server.request("status", {}, clientId, function(result, error, code) { ... }
     // [, progress function][, timeoutMsecs]): as IpcClient's, with the client's id.
     Q_INVOKABLE IpcReply *request(const QString &topic, const QJSValue &message,
@@ -26,6 +28,7 @@ public:
     // From C++, the IpcServer overloads that take a QVariant, as on any IpcServer.
     using IpcServer::broadcast;
     using IpcServer::request;
+    using IpcServer::retain;
     using IpcServer::send;
     explicit QmlIpcServer(QObject *parent = nullptr);
 };

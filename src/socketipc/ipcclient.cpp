@@ -588,7 +588,18 @@ void IpcClientPrivate::connectionFrame(IpcConnection *source, const IpcCodec::Fr
         source->close();
         return;
     }
+    if (frame.topic == IpcRetained::Topic) {
+        onRetainedNotice(frame.message);
+        return;
+    }
     dispatch(source, frame, QString());
+}
+
+void IpcClientPrivate::onRetainedNotice(const QVariant &message)
+{
+    const QVariantMap notice = message.toMap();
+    if (const auto cleared = notice.constFind(QStringLiteral("cleared")); cleared != notice.cend())
+        topics.forget(cleared->toString());
 }
 
 void IpcClientPrivate::connectionError(IpcConnection *, IpcError::Error code,

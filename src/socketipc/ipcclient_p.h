@@ -69,6 +69,8 @@ public:
     void dropQueue(const QString &why);
     bool reportWrite(IpcConnection::WriteResult result, const QString &topic, const QString &why);
 
+    // The server's notices about its retained messages (IpcRetained::Topic).
+    void onRetainedNotice(const QVariant &message);
     void connectionFrame(IpcConnection *connection, const IpcCodec::Frame &frame) override;
     void connectionError(IpcConnection *connection, IpcError::Error error,
                          const QString &description) override;

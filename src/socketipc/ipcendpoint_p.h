@@ -14,6 +14,13 @@
 
 #include <QtCore/qlist.h>
 
+// The server's notices about its retained messages, on a topic of their own (as the token
+// handshake's): {"cleared":TOPIC} when one is forgotten. Node peers see ordinary messages on
+// this topic.
+namespace IpcRetained {
+inline constexpr QStringView Topic = u"socketipc.retained";
+}
+
 // The base of IpcServerPrivate and IpcClientPrivate: the settings both have, the topics and
 // request handlers, and what happens to a frame once it is known to come from a peer that
 // may speak (IpcServerPrivate and IpcClientPrivate deal with the token handshake first).

@@ -34,6 +34,8 @@ enum Error {
                // where one is required) or the TLS files cannot be used
     // Requests, again:
     CancelledError,  // IpcReply::cancel() (the peer was asked to stop)
+    // Retained messages:
+    RetainedLimitError,  // IpcServer::retain() would keep more than maxRetainedBytes
 };
 Q_ENUM_NS(Error)
 

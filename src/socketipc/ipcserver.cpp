@@ -77,6 +77,84 @@ void IpcServer::setMaxClients(int count)
     assignAndNotify(this, d_func()->maxClients, qMax(0, count), &IpcServer::maxClientsChanged);
 }
 
+qint64 IpcServer::maxRetainedBytes() const
+{
+    return d_func()->maxRetainedBytes;
+}
+
+void IpcServer::setMaxRetainedBytes(qint64 bytes)
+{
+    assignAndNotify(this, d_func()->maxRetainedBytes, qMax<qint64>(0, bytes),
+                    &IpcServer::maxRetainedBytesChanged);
+}
+
+bool IpcServer::retain(const QString &topic, const QVariant &message)
+{
+    Q_D(IpcServer);
+    using State = IpcServerPrivate::State;
+    if (d->state == State::Closing || d->state == State::Closed) {
+        d->setError(IpcError::SendAfterCloseError,
+                    QStringLiteral("cannot retain \"%1\": the server is closed").arg(topic));
+        return false;
+    }
+    IpcCodec::Frame frame;
+    frame.topic = topic;
+    frame.message = message;
+    QByteArray encoded;
+    if (QString why; !IpcFrame::encodeFrame(encoded, *d->codec, frame, &why)) {
+        d->setError(IpcError::EncodeError, why);
+        return false;
+    }
+    const qint64 before = d->retained.value(topic).bytes;
+    const qint64 total = d->retainedBytes - before + encoded.size();
+    if (d->maxRetainedBytes > 0 && total > d->maxRetainedBytes) {
+        d->setError(IpcError::RetainedLimitError,
+                    QStringLiteral("cannot retain \"%1\": retained messages would take %2 "
+                                   "bytes, more than maxRetainedBytes (%3); nothing was sent")
+                            .arg(topic)
+                            .arg(total)
+                            .arg(d->maxRetainedBytes));
+        return false;
+    }
+    d->retained.insert(topic, {message, encoded.size()});
+    d->retainedBytes = total;
+    const QPointer<IpcServer> guard(this);
+    emit retainedChanged();
+    if (guard)
+        broadcast(topic, message);
+    return true;
+}
+
+void IpcServer::clearRetained(const QString &topic)
+{
+    Q_D(IpcServer);
+    const auto it = d->retained.find(topic);
+    if (it == d->retained.end())
+        return;
+    d->retainedBytes -= it->bytes;
+    d->retained.erase(it);
+    const QPointer<IpcServer> guard(this);
+    emit retainedChanged();
+    // Clients forget the value too (IpcTopic::hasValue()).
+    if (guard && d->state == IpcServerPrivate::State::Listening)
+        broadcast(IpcRetained::Topic.toString(), QVariantMap{{QStringLiteral("cleared"), topic}});
+}
+
+QVariant IpcServer::retained(const QString &topic) const
+{
+    return d_func()->retained.value(topic).message;
+}
+
+QStringList IpcServer::retainedTopics() const
+{
+    return d_func()->retained.keys();
+}
+
+qint64 IpcServer::retainedBytes() const
+{
+    return d_func()->retainedBytes;
+}
+
 QList<int> IpcServer::allowedUserIds() const
 {
     return d_func()->allowedUserIds;
@@ -396,6 +474,13 @@ void IpcServerPrivate::acceptSocket(QIODevice *socket)
 void IpcServerPrivate::admit(IpcConnection *connection)
 {
     Q_Q(IpcServer);
+    // The retained state first, before anything else can be sent to the new client.
+    IpcCodec::Frame frame;
+    for (auto it = retained.cbegin(); it != retained.cend(); ++it) {
+        frame.topic = it.key();
+        frame.message = it->message;
+        connection->send(frame, nullptr);
+    }
     const QString id = connection->id();
     connections.append(connection);
     connectionsById.insert(id, connection);

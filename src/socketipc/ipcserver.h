@@ -41,6 +41,11 @@ class SOCKETIPC_EXPORT IpcServer : public IpcEndpoint
     // 0 (the default) lets idle clients stay.
     Q_PROPERTY(int handshakeTimeout READ handshakeTimeout WRITE setHandshakeTimeout NOTIFY
                        handshakeTimeoutChanged)
+    // What retained messages may take, counted as their encoded frames; beyond it retain()
+    // fails with RetainedLimitError. DefaultMaxRetainedBytes; 0 for no limit.
+    Q_PROPERTY(qint64 maxRetainedBytes READ maxRetainedBytes WRITE setMaxRetainedBytes NOTIFY
+                       maxRetainedBytesChanged)
+    Q_PROPERTY(QStringList retainedTopics READ retainedTopics NOTIFY retainedChanged)
 public:
     // Who may connect, as file permissions on the socket file.
     enum class SocketAccess {
@@ -66,6 +71,7 @@ public:
     // With an authToken, the first frame of a connection (the token) may be no larger: a
     // peer that has not authenticated cannot make the server buffer or decode more.
     static constexpr qint64 MaxAuthenticationFrameSize = 4096;
+    static constexpr qint64 DefaultMaxRetainedBytes = 16 * 1024 * 1024;
 
     explicit IpcServer(QObject *parent = nullptr);
     ~IpcServer() override;
@@ -88,6 +94,24 @@ public:
     // applied after allowedUserIds. An empty function accepts everyone.
     using ConnectionFilter = std::function<bool(const IpcPeerCredentials &)>;
     void setConnectionFilter(ConnectionFilter filter);
+    qint64 maxRetainedBytes() const;
+    void setMaxRetainedBytes(qint64 bytes);
+
+    // Retained messages: the server's current state per topic, for clients that connect
+    // later. retain() broadcasts message and keeps it as topic's retained value, replacing
+    // the one before; every client that connects afterwards gets each retained message
+    // right after it connects, before anything else is sent to it. They are the server's
+    // state: a server that restarts has none until it retains them again. False, with
+    // errorOccurred (EncodeError, RetainedLimitError, SendAfterCloseError), if the message
+    // is neither kept nor sent.
+    bool retain(const QString &topic, const QVariant &message);
+    // Forgets topic's retained message: clients that connect later no longer get it.
+    Q_INVOKABLE void clearRetained(const QString &topic);
+    // topic's retained message; invalid if there is none.
+    Q_INVOKABLE QVariant retained(const QString &topic) const;
+    QStringList retainedTopics() const;  // sorted
+    // What the retained messages take, as maxRetainedBytes counts it.
+    qint64 retainedBytes() const;
 
     // Who the client is: the kernel's view of its process on a local socket, its address,
     // port and (TLS) certificate over the network; invalid for an unknown id.
@@ -127,6 +151,8 @@ Q_SIGNALS:
     void maxClientsChanged();
     void allowedUserIdsChanged();
     void handshakeTimeoutChanged();
+    void maxRetainedBytesChanged();
+    void retainedChanged();
     void clientConnected(const QString &clientId);
     void clientDisconnected(const QString &clientId);
 

@@ -15,6 +15,7 @@
 #include <QtCore/qdeadlinetimer.h>
 #include <QtCore/qhash.h>
 #include <QtCore/qlist.h>
+#include <QtCore/qmap.h>
 
 class QIODevice;
 class QTimer;
@@ -76,6 +77,14 @@ public:
     int maxClients = IpcServer::DefaultMaxClients;
     QList<int> allowedUserIds;
     int handshakeTimeout = 0;
+    struct Retained
+    {
+        QVariant message;
+        qint64 bytes = 0;  // its frame, encoded with the server's codec when retained
+    };
+    QMap<QString, Retained> retained;
+    qint64 retainedBytes = 0;
+    qint64 maxRetainedBytes = IpcServer::DefaultMaxRetainedBytes;
     QTimer *closeTimer = nullptr;
     IpcServer::ConnectionFilter connectionFilter;
     QList<IpcConnection *> unauthenticated;         // connected, token not yet presented

@@ -88,6 +88,11 @@ int IpcTopic::count() const
     return d->count;
 }
 
+bool IpcTopic::hasValue() const
+{
+    return d->hasValue;
+}
+
 namespace {
 
 constexpr QChar Separator = u'.';
@@ -293,13 +298,41 @@ void IpcTopicRegistry::deliver(const QString &topic, const QVariant &message,
         d->lastClientId = clientId;
         d->lastTopic = topic;
         ++d->count;
+        const bool first = !std::exchange(d->hasValue, true);
         // The properties first, so that a handler of messageReceived that reads a binding
         // on lastMessage sees this message, not the one before.
         emit target->lastMessageChanged();
         if (entry.topic)
             emit target->countChanged();
+        if (entry.topic && first)
+            emit target->hasValueChanged();
         if (entry.topic)
             emit target->messageReceived(message, clientId, topic);
+    }
+}
+
+void IpcTopicRegistry::forget(const QString &topic)
+{
+    QList<QPointer<IpcTopic>> targets;
+    for (auto [it, end] = m_topics.equal_range(topic); it != end; ++it)
+        targets.append(it.value());
+    if (m_patternCount > 0) {
+        Matches matched;
+        match(m_patterns, topic, &matched);
+        for (IpcTopic *target : matched)
+            targets.append(target);
+    }
+    for (const QPointer<IpcTopic> &target : std::as_const(targets)) {
+        if (!target || !target->d->hasValue || target->d->lastTopic != topic)
+            continue;
+        IpcTopicPrivate *d = target->d.get();
+        d->hasValue = false;
+        d->lastMessage = QVariant();
+        d->lastClientId.clear();
+        d->lastTopic.clear();
+        emit target->lastMessageChanged();
+        if (target)
+            emit target->hasValueChanged();
     }
 }
 

@@ -24,6 +24,9 @@ class SOCKETIPC_EXPORT IpcTopic : public QObject
     // The topic lastMessage came with: name(), unless name() is a pattern.
     Q_PROPERTY(QString lastTopic READ lastTopic NOTIFY lastMessageChanged)
     Q_PROPERTY(int count READ count NOTIFY countChanged)
+    // Whether lastMessage holds a value: a message arrived, or the server's retained one was
+    // delivered on connecting. False again when the server clears that retained message.
+    Q_PROPERTY(bool hasValue READ hasValue NOTIFY hasValueChanged)
 public:
     explicit IpcTopic(QObject *parent = nullptr);
     // Subscribes to name on source (an IpcServer or IpcClient); parented to parent.
@@ -39,6 +42,7 @@ public:
     QString lastClientId() const;  // the sender, when the source is a server
     QString lastTopic() const;
     int count() const;  // messages received since the subscription started
+    bool hasValue() const;
 
     // Whether name has a "*" or "#" segment.
     static bool isPattern(QStringView name);
@@ -54,6 +58,7 @@ Q_SIGNALS:
     void nameChanged();
     void lastMessageChanged();
     void countChanged();
+    void hasValueChanged();
 
 private:
     friend class IpcTopicRegistry;

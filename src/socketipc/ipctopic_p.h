@@ -26,6 +26,7 @@ public:
     QString lastClientId;
     QString lastTopic;
     int count = 0;
+    bool hasValue = false;
 };
 
 // Patterns (IpcTopic::isPattern()) by their segments: a message's topic walks down the
@@ -54,6 +55,9 @@ public:
     void remove(IpcTopic *topic);
     bool isEmpty() const { return m_topics.isEmpty() && m_patternCount == 0; }
     void deliver(const QString &topic, const QVariant &message, const QString &clientId);
+    // The server cleared topic's retained message: subscriptions whose last message came on
+    // topic hold no value any more.
+    void forget(const QString &topic);
     // The owner's own subscription to name, created on first use.
     IpcTopic *owned(const QString &name, QObject *owner);
 

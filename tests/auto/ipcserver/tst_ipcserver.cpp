@@ -3,6 +3,7 @@
 
 #include <SocketIpc/IpcClient>
 #include <SocketIpc/IpcServer>
+#include <SocketIpc/IpcTopic>
 
 #include <QtCore/qdir.h>
 #include <QtCore/qelapsedtimer.h>
@@ -14,6 +15,7 @@
 #include <QtCore/qscopeguard.h>
 #include <QtCore/qsemaphore.h>
 #include <QtCore/quuid.h>
+#include <QtNetwork/qlocalserver.h>
 #include <QtNetwork/qlocalsocket.h>
 #include <QtCore/qpoint.h>
 #include <QtNetwork/qtcpsocket.h>
@@ -104,6 +106,13 @@ private Q_SLOTS:
     void symlinkAtSocketPathIsNeverRemoved_data();
     void symlinkAtSocketPathIsNeverRemoved();
     void abstractNamespaceNameNeedsNoFile();
+
+    void lateClientProcessGetsRetainedMessagesFirst();
+    void retainedFramesComeBeforeAnythingElse();
+    void clearedRetainedMessageIsNoLongerSent();
+    void retainedMessagesCountAgainstTheirLimit();
+    void retainAfterCloseOrUnencodableFails();
+    void retainedStateArrivesFirst();
 
 private:
     QString socketPath() const { return m_dir.socketPath(); }
@@ -1533,4 +1542,172 @@ void tst_IpcServer::simultaneousListensElectExactlyOneServer()
 }
 
 QTEST_GUILESS_MAIN(tst_IpcServer)
+void tst_IpcServer::lateClientProcessGetsRetainedMessagesFirst()
+{
+    // A client process that connects after three topics were retained (one of them twice)
+    // gets the three current values before anything newer.
+    IpcServer server;
+    QVERIFY(server.listen(socketPath()));
+    QSignalSpy retainedSpy(&server, &IpcServer::retainedChanged);
+    QVERIFY(server.retain(QStringLiteral("status"), QStringLiteral("starting")));
+    QVERIFY(server.retain(QStringLiteral("config"), QVariantMap{{QStringLiteral("rate"), 2}}));
+    QVERIFY(server.retain(QStringLiteral("status"), QStringLiteral("ready")));
+    QVERIFY(server.retain(QStringLiteral("users"), QVariantList{QStringLiteral("ann")}));
+    QCOMPARE(retainedSpy.count(), 4);
+    QCOMPARE(server.retainedTopics(),
+             (QStringList{QStringLiteral("config"), QStringLiteral("status"),
+                          QStringLiteral("users")}));
+    QCOMPARE(server.retained(QStringLiteral("status")).toString(), QStringLiteral("ready"));
+    QVERIFY(!server.retained(QStringLiteral("none")).isValid());
+
+    const QList<TestPeer *> peers = startClients(server, 1);
+    TestPeer *peer = peers.first();
+    server.broadcast(QStringLiteral("status"), QStringLiteral("busy"));
+    QTRY_COMPARE(peer->count(QStringLiteral("message")), 4);
+    const QList<QJsonObject> messages = peer->eventsNamed(QStringLiteral("message"));
+    QCOMPARE(messages.at(0).value(QLatin1String("topic")).toString(), QStringLiteral("config"));
+    QCOMPARE(messages.at(0).value(QLatin1String("message")).toObject().value(QLatin1String("rate")),
+             QJsonValue(2));
+    QCOMPARE(messages.at(1).value(QLatin1String("topic")).toString(), QStringLiteral("status"));
+    QCOMPARE(messages.at(1).value(QLatin1String("message")).toString(), QStringLiteral("ready"));
+    QCOMPARE(messages.at(2).value(QLatin1String("topic")).toString(), QStringLiteral("users"));
+    QCOMPARE(messages.at(3).value(QLatin1String("message")).toString(), QStringLiteral("busy"));
+}
+
+void tst_IpcServer::retainedFramesComeBeforeAnythingElse()
+{
+    // On the wire, as any peer (the Node library's included) sees them: ordinary frames,
+    // first on the connection, before what the server sends from clientConnected().
+    IpcServer server;
+    QVERIFY(server.listen(socketPath()));
+    QVERIFY(server.retain(QStringLiteral("a"), 1));
+    QVERIFY(server.retain(QStringLiteral("b"), QStringLiteral("x")));
+    connect(&server, &IpcServer::clientConnected, &server,
+            [&](const QString &id) { server.send(QStringLiteral("welcome"), true, id); });
+    QLocalSocket raw;
+    raw.connectToServer(socketPath());
+    const QByteArray expected = frameBytes(R"({"topic":"a","message":1})")
+            + frameBytes(R"({"topic":"b","message":"x"})")
+            + frameBytes(R"({"topic":"welcome","message":true})");
+    QTRY_COMPARE(raw.bytesAvailable(), qint64(expected.size()));
+    QCOMPARE(raw.readAll(), expected);
+}
+
+void tst_IpcServer::clearedRetainedMessageIsNoLongerSent()
+{
+    IpcServer server;
+    QVERIFY(server.listen(socketPath()));
+    QVERIFY(server.retain(QStringLiteral("a"), 1));
+    QVERIFY(server.retain(QStringLiteral("b"), 2));
+    const qint64 both = server.retainedBytes();
+    QSignalSpy retainedSpy(&server, &IpcServer::retainedChanged);
+    server.clearRetained(QStringLiteral("a"));
+    server.clearRetained(QStringLiteral("never retained"));  // nothing
+    QCOMPARE(retainedSpy.count(), 1);
+    QCOMPARE(server.retainedTopics(), QStringList{QStringLiteral("b")});
+    QVERIFY(!server.retained(QStringLiteral("a")).isValid());
+    QVERIFY(server.retainedBytes() < both);
+
+    QLocalSocket raw;
+    raw.connectToServer(socketPath());
+    QTRY_COMPARE(server.clientCount(), 1);
+    const QByteArray expected = frameBytes(R"({"topic":"b","message":2})");
+    QTRY_COMPARE(raw.bytesAvailable(), qint64(expected.size()));
+    QCOMPARE(raw.readAll(), expected);
+
+    // Connected clients are told when one is cleared.
+    server.clearRetained(QStringLiteral("b"));
+    const QByteArray cleared =
+            frameBytes(R"({"topic":"socketipc.retained","message":{"cleared":"b"}})");
+    QTRY_COMPARE(raw.bytesAvailable(), qint64(cleared.size()));
+    QCOMPARE(raw.readAll(), cleared);
+}
+
+void tst_IpcServer::retainedMessagesCountAgainstTheirLimit()
+{
+    IpcServer server;
+    QCOMPARE(server.maxRetainedBytes(), IpcServer::DefaultMaxRetainedBytes);
+    server.handle(QStringLiteral("ping"), [](const QVariant &message) { return message; });
+    QVERIFY(server.listen(socketPath()));
+    QString clientId;
+    const auto client = IpcTest::connectedClient(server, &clientId);
+    QSignalSpy received(client.get(), &IpcClient::messageReceived);
+    QSignalSpy errors(&server, &IpcServer::errorOccurred);
+    // {"topic":"t","message":"xxxxxxxxxx"} and the delimiter: 38 bytes.
+    server.setMaxRetainedBytes(80);
+    QVERIFY(server.retain(QStringLiteral("t"), QString(10, QLatin1Char('x'))));
+    QCOMPARE(server.retainedBytes(), 38);
+    QVERIFY(server.retain(QStringLiteral("u"), QString(10, QLatin1Char('y'))));
+    QCOMPARE(server.retainedBytes(), 76);
+    // Replacing counts the difference: one byte more for "t" fits...
+    QVERIFY(server.retain(QStringLiteral("t"), QString(11, QLatin1Char('x'))));
+    QCOMPARE(server.retainedBytes(), 77);
+    // ...a third topic does not: nothing is kept, nothing sent, and the error says why.
+    QVERIFY(!server.retain(QStringLiteral("v"), QString(10, QLatin1Char('z'))));
+    QCOMPARE(errors.count(), 1);
+    QCOMPARE(errors.first().at(0).value<IpcError::Error>(), IpcError::RetainedLimitError);
+    QVERIFY2(errors.first().at(1).toString().contains(QLatin1String("maxRetainedBytes (80)")),
+             qPrintable(errors.first().at(1).toString()));
+    QCOMPARE(server.retainedTopics(), (QStringList{QStringLiteral("t"), QStringLiteral("u")}));
+    QCOMPARE(server.retainedBytes(), 77);
+    ROUND_TRIP(*client);
+    QCOMPARE(received.count(), 3);  // t, u, t again; never v
+    // 0: no limit.
+    server.setMaxRetainedBytes(0);
+    QVERIFY(server.retain(QStringLiteral("v"), QString(1000, QLatin1Char('z'))));
+}
+
+void tst_IpcServer::retainAfterCloseOrUnencodableFails()
+{
+    IpcServer server;
+    QVERIFY(server.listen(socketPath()));
+    QSignalSpy errors(&server, &IpcServer::errorOccurred);
+    QVERIFY(!server.retain(QStringLiteral("bytes"), QByteArray("no JSON")));
+    QCOMPARE(errors.last().at(0).value<IpcError::Error>(), IpcError::EncodeError);
+    QVERIFY(server.retainedTopics().isEmpty());
+    server.close();
+    QVERIFY(!server.retain(QStringLiteral("late"), 1));
+    QCOMPARE(errors.last().at(0).value<IpcError::Error>(), IpcError::SendAfterCloseError);
+    QVERIFY(server.retainedTopics().isEmpty());
+}
+
+void tst_IpcServer::retainedStateArrivesFirst()
+{
+    // In a client: every retained message is delivered (messageReceived, IpcTopic) right
+    // after connected(), before anything newer. (Before connected() is issue #17's next step.)
+    IpcServer server;
+    QVERIFY(server.listen(socketPath()));
+    for (const char *topic : {"a", "b", "c"})
+        QVERIFY(server.retain(QString::fromLatin1(topic), QString::fromLatin1(topic).toUpper()));
+    IpcClient client;
+    IpcTopic b(QStringLiteral("b"), &client);
+    IpcTopic other(QStringLiteral("other"), &client);
+    QVERIFY(!b.hasValue());
+    QSignalSpy hasValueSpy(&b, &IpcTopic::hasValueChanged);
+    QStringList received;
+    connect(&client, &IpcClient::messageReceived, this,
+            [&](const QString &topic, const QVariant &message) {
+                received.append(topic + QLatin1Char('=') + message.toString());
+            });
+    connect(&server, &IpcServer::clientConnected, this,
+            [&] { server.broadcast(QStringLiteral("b"), QStringLiteral("newer")); });
+    client.connectToServer(socketPath());
+    QTRY_COMPARE(received.size(), 4);
+    QCOMPARE(received, (QStringList{"a=A", "b=B", "c=C", "b=newer"}));
+    QVERIFY(b.hasValue());
+    QCOMPARE(hasValueSpy.count(), 1);
+    QVERIFY(!other.hasValue());
+
+    // Cleared on the server: the topic holds no value any more.
+    server.clearRetained(QStringLiteral("b"));
+    QTRY_VERIFY(!b.hasValue());
+    QCOMPARE(hasValueSpy.count(), 2);
+    QVERIFY(!b.lastMessage().isValid());
+    QCOMPARE(received.size(), 4);  // the notice is no message
+    // A new message on it: a value again.
+    server.broadcast(QStringLiteral("b"), QStringLiteral("B2"));
+    QTRY_VERIFY(b.hasValue());
+    QCOMPARE(b.lastMessage().toString(), QStringLiteral("B2"));
+}
+
 #include "tst_ipcserver.moc"

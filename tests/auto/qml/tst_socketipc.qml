@@ -301,4 +301,23 @@ TestCase {
         compare(typeof credentials.gid, "number")
         verify(credentials.uid >= 0)
     }
+
+    // A view that starts after the server retained the weather shows it with no message sent
+    // by hand.
+    function test_retainedStateIsThereForAViewThatStartsLater() {
+        const path = TestSupport.socketPath("retained")
+        const server = createTemporaryObject(serverComponent, testCase, { address: path, active: true })
+        verify(server.retain("weather", { temperature: 17 }))
+        verify(server.retain("weather", { temperature: 18 }))
+        compare(server.retainedTopics, ["weather"])
+        compare(server.retained("weather").temperature, 18)
+        const view = createTemporaryObject(weatherViewComponent, testCase)
+        view.client.address = path
+        view.client.active = true
+        tryCompare(view.label, "text", "18 °C")
+        compare(view.topic.count, 1)
+        server.clearRetained("weather")
+        compare(server.retainedTopics, [])
+        verify(server.retained("weather") === undefined)
+    }
 }
