@@ -152,6 +152,7 @@ private Q_SLOTS:
     void qtServerSendReachesNodeClient();
     void qtServerBroadcastReachesEveryNodeClient_data() { addPayloadRows(); }
     void qtServerBroadcastReachesEveryNodeClient();
+    void nodeClientGetsRetainedMessagesOnConnect();
     void nodeClientSendReachesQtServer_data() { addPayloadRows(); }
     void nodeClientSendReachesQtServer();
     void qtServerTellsNodeClientsApart();
@@ -611,6 +612,38 @@ void tst_Interop::qtServerSendReachesNodeClient()
     const QString difference = textDifference(received.value(u"json").toString(), nodeJson);
     QVERIFY2(difference.isEmpty(), qPrintable(difference));
     QVERIFY(!node.has(u"error"_s));
+}
+
+void tst_Interop::nodeClientGetsRetainedMessagesOnConnect()
+{
+    // A Node client that connects after the server retained two topics gets both as ordinary
+    // messages, first; a cleared value's notice is a message on socketipc.retained, which it
+    // may ignore; nothing goes wrong on either side.
+    IpcServer server;
+    QVERIFY2(server.listen(socketPath()), qPrintable(server.errorString()));
+    QSignalSpy errors(&server, &IpcServer::errorOccurred);
+    QVERIFY(server.retain(u"status"_s, QVariantMap{{u"state"_s, u"ready"_s}}));
+    QVERIFY(server.retain(u"count"_s, 3));
+    connect(&server, &IpcServer::clientConnected, &server,
+            [&] { server.broadcast(u"later"_s, true); });
+    TestPeer node;
+    QStringList ids;
+    CHECKED(connectNodeClients(server, {&node}, &ids));
+    QTRY_COMPARE_WITH_TIMEOUT(node.count(u"message"_s), 3, Timeout);
+    const QList<QJsonObject> messages = node.eventsNamed(u"message"_s);
+    QCOMPARE(messages.at(0).value(u"topic").toString(), u"count"_s);
+    QCOMPARE(messages.at(0).value(u"json").toString(), u"3"_s);
+    QCOMPARE(messages.at(1).value(u"topic").toString(), u"status"_s);
+    QCOMPARE(messages.at(1).value(u"json").toString(), uR"({"state":"ready"})"_s);
+    QCOMPARE(messages.at(2).value(u"topic").toString(), u"later"_s);
+
+    server.clearRetained(u"status"_s);
+    QTRY_COMPARE_WITH_TIMEOUT(node.count(u"message"_s), 4, Timeout);
+    const QJsonObject notice = node.eventsNamed(u"message"_s).last();
+    QCOMPARE(notice.value(u"topic").toString(), u"socketipc.retained"_s);
+    QCOMPARE(notice.value(u"json").toString(), uR"({"cleared":"status"})"_s);
+    QVERIFY(!node.has(u"error"_s));
+    QCOMPARE(errors.count(), 0);
 }
 
 void tst_Interop::qtServerBroadcastReachesEveryNodeClient()
