@@ -25,8 +25,10 @@ public:
     ~DashboardDriver() override;
 
     // Starts the producer on socketPath and waits until each figure shows a value that the
-    // producer printed as sent, and the log has messages.
-    void check(const QString &producer, const QString &socketPath);
+    // producer printed as sent, and the log has messages. atStartOnly: the producer publishes
+    // at start-up only (before this window can have connected): the figures it shows then
+    // are the ones the producer retained.
+    void check(const QString &producer, const QString &socketPath, bool atStartOnly = false);
     // Waits until the chart has a long history, then saves the window to fileName.
     void takeScreenshot(const QString &fileName);
 

@@ -37,12 +37,18 @@ int main(int argc, char *argv[])
             QStringLiteral("Once the chart is full, save the window as an image to <file> and "
                            "exit."),
             QStringLiteral("file"));
-    parser.addOptions({check, screenshot});
+    const QCommandLineOption checkRetained(
+            QStringLiteral("check-retained"),
+            QStringLiteral("As --check, with a producer that publishes only when it starts: "
+                           "the window shows what the producer retained."),
+            QStringLiteral("producer"));
+    parser.addOptions({check, checkRetained, screenshot});
     parser.process(app);
 
     // --check runs its own producer, on a private socket.
     std::optional<QTemporaryDir> privateDir;
-    const QString socketPath = parser.isSet(check)
+    const bool checking = parser.isSet(check) || parser.isSet(checkRetained);
+    const QString socketPath = checking
             ? privateDir.emplace().filePath(QStringLiteral("dashboard.sock"))
             : parser.positionalArguments().value(0, defaultPath);
 
@@ -54,11 +60,13 @@ int main(int argc, char *argv[])
         return 1;  // the engine has said why
 
     std::unique_ptr<DashboardDriver> driver;
-    if (parser.isSet(check) || parser.isSet(screenshot)) {
+    if (checking || parser.isSet(screenshot)) {
         auto *window = qobject_cast<QQuickWindow *>(engine.rootObjects().constFirst());
         driver = std::make_unique<DashboardDriver>(window);
         if (parser.isSet(check))
             driver->check(parser.value(check), socketPath);
+        else if (parser.isSet(checkRetained))
+            driver->check(parser.value(checkRetained), socketPath, true);
         else
             driver->takeScreenshot(parser.value(screenshot));
     }

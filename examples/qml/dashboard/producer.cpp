@@ -1,5 +1,5 @@
 // socketipc-dashboard-producer: publishes this machine's load average, memory and CPU use by
-// broadcast, every second, for socketipc-dashboard. Prints each message as a JSON line.
+// retain(), every second, for socketipc-dashboard. Prints each message as a JSON line.
 
 #include <SocketIpc/IpcServer>
 
@@ -80,7 +80,7 @@ int main(int argc, char *argv[])
     QCoreApplication app(argc, argv);
     QCommandLineParser parser;
     parser.setApplicationDescription(
-            QStringLiteral("Publishes system.load, system.memory and system.cpu by broadcast."));
+            QStringLiteral("Publishes system.load, system.memory and system.cpu, retained."));
     parser.addHelpOption();
     const QString defaultPath = QDir(qEnvironmentVariable("XDG_RUNTIME_DIR", QDir::tempPath()))
                                         .filePath(QStringLiteral("socketipc-dashboard.sock"));
@@ -101,20 +101,15 @@ int main(int argc, char *argv[])
         return 1;
     }
 
-    QVariantMap latest;  // topic -> its last message
+    // Retained, not only broadcast: a dashboard that connects gets the latest figures at
+    // once, not at the next tick.
     const auto publish = [&](const QString &topic, const QVariant &message) {
-        latest.insert(topic, message);
         const QJsonObject line{{QStringLiteral("topic"), topic},
                                {QStringLiteral("message"), QJsonValue::fromVariant(message)}};
         std::printf("%s\n", QJsonDocument(line).toJson(QJsonDocument::Compact).constData());
         std::fflush(stdout);
-        server.broadcast(topic, message);
+        server.retain(topic, message);
     };
-    // A dashboard that connects gets the latest figures at once, not at the next tick.
-    QObject::connect(&server, &IpcServer::clientConnected, &server, [&](const QString &clientId) {
-        for (auto it = latest.cbegin(); it != latest.cend(); ++it)
-            server.send(it.key(), it.value(), clientId);
-    });
 
     CpuTimes previous = readCpuTimes();
     QTimer timer;
