@@ -113,6 +113,7 @@ private Q_SLOTS:
     void retainedMessagesCountAgainstTheirLimit();
     void retainAfterCloseOrUnencodableFails();
     void retainedStateArrivesFirst();
+    void retainedStateIsGoneAfterAServerRestart();
 
 private:
     QString socketPath() const { return m_dir.socketPath(); }
@@ -1708,6 +1709,33 @@ void tst_IpcServer::retainedStateArrivesFirst()
     server.broadcast(QStringLiteral("b"), QStringLiteral("B2"));
     QTRY_VERIFY(b.hasValue());
     QCOMPARE(b.lastMessage().toString(), QStringLiteral("B2"));
+}
+
+void tst_IpcServer::retainedStateIsGoneAfterAServerRestart()
+{
+    // Retained values are the server's state in memory: a restarted server has none until it
+    // retains them again, and its clients, reconnecting, get only what it retains anew.
+    auto server = std::make_unique<IpcServer>();
+    QVERIFY(server->listen(socketPath()));
+    QVERIFY(server->retain(QStringLiteral("old"), 1));
+    IpcClient client;
+    client.setReconnectDelay(20);
+    IpcTopic old(QStringLiteral("old"), &client);
+    IpcTopic fresh(QStringLiteral("fresh"), &client);
+    client.connectToServer(socketPath());
+    QTRY_VERIFY(old.hasValue());
+    server.reset();
+    QTRY_COMPARE(client.state(), IpcClient::State::Connecting);
+
+    server = std::make_unique<IpcServer>();
+    QVERIFY(server->retainedTopics().isEmpty());
+    QVERIFY(server->retain(QStringLiteral("fresh"), 2));
+    QVERIFY(server->listen(socketPath()));
+    QTRY_COMPARE(client.state(), IpcClient::State::Connected);
+    QTRY_VERIFY(fresh.hasValue());
+    QCOMPARE(fresh.lastMessage().toInt(), 2);
+    QCOMPARE(old.count(), 1);  // nothing new on "old"
+    QCOMPARE(server->retainedTopics(), QStringList{QStringLiteral("fresh")});
 }
 
 #include "tst_ipcserver.moc"
