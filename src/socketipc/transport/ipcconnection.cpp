@@ -205,6 +205,11 @@ void IpcConnection::flush()
         return;
     }
     writeToSocket(m_outgoing);
+    emptyOutgoing();
+}
+
+void IpcConnection::emptyOutgoing()
+{
     // Emptied, not freed: the next frames are encoded into the same memory (a large
     // allocation is given back, not kept per connection).
     if (m_outgoing.capacity() > KeptOutputCapacity)
@@ -275,10 +280,7 @@ void IpcConnection::writeOutgoing()
         }
         if (m_backlogSent == m_outgoing.size() && m_backlog.empty()) {
             m_backlogSent = 0;
-            if (m_outgoing.capacity() > KeptOutputCapacity)
-                m_outgoing = QByteArray();
-            else
-                m_outgoing.resize(0);
+            emptyOutgoing();
         } else if (!m_backlog.empty() && m_backlog.back().isDetached()
                    && m_backlog.back().size() + m_outgoing.size() <= KeptOutputCapacity) {
             // A little more behind a backlog: into its last buffer, if that is ours.

@@ -97,6 +97,7 @@ private:
     // event loop's one wait are all a message costs.
     void onReadable();
     void writeOutgoing();
+    void emptyOutgoing();
     // Bytes the kernel took, or -1 after writeFailed().
     qsizetype sendSome(const char *data, qsizetype size);
     void appendToBacklog(const QByteArray &buffer);

@@ -288,6 +288,8 @@ TestCase {
         pair.client.destroy()
         tryCompare(topic, "source", null)
         compare(topic.name, "sensor.#")
+        // The server has seen it go, so that the count below is the new client's.
+        tryCompare(pair.server, "clientCount", 0)
         // Subscribed again elsewhere, it works.
         const client = createTemporaryObject(clientComponent, testCase, { address: pair.path, active: true })
         topic.source = client
