@@ -96,6 +96,10 @@ function received(message, topic) {
                           'our object came back unchanged from Qt');
         break;
     default:
+        // SocketIpc's own topics (a Qt server greets each client on "socketipc.hello"):
+        // a Node program that routes by topic passes over them.
+        if (topic.startsWith('socketipc.'))
+            break;
         check(false, `a message on the expected topics (got "${topic}")`);
     }
 }

@@ -180,6 +180,7 @@ void IpcClient::connectToServer(const QString &address)
     if (!address.isEmpty())
         setAddress(address);
     d->wasConnected = false;
+    d->serverGreets = true;
     d->failedAttempts = 0;
     d->outageError = IpcError::NoError;
     d->setState(State::Connecting);
@@ -195,6 +196,7 @@ void IpcClient::close()
     d->attemptTimer->stop();
     d->dropSocketAttempt();
     d->dropQueue(QStringLiteral("the client closed before the request was sent"));
+    d->greeting = IpcClientPrivate::Greeting::None;
     d->setState(State::Closed);
     if (d->connection) {
         // closed() follows once the pending output is written, or closeTimeout has passed.
@@ -524,18 +526,70 @@ void IpcClientPrivate::failAuthentication(const QString &why)
 void IpcClientPrivate::establish()
 {
     Q_Q(IpcClient);
-    const bool reconnect = std::exchange(wasConnected, true);
     failedAttempts = 0;
     outageError = IpcError::NoError;
     const QPointer<IpcClient> guard(q);
     // What waited goes first, before anything sent from connected().
     if (!flushQueue() || !guard || !connection)
         return;
+    if (!serverGreets) {
+        announce();
+        return;
+    }
+    greeting = Greeting::AwaitingHello;
+    QTimer::singleShot(GreetingTimeout, connection, [this, greeted = connection] {
+        if (connection != greeted || greeting == Greeting::None)
+            return;
+        // Silence: the Node original, or a SocketIpc server too busy to greet in time (its
+        // retained messages then follow connected()).
+        if (greeting == Greeting::AwaitingHello)
+            serverGreets = false;
+        announce();
+    });
+}
+
+void IpcClientPrivate::announce()
+{
+    Q_Q(IpcClient);
+    greeting = Greeting::None;
+    retainedToCome = 0;
+    const bool reconnect = std::exchange(wasConnected, true);
+    const QPointer<IpcClient> guard(q);
     setState(IpcClient::State::Connected);
     if (guard && state == IpcClient::State::Connected)
         emit q->connected();
     if (guard && reconnect && state == IpcClient::State::Connected)
         emit q->reconnected();
+}
+
+bool IpcClientPrivate::greet(IpcConnection *source, const IpcCodec::Frame &frame)
+{
+    Q_Q(IpcClient);
+    if (frame.topic == IpcHello::Topic) {
+        serverGreets = true;
+        if (greeting != Greeting::AwaitingHello)
+            return true;  // late, or repeated: nothing to wait for any more
+        retainedToCome = frame.message.toMap().value(IpcHello::RetainedKey).toInt();
+        greeting = Greeting::AwaitingRetained;
+        if (retainedToCome <= 0)
+            announce();
+        return true;
+    }
+    if (greeting == Greeting::AwaitingHello) {
+        // Another frame first: a server that does not greet, and has spoken.
+        serverGreets = false;
+        announce();
+        return false;
+    }
+    if (greeting != Greeting::AwaitingRetained)
+        return false;
+    // One of the retained messages: delivered, then connected() after the last.
+    const QPointer<IpcClient> guard(q);
+    dispatch(source, frame, QString());
+    if (guard && connection == source && greeting == Greeting::AwaitingRetained
+        && --retainedToCome <= 0)
+        announce();
+    return true;
 }
 
 void IpcClientPrivate::onConnectFailed(IpcConnector *connector, const QString &description,
@@ -582,11 +636,22 @@ void IpcClientPrivate::connectionFrame(IpcConnection *source, const IpcCodec::Fr
     if (frame.topic == IpcAuth::Topic && authToken.isEmpty()
         && (IpcAuth::isRefusal(frame)
             || !IpcAuth::field(frame, QLatin1StringView("nonce")).isEmpty())) {
-        setError(IpcError::ClientRefusedError,
-                 QStringLiteral("the server requires a token (authToken)"));
-        ++failedAttempts;  // the reconnects back off like failed connects
+        const QString why = QStringLiteral("the server requires a token (authToken)");
+        if (std::exchange(greeting, Greeting::None) != Greeting::None) {
+            // Never connected: an attempt that failed (connectionClosed() reports it).
+            auth.failure = QStringLiteral("cannot connect to %1: %2")
+                                   .arg(IpcAddress::parse(address).toString(), why);
+        } else {
+            setError(IpcError::ClientRefusedError, why);
+            ++failedAttempts;  // the reconnects back off like failed connects
+        }
         source->close();
         return;
+    }
+    if (greeting != Greeting::None || frame.topic == IpcHello::Topic) {
+        const QPointer<IpcClient> guard(q);
+        if (greet(source, frame) || !guard || connection != source)
+            return;
     }
     if (frame.topic == IpcRetained::Topic) {
         onRetainedNotice(frame.message);
@@ -632,6 +697,14 @@ void IpcClientPrivate::connectionClosed(IpcConnection *closedConnection)
                 : auth.failure;
         auth = Auth{};
         onConnectFailed(nullptr, why, IpcError::ClientRefusedError);
+        return;
+    }
+    if (std::exchange(greeting, Greeting::None) != Greeting::None) {
+        // Never announced: a failed attempt too.
+        onConnectFailed(nullptr,
+                        QStringLiteral("cannot connect to %1: the server closed the connection "
+                                       "before greeting it")
+                                .arg(IpcAddress::parse(address).toString()));
         return;
     }
 

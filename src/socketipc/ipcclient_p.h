@@ -55,8 +55,12 @@ public:
     bool checkServerUser(IpcConnector *connector);
     void authenticate(const IpcCodec::Frame &frame);
     void failAuthentication(const QString &why);
-    // The connection is ready: the queue goes out, then connected().
+    // The connection is ready: the queue goes out, then the server's greeting is awaited.
     void establish();
+    // The greeting and the retained messages are in (or will not come): connected().
+    void announce();
+    // Whether frame (from connection) was part of the greeting, consumed or dispatched here.
+    bool greet(IpcConnection *connection, const IpcCodec::Frame &frame);
     bool isEstablished() const { return connection && connection->isOpen() && !auth.pending; }
     void onConnectFailed(IpcConnector *connector, const QString &description,
                          IpcError::Error error = IpcError::NoServerError);
@@ -78,6 +82,11 @@ public:
 
     // How long a server may take to challenge a client that has a token.
     static constexpr int AuthTimeout = 10000;
+    // How long a server may take to greet a new connection before it is taken for one that
+    // does not (the Node original); not waited for again until a greeting is seen.
+    static constexpr int GreetingTimeout = 250;
+
+    enum class Greeting { None, AwaitingHello, AwaitingRetained };
 
     // The token handshake of the connection under way (ipcauth_p.h).
     struct Auth
@@ -104,6 +113,9 @@ public:
     std::deque<Queued> queue;
     int expectedServerUserId = -1;
     Auth auth;
+    Greeting greeting = Greeting::None;
+    int retainedToCome = 0;    // after the greeting, before connected()
+    bool serverGreets = true;  // false once a server did not greet in time
 };
 
 #endif  // IPCCLIENT_P_H

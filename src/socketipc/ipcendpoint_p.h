@@ -21,6 +21,15 @@ namespace IpcRetained {
 inline constexpr QStringView Topic = u"socketipc.retained";
 }
 
+// What a SocketIpc server sends first to every client it admits: {"retained":N}, then its N
+// retained messages. A client holds back connected() until it has them all, so that code
+// run on connected() sees the current state; a server that does not greet (the Node
+// original) is known by its silence, or by another frame coming first.
+namespace IpcHello {
+inline constexpr QStringView Topic = u"socketipc.hello";
+inline constexpr QLatin1StringView RetainedKey("retained");
+}  // namespace IpcHello
+
 // The base of IpcServerPrivate and IpcClientPrivate: the settings both have, the topics and
 // request handlers, and what happens to a frame once it is known to come from a peer that
 // may speak (IpcServerPrivate and IpcClientPrivate deal with the token handshake first).

@@ -474,8 +474,12 @@ void IpcServerPrivate::acceptSocket(QIODevice *socket)
 void IpcServerPrivate::admit(IpcConnection *connection)
 {
     Q_Q(IpcServer);
-    // The retained state first, before anything else can be sent to the new client.
+    // The greeting and the retained state first, before anything else can be sent to the new
+    // client (ipcendpoint_p.h).
     IpcCodec::Frame frame;
+    frame.topic = IpcHello::Topic.toString();
+    frame.message = QVariantMap{{IpcHello::RetainedKey, int(retained.size())}};
+    connection->send(frame, nullptr);
     for (auto it = retained.cbegin(); it != retained.cend(); ++it) {
         frame.topic = it.key();
         frame.message = it->message;

@@ -6,7 +6,10 @@
 // {"event":"connectError","description":TEXT},
 // {"event":"message","topic":T,"message":V,"json":TEXT},
 // {"event":"topicMessage","topic":T,"message":V,"json":TEXT} (for subscribed topics),
-// {"event":"subscribed","topic":T}, {"event":"error","code":NAME,"description":TEXT},
+// {"event":"greeting","topic":"socketipc.hello","message":V,"json":TEXT} (a SocketIpc server's
+// greeting, which the library delivers as an ordinary message: set apart so that tests count
+// only their own), {"event":"subscribed","topic":T},
+// {"event":"error","code":NAME,"description":TEXT},
 // {"event":"closed"}; with --raw-frames also {"event":"rawFrame","json":TEXT} for each frame
 // as it arrived, before the library decoded it.
 // Commands (stdin): {"send":T,"message":V} ("json":TEXT may replace "message"),
@@ -61,7 +64,12 @@ client.on('disconnect', () => {
     emitEvent({event: 'disconnected'});
 });
 client.on('connectError', err => emitEvent({event: 'connectError', description: err.message}));
-client.on('message', (message, topic) => emitEvent(messageEvent(topic, message)));
+client.on('message', (message, topic) => {
+    const event = messageEvent(topic, message);
+    if (topic === 'socketipc.hello')
+        event.event = 'greeting';
+    emitEvent(event);
+});
 client.on('error', err => emitEvent(errorEvent(err)));
 client.on('close', finish);
 

@@ -33,7 +33,8 @@ function errorEvent(err, clientId) {
 }
 
 // With --raw-frames, each frame as it arrives, before the library decodes it, so that the test
-// sees keys the library ignores ("id", "re", "error"): {"event":"rawFrame","json":TEXT}.
+// sees keys the library ignores ("id", "re", "error"): {"event":"rawFrame","json":TEXT}
+// ({"event":"rawGreeting",...} for a SocketIpc server's greeting).
 // The library has set the socket's encoding to utf8 by then, so chunks are strings.
 function tapRawFrames(socket, clientId) {
     let buffer = '';
@@ -41,7 +42,9 @@ function tapRawFrames(socket, clientId) {
         const frames = (buffer += chunk).split('\0\0');
         buffer = frames.pop();
         for (const json of frames) {
-            const event = {event: 'rawFrame', json};
+            // A SocketIpc server's greeting comes first: set apart, as node-client.js does.
+            const greeting = json.startsWith('{"topic":"socketipc.hello"');
+            const event = {event: greeting ? 'rawGreeting' : 'rawFrame', json};
             if (clientId !== undefined)
                 event.client = clientId;
             emitEvent(event);

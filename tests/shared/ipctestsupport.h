@@ -83,7 +83,8 @@ bool makeStaleSocketFile(const QString &path);
 void connectClient(IpcClient &client, IpcServer &server, QString *clientId = nullptr,
                    int timeout = DefaultTimeout);
 // Connects a bare local socket to server (which listens on a path) and waits until the server
-// has accepted it; *clientId: the server's id for it. For tests that write frames by hand.
+// has accepted it and its greeting (json) is read; *clientId: the server's id for it. For tests
+// that write frames by hand.
 void connectRawSocket(QLocalSocket &socket, IpcServer &server, QString *clientId = nullptr);
 // Connects client (with quick retries) to raw, a bare server that listens, and waits until
 // both ends are connected; returns raw's socket for the client, null if that failed. For

@@ -616,9 +616,9 @@ void tst_Interop::qtServerSendReachesNodeClient()
 
 void tst_Interop::nodeClientGetsRetainedMessagesOnConnect()
 {
-    // A Node client that connects after the server retained two topics gets both as ordinary
-    // messages, first; a cleared value's notice is a message on socketipc.retained, which it
-    // may ignore; nothing goes wrong on either side.
+    // A Node client that connects after the server retained two topics gets the greeting that
+    // counts them and then both, as ordinary messages, first; a cleared value's notice is a
+    // message on socketipc.retained, which it may ignore; nothing goes wrong on either side.
     IpcServer server;
     QVERIFY2(server.listen(socketPath()), qPrintable(server.errorString()));
     QSignalSpy errors(&server, &IpcServer::errorOccurred);
@@ -630,6 +630,12 @@ void tst_Interop::nodeClientGetsRetainedMessagesOnConnect()
     QStringList ids;
     CHECKED(connectNodeClients(server, {&node}, &ids));
     QTRY_COMPARE_WITH_TIMEOUT(node.count(u"message"_s), 3, Timeout);
+    QCOMPARE(node.count(u"greeting"_s), 1);
+    const QJsonObject greeting = node.eventsNamed(u"greeting"_s).first();
+    QCOMPARE(greeting.value(u"topic").toString(), u"socketipc.hello"_s);
+    QCOMPARE(greeting.value(u"json").toString(), uR"({"retained":2})"_s);
+    QVERIFY(node.events().indexOf(greeting)
+            < node.events().indexOf(node.eventsNamed(u"message"_s).first()));
     const QList<QJsonObject> messages = node.eventsNamed(u"message"_s);
     QCOMPARE(messages.at(0).value(u"topic").toString(), u"count"_s);
     QCOMPARE(messages.at(0).value(u"json").toString(), u"3"_s);

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 using IpcTest::connectedClient;
+using IpcTest::frameBytes;
 
 class tst_IpcClient : public QObject
 {
@@ -63,6 +64,10 @@ private Q_SLOTS:
 
     void malformedFrameFromServerIsDecodeErrorThenReconnect();
     void oversizedFrameFromServerIsFrameTooLargeError();
+    void greetingHoldsConnectedUntilTheRetainedMessages();
+    void serverThatSpeaksFirstIsConnectedAtOnce();
+    void silentServerIsConnectedAfterItsSilence();
+    void serverThatLeavesBeforeGreetingIsAFailedAttempt();
     void worksInAWorkerThread();
     void serverThatDoesNotReadFailsSendsNotMemory();
     void lostServerIsReportedFromTheEventLoopNotFromSend_data();
@@ -721,6 +726,103 @@ void tst_IpcClient::oversizedFrameFromServerIsFrameTooLargeError()
     QCOMPARE(errorSpy.at(0).at(0).value<IpcError::Error>(), IpcError::FrameTooLargeError);
     QCOMPARE(messageSpy.count(), 1);
     QCOMPARE(messageSpy.at(0).at(0).toString(), QStringLiteral("small"));
+}
+
+void tst_IpcClient::greetingHoldsConnectedUntilTheRetainedMessages()
+{
+    // What an IpcServer sends first, written by hand: the greeting says two retained messages
+    // follow; connected() comes after both, and what follows them after it.
+    QLocalServer raw;
+    QVERIFY(raw.listen(socketPath()));
+    connect(&raw, &QLocalServer::newConnection, this, [&] {
+        QLocalSocket *socket = raw.nextPendingConnection();
+        socket->write(frameBytes(R"({"topic":"socketipc.hello","message":{"retained":2}})")
+                      + frameBytes(R"({"topic":"a","message":1})")
+                      + frameBytes(R"({"topic":"b","message":2})")
+                      + frameBytes(R"({"topic":"later","message":3})"));
+    });
+    IpcClient client;
+    QStringList order;
+    connect(&client, &IpcClient::messageReceived, this,
+            [&](const QString &topic) { order.append(topic); });
+    connect(&client, &IpcClient::connected, this,
+            [&] { order.append(QStringLiteral("connected")); });
+    client.connectToServer(socketPath());
+    QTRY_COMPARE(order.size(), 4);
+    QCOMPARE(order, (QStringList{"a", "b", "connected", "later"}));
+}
+
+void tst_IpcClient::serverThatSpeaksFirstIsConnectedAtOnce()
+{
+    // A server that does not greet but sends a message first (the Node original's examples
+    // say hello on 'connection'): connected(), then the message, with no wait.
+    QLocalServer raw;
+    QVERIFY(raw.listen(socketPath()));
+    connect(&raw, &QLocalServer::newConnection, this, [&] {
+        raw.nextPendingConnection()->write(frameBytes(R"({"topic":"hello","message":"hi"})"));
+    });
+    IpcClient client;
+    QStringList order;
+    connect(&client, &IpcClient::messageReceived, this,
+            [&](const QString &topic) { order.append(topic); });
+    connect(&client, &IpcClient::connected, this,
+            [&] { order.append(QStringLiteral("connected")); });
+    client.connectToServer(socketPath());
+    QTRY_COMPARE(order.size(), 2);
+    QCOMPARE(order, (QStringList{"connected", "hello"}));
+}
+
+void tst_IpcClient::silentServerIsConnectedAfterItsSilence()
+{
+    // A server that says nothing (the Node original): the client waits a moment for a
+    // greeting, then is connected all the same, and can talk.
+    QLocalServer raw;
+    QVERIFY(raw.listen(socketPath()));
+    IpcClient client;
+    client.setReconnectDelay(20);
+    QSignalSpy connectedSpy(&client, &IpcClient::connected);
+    QSignalSpy reconnectedSpy(&client, &IpcClient::reconnected);
+    QElapsedTimer timer;
+    timer.start();
+    std::unique_ptr<QLocalSocket> peer(IpcTest::connectToRawServer(client, raw));
+    QVERIFY(peer);
+    QVERIFY(timer.elapsed() >= 200);  // it did wait for a greeting
+    QVERIFY(client.send(QStringLiteral("t"), 1));
+    const QByteArray sent = frameBytes(R"({"topic":"t","message":1})");
+    QTRY_COMPARE(peer->bytesAvailable(), qint64(sent.size()));
+    QCOMPARE(peer->readAll(), sent);
+
+    // It reconnects after the server dropped it: connected again.
+    peer->abort();
+    QTRY_VERIFY(raw.hasPendingConnections());
+    peer.reset(raw.nextPendingConnection());
+    QTRY_COMPARE(reconnectedSpy.count(), 1);
+    QCOMPARE(connectedSpy.count(), 2);
+}
+
+void tst_IpcClient::serverThatLeavesBeforeGreetingIsAFailedAttempt()
+{
+    // Accepted, then closed before any greeting: never connected, so no disconnected() either,
+    // but a failed attempt, retried.
+    QLocalServer raw;
+    QVERIFY(raw.listen(socketPath()));
+    int accepted = 0;
+    connect(&raw, &QLocalServer::newConnection, this, [&] {
+        ++accepted;
+        raw.nextPendingConnection()->abort();
+    });
+    IpcClient client;
+    client.setRetryDelay(20);
+    QSignalSpy connectErrorSpy(&client, &IpcClient::connectError);
+    QSignalSpy connectedSpy(&client, &IpcClient::connected);
+    QSignalSpy disconnectedSpy(&client, &IpcClient::disconnected);
+    client.connectToServer(socketPath());
+    QTRY_VERIFY(connectErrorSpy.count() >= 2);
+    QVERIFY(accepted >= 2);
+    QVERIFY(connectErrorSpy.at(0).at(0).toString().contains(QLatin1String("before greeting")));
+    QCOMPARE(connectedSpy.count(), 0);
+    QCOMPARE(disconnectedSpy.count(), 0);
+    QCOMPARE(client.state(), IpcClient::State::Connecting);
 }
 
 void tst_IpcClient::worksInAWorkerThread()

@@ -398,6 +398,8 @@ private Q_SLOTS:
     void cborServerRefusesAHugePrefixBeforeTheBody();
     void mismatchedCodecsFailCleanly_data();
     void mismatchedCodecsFailCleanly();
+    void serverReadsAFrameOfTheOtherCodec_data();
+    void serverReadsAFrameOfTheOtherCodec();
     void broadcastReachesJsonAndCborClients();
     void broadcastOfAValueOneCodecCannotHoldDoesNotDependOnConnectionOrder();
     void clientCodecChangeTakesEffectAtTheNextConnection();
@@ -1811,26 +1813,71 @@ void tst_IpcCodec::mismatchedCodecsFailCleanly_data()
 {
     QTest::addColumn<QString>("serverCodec");
     QTest::addColumn<QString>("clientCodec");
-    QTest::addColumn<bool>("serverSends");
-    QTest::addColumn<IpcError::Error>("error");  // on the receiving side
+    QTest::addColumn<IpcError::Error>("error");  // on the client, reading the server's greeting
 
     // A JSON frame's first four bytes, {"to, read as a length: 2 GiB, over any limit.
-    QTest::newRow("cbor server reads a json frame")
-            << u"cbor"_s << u"json"_s << false << IpcError::FrameTooLargeError;
     QTest::newRow("cbor client reads a json frame")
-            << u"json"_s << u"cbor"_s << true << IpcError::FrameTooLargeError;
+            << u"json"_s << u"cbor"_s << IpcError::FrameTooLargeError;
     // A CBOR frame's length prefix starts with two NULs: an empty JSON frame.
-    QTest::newRow("json server reads a cbor frame")
-            << u"json"_s << u"cbor"_s << false << IpcError::DecodeError;
     QTest::newRow("json client reads a cbor frame")
-            << u"cbor"_s << u"json"_s << true << IpcError::DecodeError;
+            << u"cbor"_s << u"json"_s << IpcError::DecodeError;
 }
 
 void tst_IpcCodec::mismatchedCodecsFailCleanly()
 {
     QFETCH(QString, serverCodec);
     QFETCH(QString, clientCodec);
-    QFETCH(bool, serverSends);
+    QFETCH(IpcError::Error, error);
+
+    // The server's greeting is the first frame: a client of another codec fails on it, at
+    // once, as an attempt that failed (never connected()), and retries.
+    IpcServer server;
+    server.setCodecName(serverCodec);
+    QVERIFY2(server.listen(socketPath()), qPrintable(server.errorString()));
+    QSignalSpy serverErrors(&server, &IpcServer::errorOccurred);
+    QSignalSpy accepted(&server, &IpcServer::clientConnected);
+    QSignalSpy disconnections(&server, &IpcServer::clientDisconnected);
+    IpcClient client;
+    client.setCodecName(clientCodec);
+    client.setRetryDelay(50);
+    QSignalSpy clientErrors(&client, &IpcClient::errorOccurred);
+    QSignalSpy connectErrors(&client, &IpcClient::connectError);
+    QSignalSpy connected(&client, &IpcClient::connected);
+    client.connectToServer(socketPath());
+
+    QTRY_VERIFY_WITH_TIMEOUT(connectErrors.count() >= 2, Timeout);  // it retries
+    QVERIFY(!clientErrors.isEmpty());
+    QCOMPARE(clientErrors.at(0).at(0).value<IpcError::Error>(), error);
+    QVERIFY(!clientErrors.at(0).at(1).toString().isEmpty());
+    QCOMPARE(connected.count(), 0);
+    QVERIFY(!client.isConnected());
+    QTRY_COMPARE_WITH_TIMEOUT(disconnections.count(), accepted.count(), Timeout);
+    QCOMPARE(serverErrors.count(), 0);  // the client's fault, not the server's
+    QVERIFY(server.isListening());
+
+    // Set right, it connects.
+    client.setCodecName(serverCodec);
+    QTRY_VERIFY_WITH_TIMEOUT(client.isConnected() && server.clientCount() == 1, Timeout);
+    client.close();
+}
+
+void tst_IpcCodec::serverReadsAFrameOfTheOtherCodec_data()
+{
+    QTest::addColumn<QString>("serverCodec");
+    QTest::addColumn<QByteArray>("frame");
+    QTest::addColumn<IpcError::Error>("error");
+
+    QTest::newRow("cbor server reads a json frame")
+            << u"cbor"_s << IpcTest::frameBytes(R"({"topic":"hello","message":1})")
+            << IpcError::FrameTooLargeError;
+    QTest::newRow("json server reads a cbor frame")
+            << u"json"_s << IpcTest::lengthPrefixed(cborFrame(hex("01"))) << IpcError::DecodeError;
+}
+
+void tst_IpcCodec::serverReadsAFrameOfTheOtherCodec()
+{
+    QFETCH(QString, serverCodec);
+    QFETCH(QByteArray, frame);
     QFETCH(IpcError::Error, error);
 
     IpcServer server;
@@ -1839,35 +1886,18 @@ void tst_IpcCodec::mismatchedCodecsFailCleanly()
     QSignalSpy serverErrors(&server, &IpcServer::errorOccurred);
     QSignalSpy serverMessages(&server, &IpcServer::messageReceived);
     QSignalSpy disconnections(&server, &IpcServer::clientDisconnected);
-    IpcClient client;
-    client.setCodecName(clientCodec);
-    QSignalSpy clientErrors(&client, &IpcClient::errorOccurred);
-    QSignalSpy clientMessages(&client, &IpcClient::messageReceived);
-    QSignalSpy clientDisconnected(&client, &IpcClient::disconnected);
+    QLocalSocket raw;
     QString id;
-    CHECKED(connectClient(server, client, &id));
-
-    if (serverSends) {
-        QVERIFY(server.send(u"hello"_s, u"from the server"_s, id));
-        QTRY_VERIFY_WITH_TIMEOUT(clientErrors.count() >= 1, Timeout);
-        QCOMPARE(clientErrors.at(0).at(0).value<IpcError::Error>(), error);
-        QVERIFY(!clientErrors.at(0).at(1).toString().isEmpty());
-        QTRY_VERIFY_WITH_TIMEOUT(clientDisconnected.count() >= 1, Timeout);
-        QCOMPARE(clientMessages.count(), 0);
-    } else {
-        QVERIFY(client.send(u"hello"_s, u"from the client"_s));
-        QTRY_VERIFY_WITH_TIMEOUT(serverErrors.count() >= 1, Timeout);
-        QCOMPARE(serverErrors.at(0).at(0).value<IpcError::Error>(), error);
-        QVERIFY(!serverErrors.at(0).at(1).toString().isEmpty());
-        QCOMPARE(serverErrors.at(0).at(2).toString(), id);
-        QCOMPARE(serverMessages.count(), 0);
-    }
-    // The receiving side dropped the connection; the client reconnects, and both go on.
-    QTRY_VERIFY_WITH_TIMEOUT(disconnections.count() >= 1, Timeout);
+    CHECKED(IpcTest::connectRawSocket(raw, server, &id));
+    raw.write(frame);
+    QTRY_VERIFY_WITH_TIMEOUT(serverErrors.count() >= 1, Timeout);
+    QCOMPARE(serverErrors.at(0).at(0).value<IpcError::Error>(), error);
+    QVERIFY(!serverErrors.at(0).at(1).toString().isEmpty());
+    QCOMPARE(serverErrors.at(0).at(2).toString(), id);
+    QCOMPARE(serverMessages.count(), 0);
+    QTRY_COMPARE_WITH_TIMEOUT(disconnections.count(), 1, Timeout);
     QCOMPARE(disconnections.at(0).at(0).toString(), id);
-    QTRY_VERIFY_WITH_TIMEOUT(client.isConnected() && server.clientCount() == 1, Timeout);
     QVERIFY(server.isListening());
-    client.close();
 }
 
 void tst_IpcCodec::broadcastReachesJsonAndCborClients()

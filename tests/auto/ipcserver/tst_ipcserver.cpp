@@ -1546,7 +1546,7 @@ QTEST_GUILESS_MAIN(tst_IpcServer)
 void tst_IpcServer::lateClientProcessGetsRetainedMessagesFirst()
 {
     // A client process that connects after three topics were retained (one of them twice)
-    // gets the three current values before anything newer.
+    // gets the three current values before its connected(), and before anything newer.
     IpcServer server;
     QVERIFY(server.listen(socketPath()));
     QSignalSpy retainedSpy(&server, &IpcServer::retainedChanged);
@@ -1573,12 +1573,22 @@ void tst_IpcServer::lateClientProcessGetsRetainedMessagesFirst()
     QCOMPARE(messages.at(1).value(QLatin1String("message")).toString(), QStringLiteral("ready"));
     QCOMPARE(messages.at(2).value(QLatin1String("topic")).toString(), QStringLiteral("users"));
     QCOMPARE(messages.at(3).value(QLatin1String("message")).toString(), QStringLiteral("busy"));
+    QStringList order;
+    for (const QJsonObject &event : peer->events()) {
+        const QString name = event.value(QLatin1String("event")).toString();
+        if (name == QLatin1String("message") || name == QLatin1String("connected"))
+            order.append(name);
+    }
+    QCOMPARE(order,
+             (QStringList{QStringLiteral("message"), QStringLiteral("message"),
+                          QStringLiteral("message"), QStringLiteral("connected"),
+                          QStringLiteral("message")}));
 }
 
 void tst_IpcServer::retainedFramesComeBeforeAnythingElse()
 {
-    // On the wire, as any peer (the Node library's included) sees them: ordinary frames,
-    // first on the connection, before what the server sends from clientConnected().
+    // On the wire, as any peer (the Node library's included) sees them: the greeting that
+    // counts them, then ordinary frames, before what the server sends from clientConnected().
     IpcServer server;
     QVERIFY(server.listen(socketPath()));
     QVERIFY(server.retain(QStringLiteral("a"), 1));
@@ -1587,7 +1597,9 @@ void tst_IpcServer::retainedFramesComeBeforeAnythingElse()
             [&](const QString &id) { server.send(QStringLiteral("welcome"), true, id); });
     QLocalSocket raw;
     raw.connectToServer(socketPath());
-    const QByteArray expected = frameBytes(R"({"topic":"a","message":1})")
+    const QByteArray expected =
+            frameBytes(R"({"topic":"socketipc.hello","message":{"retained":2}})")
+            + frameBytes(R"({"topic":"a","message":1})")
             + frameBytes(R"({"topic":"b","message":"x"})")
             + frameBytes(R"({"topic":"welcome","message":true})");
     QTRY_COMPARE(raw.bytesAvailable(), qint64(expected.size()));
@@ -1612,7 +1624,9 @@ void tst_IpcServer::clearedRetainedMessageIsNoLongerSent()
     QLocalSocket raw;
     raw.connectToServer(socketPath());
     QTRY_COMPARE(server.clientCount(), 1);
-    const QByteArray expected = frameBytes(R"({"topic":"b","message":2})");
+    const QByteArray expected =
+            frameBytes(R"({"topic":"socketipc.hello","message":{"retained":1}})")
+            + frameBytes(R"({"topic":"b","message":2})");
     QTRY_COMPARE(raw.bytesAvailable(), qint64(expected.size()));
     QCOMPARE(raw.readAll(), expected);
 
@@ -1674,8 +1688,9 @@ void tst_IpcServer::retainAfterCloseOrUnencodableFails()
 
 void tst_IpcServer::retainedStateArrivesFirst()
 {
-    // In a client: every retained message is delivered (messageReceived, IpcTopic) right
-    // after connected(), before anything newer. (Before connected() is issue #17's next step.)
+    // In a client: every retained message is delivered (messageReceived, IpcTopic) before
+    // connected(), so that code run on connected() sees the current state; anything newer
+    // follows.
     IpcServer server;
     QVERIFY(server.listen(socketPath()));
     for (const char *topic : {"a", "b", "c"})
@@ -1690,11 +1705,15 @@ void tst_IpcServer::retainedStateArrivesFirst()
             [&](const QString &topic, const QVariant &message) {
                 received.append(topic + QLatin1Char('=') + message.toString());
             });
+    connect(&client, &IpcClient::connected, this, [&] {
+        received.append(QStringLiteral("connected: b %1 %2")
+                                .arg(b.hasValue() ? "has" : "lacks", b.lastMessage().toString()));
+    });
     connect(&server, &IpcServer::clientConnected, this,
             [&] { server.broadcast(QStringLiteral("b"), QStringLiteral("newer")); });
     client.connectToServer(socketPath());
-    QTRY_COMPARE(received.size(), 4);
-    QCOMPARE(received, (QStringList{"a=A", "b=B", "c=C", "b=newer"}));
+    QTRY_COMPARE(received.size(), 5);
+    QCOMPARE(received, (QStringList{"a=A", "b=B", "c=C", "connected: b has B", "b=newer"}));
     QVERIFY(b.hasValue());
     QCOMPARE(hasValueSpy.count(), 1);
     QVERIFY(!other.hasValue());
@@ -1704,7 +1723,7 @@ void tst_IpcServer::retainedStateArrivesFirst()
     QTRY_VERIFY(!b.hasValue());
     QCOMPARE(hasValueSpy.count(), 2);
     QVERIFY(!b.lastMessage().isValid());
-    QCOMPARE(received.size(), 4);  // the notice is no message
+    QCOMPARE(received.size(), 5);  // the notice is no message
     // A new message on it: a value again.
     server.broadcast(QStringLiteral("b"), QStringLiteral("B2"));
     QTRY_VERIFY(b.hasValue());

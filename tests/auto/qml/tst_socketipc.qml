@@ -44,9 +44,11 @@ TestCase {
             property alias client: bus
             property alias topic: weather
             property alias label: label
+            property string shownOnConnected: ""  // the label's text when connected() came
             IpcClient {
                 id: bus
                 retryDelay: 20
+                onConnected: shownOnConnected = label.text
             }
             IpcTopic {
                 id: weather
@@ -303,7 +305,7 @@ TestCase {
     }
 
     // A view that starts after the server retained the weather shows it with no message sent
-    // by hand.
+    // by hand, already when its client says it is connected.
     function test_retainedStateIsThereForAViewThatStartsLater() {
         const path = TestSupport.socketPath("retained")
         const server = createTemporaryObject(serverComponent, testCase, { address: path, active: true })
@@ -315,7 +317,9 @@ TestCase {
         view.client.address = path
         view.client.active = true
         tryCompare(view.label, "text", "18 °C")
+        compare(view.shownOnConnected, "18 °C")
         compare(view.topic.count, 1)
+        verify(view.topic.hasValue)
         server.clearRetained("weather")
         compare(server.retainedTopics, [])
         verify(server.retained("weather") === undefined)

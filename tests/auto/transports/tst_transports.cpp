@@ -334,6 +334,7 @@ void tst_Transports::tokenAdmitsOnlyClientsThatPresentIt()
         std::unique_ptr<IpcClient> intruder = newClient(transport);
         intruder->setAuthToken(token);
         intruder->setReconnectDelay(5000);
+        intruder->setRetryDelay(5000);  // a refused attempt is retried after retryDelay
         QSignalSpy clientErrors(intruder.get(), &IpcClient::errorOccurred);
         const qsizetype before = serverErrors.count();
         intruder->connectToServer(server->listeningAddress());
