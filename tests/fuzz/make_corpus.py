@@ -43,6 +43,10 @@ SEEDS = {
     "progress-and-cancel": frame('{"topic":"work","message":0.5,"re":3,"progress":true}') + D
     + frame('{"topic":"socketipc.cancel","message":null,"cancel":3}') + D
     + frame('{"re":3,"progress":1,"cancel":"x","topic":"w","message":[]}') + D,
+    "greeting": frame('{"topic":"socketipc.hello","message":{"retained":2}}') + D
+    + frame('{"topic":"a","message":1}') + D
+    + frame('{"topic":"socketipc.hello","message":{"retained":-1,"x":[]}}') + D
+    + frame('{"topic":"socketipc.retained","message":{"cleared":"a"}}') + D,
     "missing-message": frame('{"topic":"undefined"}') + D,
     "whitespace": frame(' \t\r\n{ "topic" : "ws" ,\n "message" : [ 1 , { "a" : 2 } ] }\r\n ')
     + D,
@@ -185,6 +189,9 @@ CBOR_SEEDS = {
     "progress-and-cancel": prefixed(cframe("work", 0.5, re=3, progress=True))
     + prefixed(cframe("socketipc.cancel", None, cancel=3))
     + prefixed(cframe("work", 1, re=3, progress="yes", cancel=-1)),
+    "greeting": prefixed(cframe("socketipc.hello", {"retained": 1}))
+    + prefixed(cframe("a", 1))
+    + prefixed(cframe("socketipc.retained", {"cleared": "a"})),
     "repeated-keys": prefixed(Raw(head(5, 4) + cbor("topic") + cbor("a") + cbor("message")
                                   + cbor(1) + cbor("topic") + cbor("b") + cbor("message")
                                   + cbor({"k": 1}))),
