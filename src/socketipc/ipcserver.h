@@ -64,7 +64,7 @@ public:
     Q_ENUM(SlowClientPolicy)
     // Per client: with maxClients, what clients that stop reading can cost at most; room for
     // a burst of a few thousand messages sent in a loop. A message larger than the limit
-    // still goes to a client with nothing waiting for it.
+    // still goes to a client with nothing backlogged for it.
     static constexpr qint64 DefaultMaxPendingBytes = 32 * 1024 * 1024;
     // Open connections, whether they have authenticated yet or not.
     static constexpr int DefaultMaxClients = 256;

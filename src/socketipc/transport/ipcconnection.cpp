@@ -134,13 +134,13 @@ IpcConnection::WriteResult IpcConnection::send(const IpcCodec::Frame &frame, QSt
 {
     if (m_state != State::Open || m_writeBroken)
         return WriteResult::Queued;
-    const qint64 before = pendingBytes();
     const qsizetype start = m_outgoing.size();
     if (!IpcFrame::encodeFrame(m_outgoing, *m_codec, frame, error))
         return WriteResult::EncodeError;
-    // One frame always fits when nothing waits: the limit bounds a backlog, not a message.
+    // One frame always fits when nothing is backlogged: the limit bounds a backlog, not a
+    // message.
     const qsizetype size = m_outgoing.size() - start;
-    if (m_maxPendingBytes > 0 && before > 0 && before + size > m_maxPendingBytes) {
+    if (!fitsPendingLimit(0)) {
         m_outgoing.truncate(start);
         return WriteResult::LimitReached;
     }
@@ -154,11 +154,8 @@ IpcConnection::WriteResult IpcConnection::write(const QByteArray &frame)
 {
     if (m_state != State::Open || m_writeBroken)
         return WriteResult::Queued;
-    if (m_maxPendingBytes > 0) {
-        const qint64 pending = pendingBytes();
-        if (pending > 0 && pending + frame.size() > m_maxPendingBytes)
-            return WriteResult::LimitReached;
-    }
+    if (!fitsPendingLimit(frame.size()))
+        return WriteResult::LimitReached;
     if (frame.size() >= FlushThreshold) {
         fitSendBuffer(frame.size());
         // Large: handed over as it is, not copied first.

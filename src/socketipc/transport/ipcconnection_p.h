@@ -68,13 +68,7 @@ public:
     void setMaxPendingBytes(qint64 bytes) { m_maxPendingBytes = bytes; }
     // Written but not yet taken by the peer's socket: here, in the socket's buffer and, on
     // TLS, encrypted in the buffer beneath it (where a peer that does not read leaves it).
-    qint64 pendingBytes() const
-    {
-        if (!m_socket)
-            return m_outgoing.size() + m_backlogBytes;
-        return m_outgoing.size() + m_socket->bytesToWrite()
-                + (m_tls ? m_tls->encryptedBytesToWrite() : 0);
-    }
+    qint64 pendingBytes() const { return m_outgoing.size() + backloggedBytes(); }
     // Ends the connection once pending output is written.
     void close();
     // The same, for a peer that was turned away: what it sends is no longer read, and the
@@ -84,6 +78,23 @@ public:
     void abort();
 
 private:
+    // What the kernel has not taken yet (written, or offered to the socket), without what this
+    // event-loop turn gathered in m_outgoing, which goes out at its end. The pending limit
+    // applies once something is backlogged: a frame larger than the limit still goes to a peer
+    // that keeps up, even after another frame in the same turn.
+    qint64 backloggedBytes() const
+    {
+        if (!m_socket)
+            return m_backlogBytes;
+        return m_socket->bytesToWrite() + (m_tls ? m_tls->encryptedBytesToWrite() : 0);
+    }
+    // Whether a frame of size bytes may be added to what is pending.
+    bool fitsPendingLimit(qint64 size) const
+    {
+        return m_maxPendingBytes <= 0 || backloggedBytes() == 0
+                || pendingBytes() + size <= m_maxPendingBytes;
+    }
+
     enum class State { Open, Closing, Closed };
 
     // Through the socket object: TLS (and any socket whose descriptor cannot be taken).

@@ -25,6 +25,9 @@ using IpcTest::sumOf;
 
 // The request/reply feature from the requesting client's side: IpcClient::request(), the
 // IpcReply it returns, and what IpcServer::handle() answers, over real sockets.
+// A message larger than the kernel's socket buffer can take at once (up to 4 MiB here).
+static constexpr int Backlogging = 8 * 1024 * 1024;
+
 class tst_IpcReply : public QObject
 {
     Q_OBJECT
@@ -632,15 +635,16 @@ void tst_IpcReply::requestBeyondPendingLimitIsWriteBufferFullError()
     const auto client = connectedClient(server);
     client->setMaxPendingBytes(1024);
 
-    // Waits until the event loop turns; one frame always fits when nothing waits.
-    IpcReply *first = client->request(QStringLiteral("take"), QString(512, QLatin1Char('y')));
+    // One frame always fits when nothing is backlogged: 8 MiB, more than the kernel takes at
+    // once (the server reads only once the event loop turns), so that the rest waits.
+    IpcReply *first = client->request(QStringLiteral("take"), QString(Backlogging, QLatin1Char('y')));
     IpcReply *reply = client->request(QStringLiteral("take"), QString(4096, QLatin1Char('x')));
     QVERIFY(!reply->isFinished());
     QTRY_VERIFY(reply->isFinished());
     QCOMPARE(reply->error(), IpcError::WriteBufferFullError);
     QVERIFY(!reply->errorString().isEmpty());
     QTRY_VERIFY(first->isFinished());
-    QCOMPARE(first->value().toInt(), 512);
+    QCOMPARE(first->value().toInt(), Backlogging);
     // Nothing of it went out; a request that fits still does.
     IpcReply *small = client->request(QStringLiteral("take"), QStringLiteral("xyz"));
     QTRY_VERIFY(small->isFinished());

@@ -25,6 +25,9 @@ using IpcTest::sumOf;
 // IpcRequest, the handler's side of a request: answering now or later, copies, the first
 // answer winning, requests dropped unanswered; and requests from a server to one client
 // (IpcServer::request(), IpcClient::handle()), over real sockets.
+// A message larger than the kernel's socket buffer can take at once (up to 4 MiB here).
+static constexpr int Backlogging = 8 * 1024 * 1024;
+
 class tst_IpcRequest : public QObject
 {
     Q_OBJECT
@@ -816,9 +819,10 @@ void tst_IpcRequest::serverRequestBeyondPendingLimitIsWriteBufferFullError()
         return message.toString().size();
     });
 
-    // Waits until the event loop turns; one frame always fits when nothing waits.
-    IpcReply *first =
-            server.request(QStringLiteral("take"), QString(512, QLatin1Char('y')), clientId);
+    // One frame always fits when nothing is backlogged: 8 MiB, more than the kernel takes at
+    // once (the client reads only once the event loop turns), so that the rest waits.
+    IpcReply *first = server.request(QStringLiteral("take"), QString(Backlogging, QLatin1Char('y')),
+                                     clientId);
     IpcReply *reply =
             server.request(QStringLiteral("take"), QString(4096, QLatin1Char('x')), clientId);
     QVERIFY(!reply->isFinished());
@@ -826,7 +830,7 @@ void tst_IpcRequest::serverRequestBeyondPendingLimitIsWriteBufferFullError()
     QCOMPARE(reply->error(), IpcError::WriteBufferFullError);
     QVERIFY2(reply->errorString().contains(clientId), qPrintable(reply->errorString()));
     QTRY_VERIFY(first->isFinished());
-    QCOMPARE(first->value().toInt(), 512);
+    QCOMPARE(first->value().toInt(), Backlogging);
     // The client keeps its connection, and a request that fits still goes.
     IpcReply *small = server.request(QStringLiteral("take"), QStringLiteral("xyz"), clientId);
     QTRY_VERIFY(small->isFinished());
