@@ -14,6 +14,8 @@ packages=(
     # The TLS tests make their certificates at test time
     openssl
 )
+# Socket activation tests run the server under systemd's own tool
+command -v systemd-socket-activate >/dev/null || packages+=(systemd)
 # Node from elsewhere (nvm, NodeSource) serves as well as Debian's.
 command -v node >/dev/null && command -v npm >/dev/null || packages+=(nodejs npm)
 

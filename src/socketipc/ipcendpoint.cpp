@@ -2,6 +2,7 @@
 #include "ipcendpoint_p.h"
 
 #include "ipcproperty_p.h"
+#include "transport/ipcaddress_p.h"
 
 #include <QtCore/qpointer.h>
 
@@ -71,6 +72,12 @@ IpcEndpoint::~IpcEndpoint()
 QString IpcEndpoint::address() const
 {
     return d_func()->address;
+}
+
+QString IpcEndpoint::resolvedAddress() const
+{
+    const IpcAddress where = IpcAddress::parse(d_func()->address);
+    return where.isValid() ? where.toString() : QString();
 }
 
 void IpcEndpoint::setAddress(const QString &address)

@@ -31,9 +31,17 @@ class SOCKETIPC_EXPORT IpcEndpoint : public QObject
 {
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(IpcEndpoint)
-    // Where to listen or connect: a path (or "unix:PATH") for a local socket, "tcp://HOST:PORT"
-    // or "tls://HOST:PORT". Takes effect at the next listen() or connect attempt.
+    // Where to listen or connect: a service name such as "org.example.editor" (no '/': a
+    // socket in this user's runtime directory, see resolvedAddress), a path (or "unix:PATH",
+    // relative to the working directory: "./app.sock") for a local socket, "@name" (Linux
+    // abstract), "tcp://HOST:PORT" or "tls://HOST:PORT". Takes effect at the next listen() or
+    // connect attempt.
     Q_PROPERTY(QString address READ address WRITE setAddress NOTIFY addressChanged)
+    // Where address leads now: the socket path a name or a relative path resolves to
+    // ($XDG_RUNTIME_DIR/NAME; $XDG_RUNTIME_DIR/app/$FLATPAK_ID/NAME in Flatpak; else
+    // TMPDIR/socketipc-UID/NAME), or the tcp:// and tls:// address as written; empty if
+    // address is not one (errorString says why at listen() or connect).
+    Q_PROPERTY(QString resolvedAddress READ resolvedAddress NOTIFY addressChanged)
     // Deprecated: the old name of address.
     Q_PROPERTY(QString socketPath READ address WRITE setAddress NOTIFY addressChanged)
     // The largest frame accepted from a peer; a larger one is a FrameTooLargeError.
@@ -68,6 +76,7 @@ public:
 
     QString address() const;
     void setAddress(const QString &address);
+    QString resolvedAddress() const;
     // The names before address; they will go in 1.0.
     Q_DECL_DEPRECATED_X("use address()") QString socketPath() const { return address(); }
     Q_DECL_DEPRECATED_X("use setAddress()") void setSocketPath(const QString &path)

@@ -205,7 +205,7 @@ bool IpcServer::listen(const QString &address)
     if (!address.isEmpty())
         setAddress(address);
 
-    const IpcAddress where = IpcAddress::parse(d->address);
+    const IpcAddress where = IpcAddress::parse(d->address, IpcAddress::Use::Listen);
     if (!where.isValid()) {
         d->setError(IpcError::SocketError, QStringLiteral("cannot listen: %1").arg(where.error));
         return false;

@@ -1,5 +1,5 @@
 // ipctestpeer client PATH [--retry MS] [--reconnect MS] [--ca FILE]
-// ipctestpeer server PATH
+// ipctestpeer server PATH [--echo TOPIC]   (--echo: answers requests on TOPIC from the start)
 //
 // Each event goes to stdout as one JSON line: {"event":"connected"}, {"event":"message",
 // "topic":...,"message":...[,"client":...]}, {"event":"error","code":"DecodeError",...}...
@@ -197,13 +197,20 @@ int main(int argc, char *argv[])
                 emitEvent({{"event", "unhogged"}});
             }
         };
+        for (int i = 3; i + 1 < args.size(); i += 2) {
+            if (args.at(i) == QLatin1String("--echo"))  // before listening: from the start
+                server.handle(args.at(i + 1), [](const QVariant &message) { return message; });
+        }
         if (!server.listen(path)) {
             emitEvent({{"event", "listenFailed"},
                        {"code", errorName(server.error())},
                        {"description", server.errorString()}});
             return 1;
         }
-        emitEvent({{"event", "listening"}, {"address", server.listeningAddress()}});
+        // What is left of socket activation's variables: nothing, once listen() took them.
+        emitEvent({{"event", "listening"},
+                   {"address", server.listeningAddress()},
+                   {"listenFds", qEnvironmentVariable("LISTEN_FDS")}});
     } else if (mode == QLatin1String("client")) {
         for (int i = 3; i + 1 < args.size(); i += 2) {
             if (args.at(i) == QLatin1String("--retry"))

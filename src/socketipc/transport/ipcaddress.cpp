@@ -5,14 +5,21 @@
 #include <QtCore/qurl.h>
 #include <QtNetwork/qhostaddress.h>
 
-IpcAddress IpcAddress::parse(const QString &text)
+IpcAddress IpcAddress::parse(const QString &text, Use use)
 {
     IpcAddress address;
     const bool tcp = text.startsWith(QLatin1String("tcp://"));
     const bool tls = text.startsWith(QLatin1String("tls://"));
     if (!tcp && !tls) {
-        address.path =
-                IpcLocalPath::resolve(text.startsWith(QLatin1String("unix:")) ? text.mid(5) : text);
+        const QString local = text.startsWith(QLatin1String("unix:")) ? text.mid(5) : text;
+        if (IpcLocalPath::isName(local)) {
+            address.name = local;
+            address.path = IpcLocalPath::resolveName(local, use == Use::Listen, &address.error);
+            if (!address.error.isEmpty())
+                return address;
+        } else {
+            address.path = IpcLocalPath::resolve(local);
+        }
         address.error = IpcLocalPath::invalidReason(address.path);
         return address;
     }

@@ -1,6 +1,7 @@
 #include "ipclistener_p.h"
 
 #include "ipcacceptor_p.h"
+#include "ipcactivation_p.h"
 #include "ipclocalpath_p.h"
 #include "ipctls_p.h"
 
@@ -49,20 +50,40 @@ class IpcLocalListener final : public IpcListener
 {
 public:
     explicit IpcLocalListener(QObject *parent) : IpcListener(parent) { }
+    ~IpcLocalListener() override
+    {
+        delete std::exchange(m_acceptor, nullptr);
+        if (m_inherited >= 0)
+            ::close(m_inherited);
+    }
 
-    bool listen(const QString &path, IpcServer::SocketAccess access, IpcError::Error *error,
+    bool listen(const IpcAddress &where, IpcServer::SocketAccess access, IpcError::Error *error,
                 QString *why);
     void close() override;
 
 private:
+    void accept(qintptr listener);
+
     QLocalServer *m_server = nullptr;
     IpcLocalAcceptor *m_acceptor = nullptr;
+    int m_inherited = -1;  // a socket the service manager listens on for us (socket activation)
     IpcLocalPath::FileId m_socketFile;  // the socket file listen() made, to remove only that one
 };
 
-bool IpcLocalListener::listen(const QString &path, IpcServer::SocketAccess access,
+bool IpcLocalListener::listen(const IpcAddress &where, IpcServer::SocketAccess access,
                               IpcError::Error *error, QString *why)
 {
+    const QString &path = where.path;
+    // Started by systemd (or systemd-socket-activate) with a socket for this address: it is
+    // ours to accept on, as it is (its file and permissions are the service manager's).
+    QString boundPath;
+    m_inherited = IpcActivation::takeLocal(path, where.name, &boundPath);
+    if (m_inherited >= 0) {
+        accept(m_inherited);
+        m_address.path = boundPath;
+        return true;
+    }
+
     const bool abstract = IpcLocalPath::isAbstract(path);
     // Probing and binding are two steps, and QLocalServer with socket options binds
     // elsewhere and renames onto the path, replacing what is there: two processes listening
@@ -127,8 +148,16 @@ bool IpcLocalListener::listen(const QString &path, IpcServer::SocketAccess acces
         *why = QStringLiteral("cannot listen on %1: %2").arg(path, m_server->errorString());
         return false;
     }
+    accept(m_server->socketDescriptor());
+    m_address.path = path;
+    m_socketFile = abstract ? IpcLocalPath::FileId() : IpcLocalPath::fileId(path);
+    return true;
+}
+
+void IpcLocalListener::accept(qintptr listener)
+{
     m_acceptor = new IpcLocalAcceptor(
-            m_server->socketDescriptor(),
+            listener,
             [this](qintptr descriptor) {
                 auto *socket = new QLocalSocket(this);
                 socket->setSocketDescriptor(descriptor);
@@ -140,14 +169,16 @@ bool IpcLocalListener::listen(const QString &path, IpcServer::SocketAccess acces
             },
             this);
     m_descriptorBudget = IpcDescriptors::toSpare();
-    m_address.path = path;
-    m_socketFile = abstract ? IpcLocalPath::FileId() : IpcLocalPath::fileId(path);
-    return true;
 }
 
 void IpcLocalListener::close()
 {
     delete std::exchange(m_acceptor, nullptr);
+    if (m_inherited >= 0) {
+        // The service manager's socket file stays: it listens there again for the next start.
+        ::close(std::exchange(m_inherited, -1));
+        return;
+    }
     if (!m_server)
         return;
     // Only our own socket file goes: one at the path since is another server's.
@@ -295,7 +326,7 @@ IpcListener *IpcListener::listen(const IpcAddress &address, const Options &optio
         return nullptr;
     }
     auto *local = new IpcLocalListener(parent);
-    if (local->listen(address.path, options.access, error, why))
+    if (local->listen(address, options.access, error, why))
         return local;
     delete local;
     return nullptr;

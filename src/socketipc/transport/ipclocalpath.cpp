@@ -20,6 +20,106 @@ QString resolve(const QString &path)
     return QDir::cleanPath(QDir::current().absoluteFilePath(path));
 }
 
+bool isName(const QString &text)
+{
+    return !text.isEmpty() && !text.contains(QLatin1Char('/')) && !isAbstract(text)
+            && text != QLatin1String(".") && text != QLatin1String("..");
+}
+
+namespace {
+
+// Whether dir is this user's private directory (creating it, 0700, if asked and absent).
+bool ensurePrivateDirectory(const QString &dir, bool create, QString *error)
+{
+    const QByteArray encoded = QFile::encodeName(dir);
+    struct stat status;
+    if (::lstat(encoded.constData(), &status) != 0) {
+        if (errno != ENOENT) {
+            *error = QStringLiteral("cannot use %1: %2")
+                             .arg(dir, QString::fromLocal8Bit(std::strerror(errno)));
+            return false;
+        }
+        if (!create)
+            return true;  // nobody listens there yet: connecting says so
+        const QFileInfo info(dir);
+        if (!QDir().mkpath(info.absolutePath())) {
+            *error = QStringLiteral("cannot create %1").arg(info.absolutePath());
+            return false;
+        }
+        if (::mkdir(encoded.constData(), 0700) != 0 && errno != EEXIST) {
+            *error = QStringLiteral("cannot create %1: %2")
+                             .arg(dir, QString::fromLocal8Bit(std::strerror(errno)));
+            return false;
+        }
+        // Created, or made by someone else at this moment: checked like any other.
+        if (::lstat(encoded.constData(), &status) != 0) {
+            *error = QStringLiteral("cannot use %1: %2")
+                             .arg(dir, QString::fromLocal8Bit(std::strerror(errno)));
+            return false;
+        }
+    }
+    const char *why = nullptr;
+    if (S_ISLNK(status.st_mode))
+        why = "it is a symbolic link";
+    else if (!S_ISDIR(status.st_mode))
+        why = "it is not a directory";
+    if (why) {
+        *error = QStringLiteral("refusing %1: %2").arg(dir, QLatin1StringView(why));
+        return false;
+    }
+    if (status.st_uid != ::getuid()) {
+        *error = QStringLiteral("refusing %1: it belongs to uid %2, not to this user (uid %3), "
+                                "who could take names there first or read what is sent")
+                         .arg(dir)
+                         .arg(status.st_uid)
+                         .arg(::getuid());
+        return false;
+    }
+    if ((status.st_mode & 077) != 0) {
+        *error = QStringLiteral("refusing %1: its mode is %2, it must be private to its user "
+                                "(0700)")
+                         .arg(dir)
+                         .arg(QString::number(status.st_mode & 07777, 8)
+                                      .rightJustified(4, QLatin1Char('0')));
+        return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+QString resolveName(const QString &name, bool create, QString *error)
+{
+#if defined(Q_OS_WIN)
+    // QLocalServer makes a name a named pipe, \\.\pipe\NAME, which is per machine: the
+    // pipe's security descriptor (SocketAccess) is what keeps other users out.
+    Q_UNUSED(create);
+    Q_UNUSED(error);
+    return name;
+#else
+    const QString runtime = qEnvironmentVariable("XDG_RUNTIME_DIR");
+    if (!runtime.isEmpty() && QDir::isAbsolutePath(runtime)) {
+        const QString flatpak = qEnvironmentVariable("FLATPAK_ID");
+        if (flatpak.isEmpty())
+            return QDir::cleanPath(runtime) + QLatin1Char('/') + name;
+        if (!isName(flatpak)) {
+            *error = QStringLiteral("FLATPAK_ID \"%1\" is not an application id").arg(flatpak);
+            return {};
+        }
+        // The sandbox's own runtime directory is private to it; this one, the app's, is the
+        // same directory inside and outside the sandbox.
+        const QString dir = QDir::cleanPath(runtime) + QLatin1String("/app/") + flatpak;
+        return ensurePrivateDirectory(dir, create, error) ? dir + QLatin1Char('/') + name
+                                                          : QString();
+    }
+    // macOS: TMPDIR is a per-user directory already (/var/folders/...); elsewhere /tmp. Either
+    // way a directory of our own in it, checked.
+    const QString dir =
+            QDir::cleanPath(QDir::tempPath()) + QStringLiteral("/socketipc-%1").arg(::getuid());
+    return ensurePrivateDirectory(dir, create, error) ? dir + QLatin1Char('/') + name : QString();
+#endif
+}
+
 QString invalidReason(const QString &resolvedPath)
 {
     if (resolvedPath.isEmpty() || resolvedPath == QLatin1String("@"))

@@ -24,6 +24,19 @@ inline bool isAbstract(const QString &path)
 // Relative paths resolve against the working directory (QLocalServer would use /tmp).
 QString resolve(const QString &path);
 
+// A service name rather than a path: no '/', not abstract ("@"), not "." or "..".
+bool isName(const QString &text);
+
+// Where a service name lives for this user and session (Linux):
+//   $XDG_RUNTIME_DIR/NAME                          when XDG_RUNTIME_DIR is set (absolute);
+//   $XDG_RUNTIME_DIR/app/$FLATPAK_ID/NAME          inside Flatpak (reachable from the host);
+//   TMPDIR/socketipc-UID/NAME                      else, in a directory of this user's alone.
+// The directories SocketIpc chooses itself (the last two) are created 0700 when create is
+// set, and refused, with *error, when they exist but are not this user's private directory
+// (another owner, group or world access, a symbolic link): someone else could take the name
+// first or read what is sent. Empty, and *error, when refused.
+QString resolveName(const QString &name, bool create, QString *error);
+
 // Why a path cannot be a socket address (empty, too long for sun_path), or empty if it can.
 QString invalidReason(const QString &resolvedPath);
 

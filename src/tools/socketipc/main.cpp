@@ -43,8 +43,11 @@ const char usageText[] = R"(Usage:
   socketipc send ADDRESS TOPIC [JSON] send one message (JSON, or a JSON document on stdin);
                                       a negative number is JSON too: send ADDRESS t -1
 
-ADDRESS is a socket path (or unix:PATH), tcp://HOST:PORT or tls://HOST:PORT; serve with
-an empty HOST (tcp://:7000) listens on the loopback interface only.
+ADDRESS is a service name (org.example.bus: a socket in your runtime directory,
+$XDG_RUNTIME_DIR/org.example.bus), a socket path (./app.sock, /run/app.sock, unix:PATH),
+tcp://HOST:PORT or tls://HOST:PORT; serve with an empty HOST (tcp://:7000) listens on the
+loopback interface only. Started by systemd socket activation (LISTEN_FDS), serve takes
+the socket it was given for ADDRESS.
 
 serve prints each message as {"topic":...,"message":...,"client":ID} and each connection
 change as {"event":"connected"|"disconnected","client":ID}; each stdin line
@@ -328,8 +331,9 @@ int serve(const Options &options)
                      [&exitCode] { QCoreApplication::exit(exitCode); });
 
     if (!server.listen(options.path))
-        return Failure;                               // errorOccurred said why
-    if (isNetworkAddress(server.listeningAddress()))  // which port, say
+        return Failure;  // errorOccurred said why
+    // Which port, or where a name or relative path led.
+    if (server.listeningAddress() != server.address())
         printError(u"listening on %1"_s.arg(server.listeningAddress()));
 
     StdinLines input([&](const QByteArray &line, int number) {

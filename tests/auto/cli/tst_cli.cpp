@@ -8,6 +8,7 @@
 #include <QtCore/qelapsedtimer.h>
 #include <QtCore/qfile.h>
 #include <QtCore/qfileinfo.h>
+#include <QtCore/qstandardpaths.h>
 #include <QtCore/qjsondocument.h>
 #include <QtCore/qjsonobject.h>
 #include <QtCore/qprocess.h>
@@ -66,6 +67,20 @@ public:
         m_arguments = arguments;
         m_process.start(ToolProgram, arguments);
         QVERIFY2(m_process.waitForStarted(Timeout), qPrintable(m_process.errorString()));
+    }
+    // The tool run by launcher (launcherArguments, the tool, arguments), which execs it.
+    void startUnder(const QString &launcher, const QStringList &launcherArguments,
+                    const QStringList &arguments)
+    {
+        m_arguments = arguments;
+        m_process.start(launcher, launcherArguments + QStringList{ToolProgram} + arguments);
+        QVERIFY2(m_process.waitForStarted(Timeout), qPrintable(m_process.errorString()));
+    }
+    void setVariable(const QString &name, const QString &value)
+    {
+        QProcessEnvironment environment = m_process.processEnvironment();
+        environment.insert(name, value);
+        m_process.setProcessEnvironment(environment);
     }
     // SOCKETIPC_TOKEN for the next start(); unset when token is empty.
     void setTokenVariable(const QString &token)
@@ -278,6 +293,8 @@ private Q_SLOTS:
     void connectExitsOnSignal();
     void connectRetriesUntilServeListens();
     void connectReconnectsAfterServeRestart();
+    void serviceNamesLiveInTheRuntimeDirectory();
+    void serveTakesTheSocketItWasStartedWith();
 
     // Who may connect
     void abstractNameNeedsAllowUid();
@@ -348,6 +365,52 @@ QString tst_Cli::certificates()
         m_certificates = std::move(dir);
     }
     return m_certificates->path();
+}
+
+void tst_Cli::serviceNamesLiveInTheRuntimeDirectory()
+{
+    // serve and connect by a name: the socket is in $XDG_RUNTIME_DIR, and serve says where.
+    const QString runtime = m_dir.path();
+    const QString where = runtime + u"/org.example.bus"_s;
+    Tool serve;
+    serve.setVariable(u"XDG_RUNTIME_DIR"_s, runtime);
+    CHECKED(serve.start({u"serve"_s, u"org.example.bus"_s}));
+    QTRY_VERIFY2_WITH_TIMEOUT(QFileInfo::exists(where), qPrintable(serve.describe()), Timeout);
+    QTRY_VERIFY2_WITH_TIMEOUT(serve.saidOnStderr(u"listening on "_s + where),
+                              qPrintable(serve.describe()), Timeout);
+    Tool send;
+    send.setVariable(u"XDG_RUNTIME_DIR"_s, runtime);
+    CHECKED(send.start({u"send"_s, u"org.example.bus"_s, u"greeting"_s, u"\"hi\""_s}));
+    QTRY_VERIFY2_WITH_TIMEOUT(send.exitedWith(0), qPrintable(send.describe()), Timeout);
+    QTRY_COMPARE_WITH_TIMEOUT(serve.messageLines().size(), 1, Timeout);
+    QVERIFY2(serve.messageLines().first().startsWith(R"({"topic":"greeting","message":"hi")"),
+             serve.messageLines().first().constData());
+}
+
+void tst_Cli::serveTakesTheSocketItWasStartedWith()
+{
+    // systemd-socket-activate listens on the name's path and starts serve on the first
+    // connection; serve takes that socket, and the first message, sent before serve ran,
+    // comes back (--relay-all).
+    const QString launcher = QStandardPaths::findExecutable(u"systemd-socket-activate"_s);
+    QVERIFY2(!launcher.isEmpty(), "systemd-socket-activate is missing (Debian's systemd package)");
+    const QString runtime = m_dir.path();
+    const QString where = runtime + u"/org.example.hub"_s;
+    Tool serve;
+    serve.setVariable(u"XDG_RUNTIME_DIR"_s, runtime);
+    CHECKED(serve.startUnder(launcher, {u"--listen="_s + where},
+                             {u"serve"_s, u"org.example.hub"_s, u"--relay-all"_s}));
+    QTRY_VERIFY2_WITH_TIMEOUT(QFileInfo::exists(where), qPrintable(serve.describe()), Timeout);
+
+    Tool connect;
+    connect.setVariable(u"XDG_RUNTIME_DIR"_s, runtime);
+    CHECKED(connect.start({u"connect"_s, u"org.example.hub"_s}));
+    const QByteArray first = messageLine("first", R"({"n":1})");
+    connect.writeLine(first);
+    QTRY_COMPARE_WITH_TIMEOUT(connect.lines(), QByteArrayList{first}, Timeout);
+    QCOMPARE(serve.messageLines().size(), 1);
+    // systemd-socket-activate passes no XDG_RUNTIME_DIR: the socket was found by its name.
+    QVERIFY2(serve.saidOnStderr(u"listening on "_s + where), qPrintable(serve.describe()));
 }
 
 void tst_Cli::startServe(Tool &serve, const QStringList &options)

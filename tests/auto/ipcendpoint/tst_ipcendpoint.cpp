@@ -4,10 +4,18 @@
 
 #include "ipctestsupport.h"
 
+#include "testpeer.h"
+
+#include <QtCore/qdir.h>
+#include <QtCore/qfileinfo.h>
+#include <QtCore/qscopeguard.h>
 #include <QtTest/qsignalspy.h>
 #include <QtTest/qtest.h>
 
 #include <memory>
+
+#include <sys/stat.h>
+#include <unistd.h>
 
 // What IpcServer and IpcClient share, used through IpcEndpoint only, on real sockets.
 class tst_IpcEndpoint : public QObject
@@ -25,6 +33,15 @@ private Q_SLOTS:
     void closeIsVirtual();
     void oneSignalShapeOnBothSides();
     void errorsCarryTheClientIdOnlyOnAServer();
+
+    // Service names
+    void nameLivesInTheRuntimeDirectory();
+    void nameInFlatpakLivesInTheAppsRuntimeDirectory();
+    void nameWithoutRuntimeDirectoryLivesInAPrivateTempDirectory();
+    void foreignOrOpenDirectoryIsRefused_data();
+    void foreignOrOpenDirectoryIsRefused();
+    void pathsAreNotNames();
+    void tooLongNameSaysTheLimit();
 
 private:
     IpcTest::SocketDir m_dir;
@@ -49,6 +66,51 @@ void wire(IpcEndpoint &bus, const QString &address, Wiring *wiring)
                      [wiring](const QString &topic, const QVariant &message) {
                          wiring->received << topic + QLatin1Char('=') + message.toString();
                      });
+}
+
+// Sets the variables a name's location depends on for one test (unset: a null value), and
+// puts back what was there.
+class Environment
+{
+public:
+    Environment(const QByteArray &runtimeDir, const QByteArray &flatpakId, const QByteArray &tmpDir)
+    {
+        for (const char *name : {"XDG_RUNTIME_DIR", "FLATPAK_ID", "TMPDIR"})
+            m_saved.append({name, qgetenv(name), qEnvironmentVariableIsSet(name)});
+        set("XDG_RUNTIME_DIR", runtimeDir);
+        set("FLATPAK_ID", flatpakId);
+        set("TMPDIR", tmpDir);
+    }
+    ~Environment()
+    {
+        for (const Saved &saved : std::as_const(m_saved))
+            set(saved.name, saved.isSet ? saved.value : QByteArray());
+    }
+    Q_DISABLE_COPY_MOVE(Environment)
+
+private:
+    static void set(const char *name, const QByteArray &value)
+    {
+        if (value.isNull())
+            qunsetenv(name);
+        else
+            qputenv(name, value);
+    }
+    struct Saved
+    {
+        const char *name;
+        QByteArray value;
+        bool isSet;
+    };
+    QList<Saved> m_saved;
+};
+
+QString mode(const QString &path)
+{
+    struct stat status;
+    if (::lstat(QFile::encodeName(path).constData(), &status) != 0)
+        return QStringLiteral("missing");
+    return QString::number(status.st_mode & 07777, 8);
 }
 
 }  // namespace
@@ -231,3 +293,158 @@ void tst_IpcEndpoint::errorsCarryTheClientIdOnlyOnAServer()
 
 QTEST_MAIN(tst_IpcEndpoint)
 #include "tst_ipcendpoint.moc"
+
+void tst_IpcEndpoint::nameLivesInTheRuntimeDirectory()
+{
+    const QString runtime = m_dir.filePath(QStringLiteral("run"));
+    QVERIFY(QDir().mkdir(runtime, QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner));
+    Environment environment(QFile::encodeName(runtime), {}, {});
+    const QString expected = runtime + QStringLiteral("/org.example.editor");
+
+    IpcServer server;
+    server.setAddress(QStringLiteral("org.example.editor"));
+    QCOMPARE(server.resolvedAddress(), expected);
+    QVERIFY2(server.listen(), qPrintable(server.errorString()));
+    QCOMPARE(server.listeningAddress(), expected);
+    QVERIFY(QFileInfo(expected).exists());
+
+    // Another process of this user and session finds it by the name alone.
+    QSignalSpy connected(&server, &IpcServer::clientConnected);
+    QSignalSpy messages(&server, &IpcServer::messageReceived);
+    TestPeer peer;
+    peer.startTestPeer({QStringLiteral("client"), QStringLiteral("org.example.editor"),
+                        QStringLiteral("--retry"), QStringLiteral("20")});
+    QTRY_COMPARE_WITH_TIMEOUT(connected.count(), 1, 10000);
+    peer.command(QJsonObject{{"send", "hi"}, {"message", 1}});
+    QTRY_COMPARE(messages.count(), 1);
+
+    // "unix:NAME" is the same name.
+    IpcClient client;
+    client.setAddress(QStringLiteral("unix:org.example.editor"));
+    QCOMPARE(client.resolvedAddress(), expected);
+}
+
+void tst_IpcEndpoint::nameInFlatpakLivesInTheAppsRuntimeDirectory()
+{
+    // Inside Flatpak, the app's directory in the runtime directory is the one the host sees
+    // too; it is made (0700) if need be.
+    const QString runtime = m_dir.filePath(QStringLiteral("run"));
+    QVERIFY(QDir().mkdir(runtime, QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner));
+    Environment environment(QFile::encodeName(runtime), "org.example.App", {});
+    const QString appDir = runtime + QStringLiteral("/app/org.example.App");
+    IpcServer server;
+    QVERIFY2(server.listen(QStringLiteral("bus")), qPrintable(server.errorString()));
+    QCOMPARE(server.listeningAddress(), appDir + QStringLiteral("/bus"));
+    QCOMPARE(mode(appDir), QStringLiteral("700"));
+
+    // A client outside the sandbox reaches it by that path.
+    IpcClient client;
+    QSignalSpy connected(&client, &IpcClient::connected);
+    client.connectToServer(appDir + QStringLiteral("/bus"));
+    QTRY_COMPARE(connected.count(), 1);
+    // One inside, by the name.
+    IpcClient inside;
+    inside.setAddress(QStringLiteral("bus"));
+    QCOMPARE(inside.resolvedAddress(), appDir + QStringLiteral("/bus"));
+}
+
+void tst_IpcEndpoint::nameWithoutRuntimeDirectoryLivesInAPrivateTempDirectory()
+{
+    const QString tmp = m_dir.filePath(QStringLiteral("tmp"));
+    QVERIFY(QDir().mkdir(tmp));
+    Environment environment({}, {}, QFile::encodeName(tmp));
+    const QString dir = tmp + QStringLiteral("/socketipc-%1").arg(::getuid());
+    IpcClient client;
+    client.setAddress(QStringLiteral("org.example.editor"));
+    QCOMPARE(client.resolvedAddress(), dir + QStringLiteral("/org.example.editor"));
+    QCOMPARE(mode(dir), QStringLiteral("missing"));  // a client creates nothing
+
+    IpcServer server;
+    QVERIFY2(server.listen(QStringLiteral("org.example.editor")), qPrintable(server.errorString()));
+    QCOMPARE(server.listeningAddress(), dir + QStringLiteral("/org.example.editor"));
+    QCOMPARE(mode(dir), QStringLiteral("700"));
+    QSignalSpy connected(&client, &IpcClient::connected);
+    client.connectToServer();
+    QTRY_COMPARE(connected.count(), 1);
+}
+
+void tst_IpcEndpoint::foreignOrOpenDirectoryIsRefused_data()
+{
+    QTest::addColumn<QString>("kind");
+    QTest::addColumn<QString>("expected");  // in the error
+    QTest::newRow("group and world access") << QStringLiteral("open") << QStringLiteral("0755");
+    QTest::newRow("a symbolic link") << QStringLiteral("link") << QStringLiteral("symbolic link");
+    QTest::newRow("another user's")
+            << QStringLiteral("foreign") << QStringLiteral("belongs to uid 65534");
+}
+
+void tst_IpcEndpoint::foreignOrOpenDirectoryIsRefused()
+{
+    // The private directory in the temp dir may have been made first by someone else, to
+    // take the name or read what is sent: neither a server nor a client uses it then.
+    QFETCH(QString, kind);
+    QFETCH(QString, expected);
+    const QString tmp = m_dir.filePath(QStringLiteral("tmp"));
+    QVERIFY(QDir().mkdir(tmp));
+    Environment environment({}, {}, QFile::encodeName(tmp));
+    const QString dir = tmp + QStringLiteral("/socketipc-%1").arg(::getuid());
+    const QByteArray encoded = QFile::encodeName(dir);
+    if (kind == QLatin1String("open")) {
+        QVERIFY(::mkdir(encoded.constData(), 0700) == 0);
+        QVERIFY(::chmod(encoded.constData(), 0755) == 0);
+    } else if (kind == QLatin1String("link")) {
+        const QString target = m_dir.filePath(QStringLiteral("elsewhere"));
+        QVERIFY(::mkdir(QFile::encodeName(target).constData(), 0700) == 0);
+        QVERIFY(::symlink(QFile::encodeName(target).constData(), encoded.constData()) == 0);
+    } else {
+        if (::geteuid() != 0)
+            QSKIP("giving a directory to another user needs root (CI runs as root)");
+        QVERIFY(::mkdir(encoded.constData(), 0700) == 0);
+        QVERIFY(::chown(encoded.constData(), 65534, 65534) == 0);  // nobody
+    }
+
+    IpcServer server;
+    QSignalSpy errors(&server, &IpcServer::errorOccurred);
+    QVERIFY(!server.listen(QStringLiteral("org.example.editor")));
+    QCOMPARE(server.error(), IpcError::SocketError);
+    QVERIFY2(server.errorString().contains(expected), qPrintable(server.errorString()));
+    QVERIFY2(server.errorString().contains(dir), qPrintable(server.errorString()));
+    QCOMPARE(server.resolvedAddress(), QString());
+    QVERIFY(!QFileInfo::exists(dir + QStringLiteral("/org.example.editor")));
+
+    IpcClient client;
+    QSignalSpy clientErrors(&client, &IpcClient::errorOccurred);
+    client.connectToServer(QStringLiteral("org.example.editor"));
+    QTRY_COMPARE(clientErrors.count(), 1);
+    QVERIFY2(client.errorString().contains(expected), qPrintable(client.errorString()));
+    client.close();
+}
+
+void tst_IpcEndpoint::pathsAreNotNames()
+{
+    // Anything with a '/' is a path as before (relative ones against the working directory),
+    // "@name" an abstract socket.
+    IpcClient client;
+    client.setAddress(QStringLiteral("./app.sock"));
+    QCOMPARE(client.resolvedAddress(),
+             QDir::current().absoluteFilePath(QStringLiteral("app.sock")));
+    client.setAddress(QStringLiteral("/run/app.sock"));
+    QCOMPARE(client.resolvedAddress(), QStringLiteral("/run/app.sock"));
+    client.setAddress(QStringLiteral("@app"));
+    QCOMPARE(client.resolvedAddress(), QStringLiteral("@app"));
+    client.setAddress(QStringLiteral("tcp://127.0.0.1:7000"));
+    QCOMPARE(client.resolvedAddress(), QStringLiteral("tcp://127.0.0.1:7000"));
+    client.setAddress(QString());
+    QCOMPARE(client.resolvedAddress(), QString());
+}
+
+void tst_IpcEndpoint::tooLongNameSaysTheLimit()
+{
+    const QString runtime = m_dir.filePath(QStringLiteral("run"));
+    QVERIFY(QDir().mkdir(runtime, QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner));
+    Environment environment(QFile::encodeName(runtime), {}, {});
+    IpcServer server;
+    QVERIFY(!server.listen(QString(120, QLatin1Char('n'))));
+    QVERIFY2(server.errorString().contains(QLatin1String("the limit is 107")),
+             qPrintable(server.errorString()));
+}

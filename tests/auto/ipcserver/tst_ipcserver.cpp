@@ -107,6 +107,8 @@ private Q_SLOTS:
     void symlinkAtSocketPathIsNeverRemoved();
     void abstractNamespaceNameNeedsNoFile();
 
+    void socketActivatedServerAnswersTheFirstMessage();
+    void inheritedSocketForAnotherAddressIsLeftAlone();
     void lateClientProcessGetsRetainedMessagesFirst();
     void retainedFramesComeBeforeAnythingElse();
     void clearedRetainedMessageIsNoLongerSent();
@@ -307,7 +309,8 @@ void tst_IpcServer::relativePathResolvesAgainstWorkingDirectory()
     const QString previous = QDir::currentPath();
     QVERIFY(QDir::setCurrent(m_dir.path()));
     IpcServer server;
-    const bool listening = server.listen(QStringLiteral("relative.sock"));
+    // With a '/': a path (a bare "relative.sock" is a service name, tst_IpcEndpoint).
+    const bool listening = server.listen(QStringLiteral("./relative.sock"));
     QDir::setCurrent(previous);
     QVERIFY(listening);
     QVERIFY(QFile::exists(m_dir.filePath(QStringLiteral("relative.sock"))));
@@ -1071,7 +1074,8 @@ void tst_IpcServer::runningOutOfDescriptorsNeverStopsTheServer()
 void tst_IpcServer::messageLargerThanThePendingLimitStillGoesThrough()
 {
     // The pending limit bounds a backlog, not a message: one frame larger than it goes to a
-    // client that has nothing waiting, as a Node peer would send it.
+    // client that keeps up, as a Node peer would send it, even right after another frame (the
+    // greeting, or one sent in the same turn of the event loop).
     IpcServer server;
     server.setMaxPendingBytes(64 * 1024);
     QVERIFY(server.listen(socketPath()));
@@ -1082,9 +1086,10 @@ void tst_IpcServer::messageLargerThanThePendingLimitStillGoesThrough()
     QTRY_COMPARE(connectedSpy.count(), 1);
     QSignalSpy errorSpy(&server, &IpcServer::errorOccurred);
     const QString large(1024 * 1024, QLatin1Char('x'));
+    QVERIFY(server.send(QStringLiteral("small"), 1, connectedSpy.at(0).at(0).toString()));
     QVERIFY(server.send(QStringLiteral("large"), large, connectedSpy.at(0).at(0).toString()));
-    QTRY_COMPARE(received.count(), 1);
-    QCOMPARE(received.at(0).at(1).toString().size(), large.size());
+    QTRY_COMPARE(received.count(), 2);
+    QCOMPARE(received.at(1).at(1).toString().size(), large.size());
     QCOMPARE(errorSpy.count(), 0);
 }
 
@@ -1543,6 +1548,65 @@ void tst_IpcServer::simultaneousListensElectExactlyOneServer()
 }
 
 QTEST_GUILESS_MAIN(tst_IpcServer)
+void tst_IpcServer::socketActivatedServerAnswersTheFirstMessage()
+{
+    // systemd's way, with its own tool: systemd-socket-activate listens, a client connects and
+    // asks at once; only then the server process starts, with the listening socket, adopts it
+    // (listen() on the same path would otherwise find it in use) and answers. Nothing lost.
+    const QString tool = QStandardPaths::findExecutable(QStringLiteral("systemd-socket-activate"));
+    QVERIFY2(!tool.isEmpty(), "systemd-socket-activate is missing (Debian's systemd package)");
+    TestPeer server;
+    server.start(tool,
+                 {QStringLiteral("--listen=") + socketPath(), IpcTest::testPeerProgram(),
+                  QStringLiteral("server"), socketPath(), QStringLiteral("--echo"),
+                  QStringLiteral("ping")});
+    QTRY_VERIFY(QFileInfo(socketPath()).exists());
+    QTest::qWait(100);
+    QVERIFY(!server.has(QStringLiteral("listening")));  // started on the first connection
+
+    IpcClient client;
+    client.setMaxQueuedMessages(10);  // asked before connected(): sent once connected
+    IpcReply *reply = client.request(QStringLiteral("ping"), QStringLiteral("first"));
+    QSignalSpy finished(reply, &IpcReply::finished);
+    client.connectToServer(socketPath());
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, 10000);
+    QCOMPARE(reply->error(), IpcError::NoError);
+    QCOMPARE(reply->value().toString(), QStringLiteral("first"));
+    QTRY_VERIFY(client.isConnected());
+
+    const QJsonObject listening = server.last(QStringLiteral("listening"));
+    QCOMPARE(listening.value(QLatin1String("address")).toString(), socketPath());
+    QCOMPARE(listening.value(QLatin1String("listenFds")).toString(), QString());  // cleared
+    QVERIFY(!server.has(QStringLiteral("listenFailed")));
+
+    // Closing leaves the service manager's socket file in place.
+    server.command({{"close", true}});
+    QTRY_VERIFY(!server.isRunning());
+    QVERIFY(QFileInfo(socketPath()).exists());
+}
+
+void tst_IpcServer::inheritedSocketForAnotherAddressIsLeftAlone()
+{
+    // Activated for one path, a process that listens on another listens there as usual.
+    const QString tool = QStandardPaths::findExecutable(QStringLiteral("systemd-socket-activate"));
+    QVERIFY2(!tool.isEmpty(), "systemd-socket-activate is missing (Debian's systemd package)");
+    const QString other = m_dir.filePath(QStringLiteral("other.sock"));
+    TestPeer server;
+    server.start(tool,
+                 {QStringLiteral("--listen=") + socketPath(), IpcTest::testPeerProgram(),
+                  QStringLiteral("server"), other});
+    QTRY_VERIFY(QFileInfo(socketPath()).exists());
+    IpcClient trigger;  // starts the server process
+    trigger.connectToServer(socketPath());
+    QTRY_VERIFY_WITH_TIMEOUT(server.has(QStringLiteral("listening")), 10000);
+    QCOMPARE(server.last(QStringLiteral("listening")).value(QLatin1String("address")).toString(),
+             other);
+    IpcClient client;
+    QSignalSpy clientConnected(&client, &IpcClient::connected);
+    client.connectToServer(other);
+    QTRY_COMPARE(clientConnected.count(), 1);
+}
+
 void tst_IpcServer::lateClientProcessGetsRetainedMessagesFirst()
 {
     // A client process that connects after three topics were retained (one of them twice)
