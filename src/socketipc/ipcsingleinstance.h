@@ -80,9 +80,9 @@ public Q_SLOTS:
     void close();
 
 Q_SIGNALS:
-    // On the primary, for each activatePrimary() of a secondary, with its arguments
-    // (argv[0] first, as QCoreApplication::arguments()) and working directory. The secondary
-    // gets its answer once the connected slots have returned.
+    // On the primary, for each activatePrimary() of a secondary, with the arguments it passed
+    // (by default its QCoreApplication::arguments(), argv[0] first) and its working
+    // directory. The secondary gets its answer once the connected slots have returned.
     void activated(const QStringList &arguments, const QString &workingDirectory);
     void primaryChanged();
 
