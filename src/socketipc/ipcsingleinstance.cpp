@@ -7,6 +7,7 @@
 #include <QtCore/qdir.h>
 #include <QtCore/qeventloop.h>
 #include <QtCore/qpointer.h>
+#include <QtCore/qscopeguard.h>
 #include <QtCore/qtimer.h>
 
 #include <algorithm>
@@ -113,16 +114,20 @@ IpcSingleInstancePrivate::tryActivate(const QString &address, const QVariantMap 
         loop.quit();
     };
 
+    const QString silence = QStringLiteral("the primary at %1 did not answer").arg(address);
     QObject::connect(&attempt, &IpcClient::connectError, &loop, [&](const QString &why) {
         finish(Outcome::Gone, why);  // no socket, or a dead primary's: elect again
     });
     QObject::connect(&attempt, &IpcClient::connected, &loop, [&] {
-        const int remaining = int(std::max<qint64>(1, deadline.remainingTime()));
+        // 0: no limit, for a deadline that never comes.
+        const int remaining =
+                deadline.isForever() ? 0 : int(std::max<qint64>(1, deadline.remainingTime()));
         attempt.request(
                 IpcSingleInstance::activateTopic(), launch, &loop,
                 [&](const IpcReply &reply) {
                     switch (reply.error()) {
                     case IpcError::NoError: return finish(Outcome::Activated, {});
+                    case IpcError::TimeoutError: return finish(Outcome::Failed, silence);
                     case IpcError::DisconnectedError:  // it quit or crashed meanwhile
                     case IpcError::HandlerError:       // it is closing
                         return finish(Outcome::Gone, reply.errorString());
@@ -131,9 +136,10 @@ IpcSingleInstancePrivate::tryActivate(const QString &address, const QVariantMap 
                 },
                 remaining);
     });
-    QTimer::singleShot(std::max<qint64>(0, deadline.remainingTime()), &loop, [&] {
-        finish(Outcome::Failed, QStringLiteral("the primary at %1 did not answer").arg(address));
-    });
+    if (!deadline.isForever()) {
+        QTimer::singleShot(std::max<qint64>(0, deadline.remainingTime()), &loop,
+                           [&] { finish(Outcome::Failed, silence); });
+    }
     attempt.connectToServer(address);
     loop.exec();
     return result;
@@ -162,8 +168,11 @@ bool IpcSingleInstance::elect(const QString &name)
     d->name = name;
     // A bare name is passed on as it is: IpcServer and IpcClient resolve it alike.
     d->address = name;
-    if (d->listen())
-        emit primaryChanged();
+    d->listen();
+    // Whatever the outcome: address (and in QML primary) changed from before the election.
+    emit primaryChanged();
+    if (!d->errorString.isEmpty())
+        emit errorStringChanged();
     return isPrimary();
 }
 
@@ -217,14 +226,20 @@ QString IpcSingleInstance::activateTopic()
 
 bool IpcSingleInstance::activatePrimary(const QStringList &arguments, int timeoutMsecs)
 {
+    QPointer<IpcSingleInstance> self(this);  // a slot run by the local loops may delete us
+    const QString errorBefore = d->errorString;
+    const auto notifyError = qScopeGuard([&] {
+        if (self && d->errorString != errorBefore)
+            emit errorStringChanged();
+    });
     if (!d->elected || d->server) {
         d->errorString = d->elected ? QStringLiteral("this process is the primary")
                                     : QStringLiteral("no name was given");
         return false;
     }
     const QVariantMap launch{{ArgumentsKey, arguments}, {WorkingDirectoryKey, QDir::currentPath()}};
-    const QDeadlineTimer deadline(timeoutMsecs);
-    QPointer<IpcSingleInstance> self(this);  // a slot run by the local loops may delete us
+    const QDeadlineTimer deadline = timeoutMsecs < 0 ? QDeadlineTimer(QDeadlineTimer::Forever)
+                                                     : QDeadlineTimer(timeoutMsecs);
     for (int election = 1;; ++election) {
         const auto attempt = IpcSingleInstancePrivate::tryActivate(d->address, launch, deadline);
         if (!self)
@@ -248,7 +263,8 @@ bool IpcSingleInstance::activatePrimary(const QStringList &arguments, int timeou
                                      .arg(attempt.why);
             return false;
         }
-        pause(int(std::min<qint64>(ElectionPauseMs * election, deadline.remainingTime())));
+        const qint64 pauseMs = ElectionPauseMs * qint64(election);
+        pause(int(deadline.isForever() ? pauseMs : std::min(pauseMs, deadline.remainingTime())));
         if (!self)
             return false;
     }

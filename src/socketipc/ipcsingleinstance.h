@@ -31,7 +31,7 @@ class SOCKETIPC_EXPORT IpcSingleInstance : public QObject
     Q_PROPERTY(QString name READ name CONSTANT)
     Q_PROPERTY(bool primary READ isPrimary NOTIFY primaryChanged)
     Q_PROPERTY(QString address READ address NOTIFY primaryChanged)
-    Q_PROPERTY(QString errorString READ errorString NOTIFY primaryChanged)
+    Q_PROPERTY(QString errorString READ errorString NOTIFY errorStringChanged)
 public:
     static constexpr int DefaultActivateTimeout = 5000;
 
@@ -68,7 +68,8 @@ public:
     // won meanwhile, and then gets the arguments. When this process wins, it returns false
     // with isPrimary() true (primaryChanged() emitted): it is the primary now, and its own
     // arguments are its to handle. False with isPrimary() false: errorString() says why
-    // (timeout, no usable address). On the primary it returns false at once.
+    // (timeout, no usable address). On the primary it returns false at once. timeoutMsecs
+    // -1: no limit.
     Q_INVOKABLE bool activatePrimary(const QStringList &arguments = QCoreApplication::arguments(),
                                      int timeoutMsecs = DefaultActivateTimeout);
 
@@ -84,7 +85,10 @@ Q_SIGNALS:
     // (by default its QCoreApplication::arguments(), argv[0] first) and its working
     // directory. The secondary gets its answer once the connected slots have returned.
     void activated(const QStringList &arguments, const QString &workingDirectory);
+    // After the election (in QML, once the component is complete: primary and address are
+    // known then), when activatePrimary() made this process the primary, and on close().
     void primaryChanged();
+    void errorStringChanged();
 
 protected:
     // For subclasses that learn the name later, such as the QML type: nothing happens until

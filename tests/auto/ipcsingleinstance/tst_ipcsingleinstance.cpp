@@ -7,6 +7,7 @@
 
 #include <QtCore/qdatetime.h>
 #include <QtCore/qdir.h>
+#include <QtCore/qelapsedtimer.h>
 #include <QtCore/qfileinfo.h>
 #include <QtCore/qjsonarray.h>
 #include <QtTest/qsignalspy.h>
@@ -58,6 +59,7 @@ private Q_SLOTS:
     void activatePrimaryTakesOverFromAKilledPrimary();
     void closedPrimaryHandsOverToTheNextActivation();
     void serverAndClientTalk();
+    void silentPrimaryIsATimeout();
     void unusableAddressIsAnErrorNotAPrimary();
 
 private:
@@ -266,6 +268,28 @@ void tst_IpcSingleInstance::serverAndClientTalk()
     QSignalSpy received(client, &IpcClient::messageReceived);
     primary.server()->broadcast(QStringLiteral("news"), 42);
     QTRY_COMPARE(received.count(), 1);
+}
+
+void tst_IpcSingleInstance::silentPrimaryIsATimeout()
+{
+    // A "primary" that takes the request and never answers (hung).
+    IpcServer hung;
+    QVERIFY(hung.listen(m_dir.socketPath()));
+    QList<IpcRequest> held;
+    hung.handle(IpcSingleInstance::activateTopic(), [&](IpcRequest &r) { held.append(r); });
+
+    IpcSingleInstance secondary(m_dir.socketPath());
+    QVERIFY(!secondary.isPrimary());
+    QSignalSpy errorStringChanged(&secondary, &IpcSingleInstance::errorStringChanged);
+    QElapsedTimer timer;
+    timer.start();
+    QVERIFY(!secondary.activatePrimary({}, 300));
+    QVERIFY(timer.elapsed() >= 290);
+    QVERIFY(!secondary.isPrimary());
+    QCOMPARE(held.size(), 1);
+    QVERIFY2(secondary.errorString().contains(QLatin1String("did not answer")),
+             qPrintable(secondary.errorString()));
+    QCOMPARE(errorStringChanged.count(), 1);
 }
 
 void tst_IpcSingleInstance::unusableAddressIsAnErrorNotAPrimary()
