@@ -10,6 +10,7 @@
 #include <SocketIpc/IpcPeerCredentials>
 #include <SocketIpc/IpcReply>
 #include <SocketIpc/IpcServer>
+#include <SocketIpc/IpcSingleInstance>
 #include <SocketIpc/IpcTlsSettings>
 #include <SocketIpc/IpcTopic>
 
@@ -48,6 +49,13 @@ struct IpcClientBaseForeign
 {
     Q_GADGET
     QML_FOREIGN(IpcClient)
+    QML_ANONYMOUS
+};
+
+struct IpcSingleInstanceBaseForeign
+{
+    Q_GADGET
+    QML_FOREIGN(IpcSingleInstance)
     QML_ANONYMOUS
 };
 
