@@ -12,7 +12,6 @@
 #include <QtCore/qdir.h>
 #include <QtCore/qfile.h>
 #include <QtCore/qprocess.h>
-#include <QtCore/qstandardpaths.h>
 #include <QtCore/qtemporarydir.h>
 #include <QtCore/qtimer.h>
 #include <QtWidgets/qapplication.h>
@@ -58,9 +57,8 @@ int main(int argc, char *argv[])
         qputenv("XDG_RUNTIME_DIR", QFile::encodeName(selfTestDir.path()));
     QApplication app(argc, argv);
 
-    // $XDG_RUNTIME_DIR/org.socketipc.example.editor.sock: the user's own directory.
-    const QString runtimeDir = QStandardPaths::writableLocation(QStandardPaths::RuntimeLocation);
-    IpcSingleInstance instance(runtimeDir + QStringLiteral("/org.socketipc.example.editor.sock"));
+    // A service name: $XDG_RUNTIME_DIR/org.socketipc.example.editor, the user's own directory.
+    IpcSingleInstance instance(QStringLiteral("org.socketipc.example.editor"));
     if (!instance.isPrimary() && instance.activatePrimary(app.arguments().mid(1)))
         return 0;  // the window has our arguments
     if (!instance.isPrimary()) {

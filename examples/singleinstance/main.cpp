@@ -15,7 +15,6 @@
 #include <QtCore/qdir.h>
 #include <QtCore/qjsondocument.h>
 #include <QtCore/qjsonobject.h>
-#include <QtCore/qstandardpaths.h>
 
 #include <cstdio>
 
@@ -61,9 +60,9 @@ int main(int argc, char *argv[])
         return 2;
     }
 
-    // $XDG_RUNTIME_DIR, or a private /tmp/runtime-$USER (0700, owner checked) without it.
-    const QString runtimeDir = QStandardPaths::writableLocation(QStandardPaths::RuntimeLocation);
-    IpcSingleInstance instance(runtimeDir + QLatin1Char('/') + name + QStringLiteral(".sock"));
+    // A service name: $XDG_RUNTIME_DIR/NAME.sock, or a private /tmp/socketipc-UID (0700, owner
+    // checked) without it.
+    IpcSingleInstance instance(name + QStringLiteral(".sock"));
 
     // A secondary hands over and exits; if the primary is gone, activatePrimary() elects
     // again, and this launch may become the primary there.
