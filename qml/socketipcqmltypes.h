@@ -8,6 +8,7 @@
 #include <SocketIpc/IpcError>
 #include <SocketIpc/IpcMessageModel>
 #include <SocketIpc/IpcPeerCredentials>
+#include <SocketIpc/IpcStatistics>
 #include <SocketIpc/IpcReply>
 #include <SocketIpc/IpcServer>
 #include <SocketIpc/IpcSingleInstance>
@@ -73,6 +74,14 @@ struct IpcPeerCredentialsForeign
     Q_GADGET
     QML_FOREIGN(IpcPeerCredentials)
     QML_VALUE_TYPE(ipcPeerCredentials)
+};
+
+// server.statistics(clientId).messagesReceived, client.statistics().reconnectCount.
+struct IpcStatisticsForeign
+{
+    Q_GADGET
+    QML_FOREIGN(IpcStatistics)
+    QML_VALUE_TYPE(ipcStatistics)
 };
 
 // server.tls.certificateFile: "server.pem", and so on.

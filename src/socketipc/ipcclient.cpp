@@ -158,6 +158,16 @@ int IpcClient::queuedMessageCount() const
     return int(d->queue.size());
 }
 
+IpcStatistics IpcClient::statistics() const
+{
+    Q_D(const IpcClient);
+    const IpcConnection *connection = d->isEstablished() ? d->connection : nullptr;
+    IpcCounters counters = connection ? connection->counters() : IpcCounters();
+    return IpcStatisticsPrivate::make({}, counters, connection ? connection->pendingBytes() : 0,
+                                      connection ? d->requests.inFlight(connection) : 0,
+                                      connection ? 1 : 0, d->reconnectCount, int(d->queue.size()));
+}
+
 int IpcClient::expectedServerUserId() const
 {
     return d_func()->expectedServerUserId;
@@ -181,6 +191,7 @@ void IpcClient::connectToServer(const QString &address)
         setAddress(address);
     d->wasConnected = false;
     d->serverGreets = true;
+    d->reconnectCount = 0;
     d->failedAttempts = 0;
     d->outageError = IpcError::NoError;
     d->setState(State::Connecting);
@@ -502,7 +513,7 @@ void IpcClientPrivate::authenticate(const IpcCodec::Frame &frame)
         connection->send(IpcAuth::response(auth.clientNonce,
                                            IpcAuth::clientProof(authToken, auth.serverNonce,
                                                                 auth.clientNonce)),
-                         nullptr);
+                         nullptr, IpcConnection::Kind::Control);
         return;
     }
     const QByteArray expected = IpcAuth::serverProof(authToken, auth.serverNonce, auth.clientNonce);
@@ -558,6 +569,8 @@ void IpcClientPrivate::announce()
     setState(IpcClient::State::Connected);
     if (guard && state == IpcClient::State::Connected)
         emit q->connected();
+    if (reconnect)
+        ++reconnectCount;
     if (guard && reconnect && state == IpcClient::State::Connected)
         emit q->reconnected();
 }

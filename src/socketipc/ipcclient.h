@@ -2,6 +2,7 @@
 #define IPCCLIENT_H
 
 #include "ipcendpoint.h"
+#include "ipcstatistics.h"
 
 class IpcClientPrivate;
 
@@ -77,6 +78,9 @@ public:
     int maxQueuedMessages() const;
     void setMaxQueuedMessages(int count);
     int queuedMessageCount() const;
+    // What went over the current connection (none: zero counts), with the reconnects since
+    // connectToServer() and the offline queue's length (IpcStatistics).
+    Q_INVOKABLE IpcStatistics statistics() const;
 
     int expectedServerUserId() const;
     void setExpectedServerUserId(int uid);

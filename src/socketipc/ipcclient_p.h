@@ -116,6 +116,7 @@ public:
     Greeting greeting = Greeting::None;
     int retainedToCome = 0;    // after the greeting, before connected()
     bool serverGreets = true;  // false once a server did not greet in time
+    int reconnectCount = 0;    // since connectToServer()
 };
 
 #endif  // IPCCLIENT_P_H

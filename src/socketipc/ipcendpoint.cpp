@@ -24,16 +24,17 @@ IpcEndpointPrivate::~IpcEndpointPrivate() = default;
 void IpcEndpointPrivate::dispatch(IpcConnection *connection, const IpcCodec::Frame &frame,
                                   const QString &clientId)
 {
+    if (frame.cancelId() > 0 && frame.replyTo <= 0 && frame.requestId <= 0) {
+        requests.cancelHandling(connection, frame.cancelId());  // the library's, not a message
+        return;
+    }
+    connection->countReceived();
     if (frame.replyTo > 0) {
         requests.deliverReply(connection, frame);
         return;
     }
     if (frame.requestId > 0) {
         requests.dispatch(connection, frame, clientId);
-        return;
-    }
-    if (frame.cancelId() > 0) {
-        requests.cancelHandling(connection, frame.cancelId());
         return;
     }
     Q_Q(IpcEndpoint);

@@ -266,7 +266,7 @@ void IpcRequestBroker::sendCancel(IpcReply *reply)
     frame.topic = QStringLiteral("socketipc.cancel");
     frame.message = QVariant::fromValue(nullptr);
     frame.setCancelId(reply->d->id);
-    connection->send(frame, nullptr);
+    connection->send(frame, nullptr, IpcConnection::Kind::Control);
 }
 
 void IpcRequestBroker::handled(const IpcRequestPrivate *request)
@@ -286,6 +286,20 @@ IpcReply *IpcRequestBroker::create(const QString &topic, int timeoutMsecs)
     if (timeoutMsecs > 0)
         reply->d->timeout.start(timeoutMsecs, Qt::PreciseTimer, reply);
     return reply;
+}
+
+int IpcRequestBroker::inFlight(const IpcConnection *connection) const
+{
+    int count = 0;
+    for (const IpcReply *reply : m_pending) {
+        if (reply->d->connection == connection && !reply->d->finished)
+            ++count;
+    }
+    for (auto it = m_handling.cbegin(); it != m_handling.cend(); ++it) {
+        if (it.key().first == connection && !it.value().expired())
+            ++count;
+    }
+    return count;
 }
 
 void IpcRequestBroker::sent(IpcReply *reply, IpcConnection *connection)

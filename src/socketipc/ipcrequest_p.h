@@ -102,6 +102,8 @@ public:
     // Every request sent on connection, or still queued (connection null), fails; every
     // request of its peer that is still being handled is cancelled.
     void connectionEnded(IpcConnection *connection, const QString &description);
+    // Requests sent on connection and not yet answered, and the peer's being handled here.
+    int inFlight(const IpcConnection *connection) const;
     void forget(IpcReply *reply);
     void finish(IpcReply *reply, const QVariant &value, IpcError::Error error,
                 const QString &description);

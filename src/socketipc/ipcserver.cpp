@@ -7,6 +7,7 @@
 #include "transport/ipclistener_p.h"
 #include "transport/ipcsocket_p.h"
 
+#include <QtCore/qdatetime.h>
 #include <QtCore/qpointer.h>
 #include <QtCore/qtimer.h>
 #include <QtCore/qvarlengtharray.h>
@@ -195,6 +196,31 @@ IpcPeerCredentials IpcServer::peerCredentials(const QString &clientId) const
     return connection ? connection->peerCredentials() : IpcPeerCredentials();
 }
 
+IpcStatistics IpcServer::statistics(const QString &clientId) const
+{
+    Q_D(const IpcServer);
+    const IpcConnection *connection = d->connectionsById.value(clientId);
+    if (!connection)
+        return {};
+    return IpcStatisticsPrivate::make(clientId, connection->counters(), connection->pendingBytes(),
+                                      d->requests.inFlight(connection), 1);
+}
+
+IpcStatistics IpcServer::statistics() const
+{
+    Q_D(const IpcServer);
+    IpcCounters total = d->closedCounters;
+    total.connectedSince = d->listeningSince;
+    qint64 pending = 0;
+    int inFlight = 0;
+    for (const IpcConnection *connection : d->connections) {
+        total.add(connection->counters());
+        pending += connection->pendingBytes();
+        inFlight += d->requests.inFlight(connection);
+    }
+    return IpcStatisticsPrivate::make({}, total, pending, inFlight, int(d->connections.size()));
+}
+
 bool IpcServer::listen(const QString &address)
 {
     Q_D(IpcServer);
@@ -224,6 +250,8 @@ bool IpcServer::listen(const QString &address)
                 d->setError(error, description);
             });
     d->state = IpcServerPrivate::State::Listening;
+    d->closedCounters = {};
+    d->listeningSince = QDateTime::currentMSecsSinceEpoch();
     emit listeningChanged(true);
     return true;
 }
@@ -465,7 +493,7 @@ void IpcServerPrivate::acceptSocket(QIODevice *socket)
         unauthenticated.append(connection);
         const QByteArray nonce = IpcAuth::newNonce();
         challenges.insert(connection, nonce);
-        connection->send(IpcAuth::challenge(nonce), nullptr);
+        connection->send(IpcAuth::challenge(nonce), nullptr, IpcConnection::Kind::Control);
         return;
     }
     admit(connection);
@@ -479,7 +507,7 @@ void IpcServerPrivate::admit(IpcConnection *connection)
     IpcCodec::Frame frame;
     frame.topic = IpcHello::Topic.toString();
     frame.message = QVariantMap{{IpcHello::RetainedKey, int(retained.size())}};
-    connection->send(frame, nullptr);
+    connection->send(frame, nullptr, IpcConnection::Kind::Control);
     for (auto it = retained.cbegin(); it != retained.cend(); ++it) {
         frame.topic = it.key();
         frame.message = it->message;
@@ -520,7 +548,7 @@ void IpcServerPrivate::authenticate(IpcConnection *connection, const IpcCodec::F
     // The client learns that we hold the token too, before anything else reaches it.
     connection->send(
             IpcAuth::confirmation(IpcAuth::serverProof(authToken, serverNonce, clientNonce)),
-            nullptr);
+            nullptr, IpcConnection::Kind::Control);
     connection->setMaxFrameSize(maxFrameSize);
     admit(connection);
 }
@@ -569,7 +597,7 @@ void IpcServerPrivate::refuse(IpcConnection *connection, const QString &why)
              QStringLiteral("refused a connection from %1: %2")
                      .arg(describePeer(connection->peerCredentials()), why));
     // Told why, so that it can say so, then dropped; never a client.
-    connection->send(IpcAuth::refusal(), nullptr);
+    connection->send(IpcAuth::refusal(), nullptr, IpcConnection::Kind::Control);
     if (!unauthenticated.contains(connection))
         unauthenticated.append(connection);
     connection->closeRefused(RefusalLingerMsecs);
@@ -586,6 +614,8 @@ bool IpcServerPrivate::handleWrite(IpcConnection *connection, IpcConnection::Wri
     case IpcConnection::WriteResult::LimitReached: break;
     }
     const bool disconnect = slowClientPolicy == IpcServer::SlowClientPolicy::DisconnectClient;
+    if (!disconnect)
+        connection->countDropped();
     const QString id = connection->id();
     const QPointer<IpcConnection> alive(connection);
     setError(IpcError::WriteBufferFullError,
@@ -672,7 +702,8 @@ void IpcServerPrivate::connectionClosed(IpcConnection *connection)
         return;
     }
     const QString id = connection->id();
-    connections.removeOne(connection);
+    if (connections.removeOne(connection))
+        closedCounters.add(connection->counters());
     connectionsById.remove(id);
     connection->deleteLater();
     requests.connectionEnded(connection,

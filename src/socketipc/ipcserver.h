@@ -2,6 +2,7 @@
 #define IPCSERVER_H
 
 #include "ipcendpoint.h"
+#include "ipcstatistics.h"
 #include "ipcpeercredentials.h"
 
 #include <QtCore/qstringlist.h>
@@ -116,6 +117,11 @@ public:
     // Who the client is: the kernel's view of its process on a local socket, its address,
     // port and (TLS) certificate over the network; invalid for an unknown id.
     Q_INVOKABLE IpcPeerCredentials peerCredentials(const QString &clientId) const;
+    // What went over one client's connection (invalid for an unknown id), or, without an id,
+    // the totals since listen(): every connection's counters, closed ones included, with the
+    // pending bytes and requests of those open now (IpcStatistics).
+    Q_INVOKABLE IpcStatistics statistics(const QString &clientId) const;
+    Q_INVOKABLE IpcStatistics statistics() const;
 
     // Asks one client, which answers with IpcClient::handle(). The reply is this server's
     // child; finished() always comes from the event loop. timeoutMsecs -1: requestTimeout.

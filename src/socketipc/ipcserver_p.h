@@ -92,6 +92,8 @@ public:
     QHash<QString, AuthFailures> authFailures;      // by peerKey()
     // In connection order, and by id.
     QList<IpcConnection *> connections;
+    IpcCounters closedCounters;  // of the clients gone since listen()
+    qint64 listeningSince = 0;   // ms since the epoch
     QHash<QString, IpcConnection *> connectionsById;
 };
 

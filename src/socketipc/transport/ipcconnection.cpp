@@ -3,6 +3,7 @@
 #include "ipcsocket_p.h"
 
 #include <QtCore/qabstracteventdispatcher.h>
+#include <QtCore/qdatetime.h>
 #include <QtCore/qpointer.h>
 #include <QtCore/qtimer.h>
 
@@ -35,6 +36,7 @@ IpcConnection::IpcConnection(QIODevice *socket, std::shared_ptr<const IpcCodec> 
     : QObject(parent), m_codec(std::move(codec)), m_handler(handler), m_decoder(maxFrameSize)
 {
     m_decoder.setFraming(m_codec->framing());
+    m_counters.connectedSince = QDateTime::currentMSecsSinceEpoch();
     socket->setParent(this);
     m_peer = IpcSocket::peerOf(socket);
     m_local = qobject_cast<const QLocalSocket *>(socket) != nullptr;
@@ -130,7 +132,8 @@ thread_local OutputFlusher *OutputFlusher::t_flusher = nullptr;
 
 }  // namespace
 
-IpcConnection::WriteResult IpcConnection::send(const IpcCodec::Frame &frame, QString *error)
+IpcConnection::WriteResult IpcConnection::send(const IpcCodec::Frame &frame, QString *error,
+                                               Kind kind)
 {
     if (m_state != State::Open || m_writeBroken)
         return WriteResult::Queued;
@@ -144,6 +147,9 @@ IpcConnection::WriteResult IpcConnection::send(const IpcCodec::Frame &frame, QSt
         m_outgoing.truncate(start);
         return WriteResult::LimitReached;
     }
+    if (kind == Kind::Message)
+        ++m_counters.messagesSent;
+    m_counters.bytesSent += size;
     if (size >= FlushThreshold)
         fitSendBuffer(size);
     queued();
@@ -156,6 +162,8 @@ IpcConnection::WriteResult IpcConnection::write(const QByteArray &frame)
         return WriteResult::Queued;
     if (!fitsPendingLimit(frame.size()))
         return WriteResult::LimitReached;
+    ++m_counters.messagesSent;
+    m_counters.bytesSent += frame.size();
     if (frame.size() >= FlushThreshold) {
         fitSendBuffer(frame.size());
         // Large: handed over as it is, not copied first.
@@ -195,6 +203,7 @@ void IpcConnection::flush()
     m_flushScheduled = false;
     if (m_outgoing.isEmpty() || m_state == State::Closed)
         return;
+    m_counters.lastActivity = QDateTime::currentMSecsSinceEpoch();  // once per turn
     if (!m_socket) {
         // Even while the write notifier waits for room: a producer that does not return to
         // the event loop finds the room its peer has made meanwhile.
@@ -446,6 +455,8 @@ void IpcConnection::readFrames()
         char *into = m_decoder.reserve(chunk);
         const qint64 arrived = m_socket->read(into, chunk);
         m_decoder.commit(chunk, arrived);
+        if (arrived > 0)
+            m_counters.bytesReceived += arrived;
         if (arrived < chunk)
             break;
         total += arrived;
@@ -454,6 +465,7 @@ void IpcConnection::readFrames()
             break;
         }
     }
+    m_counters.lastActivity = QDateTime::currentMSecsSinceEpoch();
     const QPointer<IpcConnection> guard(this);
     decodeFrames();
     if (more && guard && m_state != State::Closed && m_socket->bytesAvailable() > 0)
@@ -481,6 +493,8 @@ void IpcConnection::onReadable()
         if (arrived < 0)
             error = errno;
         m_decoder.commit(chunk, arrived);
+        if (arrived > 0)
+            m_counters.bytesReceived += arrived;
         if (arrived < chunk) {
             ended = arrived == 0;
             break;
@@ -495,6 +509,7 @@ void IpcConnection::onReadable()
         error = 0;
         ended = true;
     }
+    m_counters.lastActivity = QDateTime::currentMSecsSinceEpoch();  // once per read
     const QPointer<IpcConnection> guard(this);
     decodeFrames();
     if (!guard || m_state == State::Closed)

@@ -10,6 +10,7 @@
 #include "../codec/ipcframe_p.h"
 #include "../ipcerror.h"
 #include "../ipcpeercredentials.h"
+#include "../ipcstatistics_p.h"
 
 #include <QtCore/qobject.h>
 #include <QtNetwork/qlocalsocket.h>
@@ -61,7 +62,10 @@ public:
     // Frames go out once per event-loop turn, many in one write, or at once when a lot is
     // pending. send() encodes straight into that buffer; write() queues an encoded frame.
     // Neither lets more than maxPendingBytes wait for a peer that does not read.
-    WriteResult send(const IpcCodec::Frame &frame, QString *error);
+    // A Control frame (the library's own: greeting, token handshake, cancel) is not counted
+    // as a message in counters().
+    enum class Kind { Message, Control };
+    WriteResult send(const IpcCodec::Frame &frame, QString *error, Kind kind = Kind::Message);
     WriteResult write(const QByteArray &frame);  // framed by codec()
     const std::shared_ptr<const IpcCodec> &codec() const { return m_codec; }
     void flush();
@@ -69,6 +73,11 @@ public:
     // Written but not yet taken by the peer's socket: here, in the socket's buffer and, on
     // TLS, encrypted in the buffer beneath it (where a peer that does not read leaves it).
     qint64 pendingBytes() const { return m_outgoing.size() + backloggedBytes(); }
+    // What went over it so far (IpcStatistics). Messages received are counted by the
+    // endpoint, which knows which frames are the application's (countReceived()).
+    const IpcCounters &counters() const { return m_counters; }
+    void countReceived() { ++m_counters.messagesReceived; }
+    void countDropped() { ++m_counters.messagesDropped; }
     // Ends the connection once pending output is written.
     void close();
     // The same, for a peer that was turned away: what it sends is no longer read, and the
@@ -135,6 +144,7 @@ private:
     std::shared_ptr<const IpcCodec> m_codec;
     Handler *m_handler;
     IpcFrame::Decoder m_decoder;
+    IpcCounters m_counters;
     QByteArray m_outgoing;  // encoded, not yet handed on
     // m_descriptor only: what the kernel has not taken yet, in order, in buffers of their own
     // (a large frame is queued as it is, not copied; a growing backlog is not one buffer

@@ -324,4 +324,26 @@ TestCase {
         compare(server.retainedTopics, [])
         verify(server.retained("weather") === undefined)
     }
+
+    // Statistics read from QML: plain numbers, per client and in total.
+    function test_statisticsFromQml() {
+        const pair = connectedPair("statistics")
+        const received = spy(pair.server, "messageReceived")
+        pair.client.send("a", 1)
+        pair.client.send("b", { n: 2 })
+        tryCompare(received, "count", 2)
+        const id = pair.server.clientIds[0]
+        const perClient = pair.server.statistics(id)
+        verify(perClient.valid)
+        compare(perClient.clientId, id)
+        compare(perClient.messagesReceived, 2)
+        compare(typeof perClient.bytesReceived, "number")
+        verify(perClient.bytesReceived > 0)
+        compare(pair.server.statistics().messagesReceived, 2)
+        compare(pair.server.statistics().connectionCount, 1)
+        const atClient = pair.client.statistics()
+        compare(atClient.messagesSent, 2)
+        compare(atClient.reconnectCount, 0)
+        verify(!pair.server.statistics("nobody").valid)
+    }
 }
