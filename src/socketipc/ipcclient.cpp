@@ -13,6 +13,8 @@
 
 #include <cmath>
 
+#include <unistd.h>
+
 int IpcClientPrivate::Delay::pick() const
 {
     if (max <= min)
@@ -480,25 +482,39 @@ void IpcClientPrivate::onSocketConnected(IpcConnector *connector)
 
 bool IpcClientPrivate::checkServerUser(IpcConnector *connector)
 {
-    if (expectedServerUserId < 0)
+    // A service name is this user's: by default, only a server of this user may answer on
+    // it (another user could otherwise slip a socket into a directory between our check of
+    // it and the connect).
+    const IpcAddress where = IpcAddress::parse(address);
+    const qint64 expected = expectedServerUserId >= 0 ? expectedServerUserId
+            : !where.name.isEmpty()                   ? qint64(::getuid())
+                                                      : -1;
+    if (expected < 0)
         return true;
     const IpcPeerCredentials server = IpcSocket::peerOf(connector->socket());
     if (!server.address().isEmpty())  // a network peer: no uid to check
         return true;
-    if (server.uid() == expectedServerUserId)
+    if (server.uid() == expected)
         return true;
     onConnectFailed(connector,
-                    QStringLiteral("refusing the server at %1: it runs as uid %2, not %3 "
-                                   "(expectedServerUserId)")
-                            .arg(IpcAddress::parse(address).toString())
+                    QStringLiteral("refusing the server at %1: it runs as uid %2, not %3 (%4)")
+                            .arg(where.toString())
                             .arg(server.uid())
-                            .arg(expectedServerUserId),
+                            .arg(expected)
+                            .arg(expectedServerUserId >= 0
+                                         ? QStringLiteral("expectedServerUserId")
+                                         : QStringLiteral("a service name is its user's")),
                     IpcError::ClientRefusedError);
     return false;
 }
 
 void IpcClientPrivate::authenticate(const IpcCodec::Frame &frame)
 {
+    if (frame.topic == IpcHello::Topic) {
+        failAuthentication(QStringLiteral("the server does not use a token (its authToken is "
+                                          "empty)"));
+        return;
+    }
     if (IpcAuth::isRefusal(frame)) {
         failAuthentication(QStringLiteral("the server refused the token"));
         return;
@@ -537,8 +553,6 @@ void IpcClientPrivate::failAuthentication(const QString &why)
 void IpcClientPrivate::establish()
 {
     Q_Q(IpcClient);
-    failedAttempts = 0;
-    outageError = IpcError::NoError;
     const QPointer<IpcClient> guard(q);
     // What waited goes first, before anything sent from connected().
     if (!flushQueue() || !guard || !connection)
@@ -564,13 +578,16 @@ void IpcClientPrivate::announce()
     Q_Q(IpcClient);
     greeting = Greeting::None;
     retainedToCome = 0;
+    // Connected: the outage, and its failed attempts, are over.
+    failedAttempts = 0;
+    outageError = IpcError::NoError;
     const bool reconnect = std::exchange(wasConnected, true);
+    if (reconnect)
+        ++reconnectCount;
     const QPointer<IpcClient> guard(q);
     setState(IpcClient::State::Connected);
     if (guard && state == IpcClient::State::Connected)
         emit q->connected();
-    if (reconnect)
-        ++reconnectCount;
     if (guard && reconnect && state == IpcClient::State::Connected)
         emit q->reconnected();
 }
@@ -642,6 +659,14 @@ void IpcClientPrivate::dropSocketAttempt()
 void IpcClientPrivate::connectionFrame(IpcConnection *source, const IpcCodec::Frame &frame)
 {
     Q_Q(IpcClient);
+    if (source != connection) {
+        // The connection close() left to finish writing: its messages are still delivered,
+        // but the library's frames belong to the connection they came on, not to this one's
+        // handshake or greeting.
+        if (!frame.topic.startsWith(u"socketipc."))
+            dispatch(source, frame, QString());
+        return;
+    }
     if (auth.pending) {
         authenticate(frame);
         return;

@@ -4,6 +4,7 @@
 #include "codec/ipcframe_p.h"
 #include "ipcauth_p.h"
 #include "ipcproperty_p.h"
+#include "transport/ipcactivation_p.h"
 #include "transport/ipclistener_p.h"
 #include "transport/ipcsocket_p.h"
 
@@ -13,7 +14,11 @@
 #include <QtCore/qvarlengtharray.h>
 #include <QtCore/quuid.h>
 
-IpcServer::IpcServer(QObject *parent) : IpcEndpoint(*new IpcServerPrivate, parent) { }
+IpcServer::IpcServer(QObject *parent) : IpcEndpoint(*new IpcServerPrivate, parent)
+{
+    // Sockets a service manager passed are kept from child processes from now on.
+    IpcActivation::prepare();
+}
 
 IpcServer::~IpcServer()
 {
@@ -511,7 +516,16 @@ void IpcServerPrivate::admit(IpcConnection *connection)
     for (auto it = retained.cbegin(); it != retained.cend(); ++it) {
         frame.topic = it.key();
         frame.message = it->message;
-        connection->send(frame, nullptr);
+        if (connection->send(frame, nullptr) != IpcConnection::WriteResult::Queued) {
+            // The greeting promised them all: a client that cannot take them is not admitted.
+            setError(IpcError::WriteBufferFullError,
+                     QStringLiteral("refused a connection from %1: the retained messages do not "
+                                    "fit in maxPendingBytes (%2) before it reads")
+                             .arg(describePeer(connection->peerCredentials()))
+                             .arg(maxPendingBytes));
+            connection->abort();
+            return;
+        }
     }
     const QString id = connection->id();
     connections.append(connection);

@@ -35,8 +35,8 @@ class SOCKETIPC_EXPORT IpcStatistics
     Q_PROPERTY(double messagesDropped READ messagesDropped CONSTANT)
     // Requests sent and not yet answered, and requests of the peer being handled here, now.
     Q_PROPERTY(int requestsInFlight READ requestsInFlight CONSTANT)
-    // Per connection: when it was made. Totals: when the server began listening, or the
-    // client first connected.
+    // Per connection, and a client's: when the current connection was made (a client's
+    // counters start afresh with each connection). A server's totals: when it began listening.
     Q_PROPERTY(QDateTime connectedSince READ connectedSince CONSTANT)
     // When something was last read or written; invalid if nothing was.
     Q_PROPERTY(QDateTime lastActivity READ lastActivity CONSTANT)

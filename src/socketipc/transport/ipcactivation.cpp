@@ -86,6 +86,23 @@ std::vector<Inherited> &load()
 
 namespace IpcActivation {
 
+void prepare()
+{
+    const QMutexLocker locker(&mutex);
+    load();
+}
+
+QString boundPathForName(const QString &name)
+{
+    const QMutexLocker locker(&mutex);
+    for (const Inherited &socket : load()) {
+        const QString bound = listeningPath(socket.descriptor);
+        if (!bound.isEmpty() && (socket.name == name || QFileInfo(bound).fileName() == name))
+            return bound;
+    }
+    return {};
+}
+
 int takeLocal(const QString &path, const QString &name, QString *boundPath)
 {
     const QMutexLocker locker(&mutex);

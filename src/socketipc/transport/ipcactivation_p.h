@@ -21,6 +21,12 @@ namespace IpcActivation {
 // -1 if there is none. The descriptor is the caller's
 // from then on (close-on-exec, non-blocking); *boundPath: the path it is bound to.
 int takeLocal(const QString &path, const QString &name, QString *boundPath);
+// The path of an inherited listening socket a service name would take (see takeLocal()), or
+// empty; it stays inherited. So that listen() on a name needs no directory of its own then.
+QString boundPathForName(const QString &name);
+// Reads the variables and marks the inherited descriptors close-on-exec now, before the
+// process starts children; IpcServer's constructor calls it.
+void prepare();
 
 }  // namespace IpcActivation
 

@@ -1,5 +1,6 @@
 #include "ipcaddress_p.h"
 
+#include "ipcactivation_p.h"
 #include "ipclocalpath_p.h"
 
 #include <QtCore/qurl.h>
@@ -14,6 +15,13 @@ IpcAddress IpcAddress::parse(const QString &text, Use use)
         const QString local = text.startsWith(QLatin1String("unix:")) ? text.mid(5) : text;
         if (IpcLocalPath::isName(local)) {
             address.name = local;
+            // Started with a socket for this name (socket activation): that is where it is,
+            // whatever the directory the name would resolve to.
+            if (use == Use::Listen) {
+                address.path = IpcActivation::boundPathForName(local);
+                if (!address.path.isEmpty())
+                    return address;
+            }
             address.path = IpcLocalPath::resolveName(local, use == Use::Listen, &address.error);
             if (!address.error.isEmpty())
                 return address;

@@ -61,7 +61,8 @@ public:
 
     // Frames go out once per event-loop turn, many in one write, or at once when a lot is
     // pending. send() encodes straight into that buffer; write() queues an encoded frame.
-    // Neither lets more than maxPendingBytes wait for a peer that does not read.
+    // Once something is backlogged (the kernel took less than was written), neither lets more
+    // than maxPendingBytes wait for a peer that does not read; one frame may exceed it.
     // A Control frame (the library's own: greeting, token handshake, cancel) is not counted
     // as a message in counters().
     enum class Kind { Message, Control };

@@ -8,6 +8,7 @@
 #include <QtCore/qfile.h>
 #include <QtCore/qfileinfo.h>
 #include <QtCore/qpoint.h>
+#include <QtCore/qpointer.h>
 #include <QtCore/qscopeguard.h>
 #include <QtCore/qthread.h>
 #include <QtNetwork/qlocalserver.h>
@@ -68,6 +69,7 @@ private Q_SLOTS:
     void serverThatSpeaksFirstIsConnectedAtOnce();
     void silentServerIsConnectedAfterItsSilence();
     void serverThatLeavesBeforeGreetingIsAFailedAttempt();
+    void clientDeletedFromReconnectedConnectedIsSafe();
     void worksInAWorkerThread();
     void serverThatDoesNotReadFailsSendsNotMemory();
     void lostServerIsReportedFromTheEventLoopNotFromSend_data();
@@ -728,6 +730,15 @@ void tst_IpcClient::oversizedFrameFromServerIsFrameTooLargeError()
     QCOMPARE(messageSpy.at(0).at(0).toString(), QStringLiteral("small"));
 }
 
+// Appends each message's topic, and "connected", to *order as they come.
+static void recordOrder(IpcClient &client, QStringList *order)
+{
+    QObject::connect(&client, &IpcClient::messageReceived, &client,
+                     [order](const QString &topic) { order->append(topic); });
+    QObject::connect(&client, &IpcClient::connected, &client,
+                     [order] { order->append(QStringLiteral("connected")); });
+}
+
 void tst_IpcClient::greetingHoldsConnectedUntilTheRetainedMessages()
 {
     // What an IpcServer sends first, written by hand: the greeting says two retained messages
@@ -743,10 +754,7 @@ void tst_IpcClient::greetingHoldsConnectedUntilTheRetainedMessages()
     });
     IpcClient client;
     QStringList order;
-    connect(&client, &IpcClient::messageReceived, this,
-            [&](const QString &topic) { order.append(topic); });
-    connect(&client, &IpcClient::connected, this,
-            [&] { order.append(QStringLiteral("connected")); });
+    recordOrder(client, &order);
     client.connectToServer(socketPath());
     QTRY_COMPARE(order.size(), 4);
     QCOMPARE(order, (QStringList{"a", "b", "connected", "later"}));
@@ -763,10 +771,7 @@ void tst_IpcClient::serverThatSpeaksFirstIsConnectedAtOnce()
     });
     IpcClient client;
     QStringList order;
-    connect(&client, &IpcClient::messageReceived, this,
-            [&](const QString &topic) { order.append(topic); });
-    connect(&client, &IpcClient::connected, this,
-            [&] { order.append(QStringLiteral("connected")); });
+    recordOrder(client, &order);
     client.connectToServer(socketPath());
     QTRY_COMPARE(order.size(), 2);
     QCOMPARE(order, (QStringList{"connected", "hello"}));
@@ -816,13 +821,37 @@ void tst_IpcClient::serverThatLeavesBeforeGreetingIsAFailedAttempt()
     QSignalSpy connectErrorSpy(&client, &IpcClient::connectError);
     QSignalSpy connectedSpy(&client, &IpcClient::connected);
     QSignalSpy disconnectedSpy(&client, &IpcClient::disconnected);
+    QSignalSpy errorSpy(&client, &IpcClient::errorOccurred);
     client.connectToServer(socketPath());
-    QTRY_VERIFY(connectErrorSpy.count() >= 2);
+    QTRY_VERIFY(connectErrorSpy.count() >= 3);
+    QCOMPARE(errorSpy.count(), 1);  // once per outage, as any failed connect
     QVERIFY(accepted >= 2);
     QVERIFY(connectErrorSpy.at(0).at(0).toString().contains(QLatin1String("before greeting")));
     QCOMPARE(connectedSpy.count(), 0);
     QCOMPARE(disconnectedSpy.count(), 0);
     QCOMPARE(client.state(), IpcClient::State::Connecting);
+}
+
+void tst_IpcClient::clientDeletedFromReconnectedConnectedIsSafe()
+{
+    // A slot on connected() may delete the client, on a reconnect too (ASan watches).
+    auto server = std::make_unique<IpcServer>();
+    QVERIFY(server->listen(socketPath()));
+    auto *client = new IpcClient;
+    client->setReconnectDelay(20);
+    QPointer<IpcClient> watch(client);
+    int connections = 0;
+    connect(client, &IpcClient::connected, this, [&] {
+        if (++connections == 2)
+            delete client;
+    });
+    client->connectToServer(socketPath());
+    QTRY_COMPARE(connections, 1);
+    server.reset();
+    server = std::make_unique<IpcServer>();
+    QVERIFY(server->listen(socketPath()));
+    QTRY_VERIFY(!watch);
+    QCOMPARE(connections, 2);
 }
 
 void tst_IpcClient::worksInAWorkerThread()
