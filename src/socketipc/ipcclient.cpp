@@ -160,6 +160,16 @@ int IpcClient::queuedMessageCount() const
     return int(d->queue.size());
 }
 
+bool IpcClient::isMonitor() const
+{
+    return d_func()->monitor;
+}
+
+void IpcClient::setMonitor(bool monitor)
+{
+    assignAndNotify(this, d_func()->monitor, monitor, &IpcClient::monitorChanged);
+}
+
 IpcStatistics IpcClient::statistics() const
 {
     Q_D(const IpcClient);
@@ -557,7 +567,7 @@ void IpcClientPrivate::establish()
     // What waited goes first, before anything sent from connected().
     if (!flushQueue() || !guard || !connection)
         return;
-    if (!serverGreets) {
+    if (!serverGreets && !monitor) {
         announce();
         return;
     }
@@ -567,6 +577,12 @@ void IpcClientPrivate::establish()
             return;
         // Silence: the Node original, or a SocketIpc server too busy to greet in time (its
         // retained messages then follow connected()).
+        if (greeting == Greeting::AwaitingHello && monitor) {
+            failAttempt(QStringLiteral("the server did not greet within %1 ms: not a SocketIpc "
+                                       "server, which monitors need")
+                                .arg(GreetingTimeout));
+            return;
+        }
         if (greeting == Greeting::AwaitingHello)
             serverGreets = false;
         announce();
@@ -592,6 +608,15 @@ void IpcClientPrivate::announce()
         emit q->reconnected();
 }
 
+void IpcClientPrivate::failAttempt(const QString &why)
+{
+    greeting = Greeting::None;
+    auth.failure = QStringLiteral("cannot connect to %1: %2")
+                           .arg(IpcAddress::parse(address).toString(), why);
+    if (connection)
+        connection->abort();  // connectionClosed() reports it as a failed attempt
+}
+
 bool IpcClientPrivate::greet(IpcConnection *source, const IpcCodec::Frame &frame)
 {
     Q_Q(IpcClient);
@@ -599,6 +624,20 @@ bool IpcClientPrivate::greet(IpcConnection *source, const IpcCodec::Frame &frame
         serverGreets = true;
         if (greeting != Greeting::AwaitingHello)
             return true;  // late, or repeated: nothing to wait for any more
+        // A server that allows monitors waits to hear which this is.
+        const bool asksRole = frame.message.toMap().value(IpcHello::MonitorsKey).toBool();
+        if (monitor && !asksRole) {
+            failAttempt(QStringLiteral("the server does not allow monitors (allowMonitors)"));
+            return true;
+        }
+        if (asksRole) {
+            IpcCodec::Frame role;
+            role.topic = IpcHello::Topic.toString();
+            role.message =
+                    QVariantMap{{IpcHello::RoleKey,
+                                 monitor ? QStringLiteral("monitor") : QStringLiteral("client")}};
+            source->send(role, nullptr, IpcConnection::Kind::Control);
+        }
         retainedToCome = frame.message.toMap().value(IpcHello::RetainedKey).toInt();
         greeting = Greeting::AwaitingRetained;
         if (retainedToCome <= 0)
@@ -606,6 +645,10 @@ bool IpcClientPrivate::greet(IpcConnection *source, const IpcCodec::Frame &frame
         return true;
     }
     if (greeting == Greeting::AwaitingHello) {
+        if (monitor) {
+            failAttempt(QStringLiteral("not a SocketIpc server: monitors need one"));
+            return true;
+        }
         // Another frame first: a server that does not greet, and has spoken.
         serverGreets = false;
         announce();

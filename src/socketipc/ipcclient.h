@@ -40,6 +40,13 @@ class SOCKETIPC_EXPORT IpcClient : public IpcEndpoint
     // before anything is sent; -1 (the default) for any. Ignored over TCP and TLS.
     Q_PROPERTY(int expectedServerUserId READ expectedServerUserId WRITE setExpectedServerUserId
                        NOTIFY expectedServerUserIdChanged)
+    // Connect as a monitor of a server that allows them (IpcServer::allowMonitors): each
+    // message the server receives or sends, and each client's coming and going, arrives as a
+    // message on the topic "socketipc.monitor" ({"direction":"in"|"out","client":ID,
+    // "topic":...,"message":...,"size":N,"time":MS} or {"event":...}); request
+    // "socketipc.stats" for the server's statistics. A server that does not allow monitors
+    // refuses it (ClientRefusedError). Takes effect at the next connection.
+    Q_PROPERTY(bool monitor READ isMonitor WRITE setMonitor NOTIFY monitorChanged)
 public:
     enum class State {
         Unconnected,  // connectToServer() not called yet
@@ -84,6 +91,8 @@ public:
 
     int expectedServerUserId() const;
     void setExpectedServerUserId(int uid);
+    bool isMonitor() const;
+    void setMonitor(bool monitor);
 
     // Asks the server, which answers with IpcServer::handle(). The reply is this client's
     // child; finished() always comes from the event loop. Not connected: NoServerError, or
@@ -115,6 +124,7 @@ Q_SIGNALS:
     void maxQueuedMessagesChanged();
     void queuedMessageCountChanged();
     void expectedServerUserIdChanged();
+    void monitorChanged();
     void connected();
     void reconnected();   // after connected(), when it follows a disconnect
     void disconnected();  // unexpected: a reconnect is scheduled

@@ -117,6 +117,9 @@ public:
     int retainedToCome = 0;    // after the greeting, before connected()
     bool serverGreets = true;  // false once a server did not greet in time
     int reconnectCount = 0;    // since connectToServer()
+    bool monitor = false;
+    // Ends the attempt under way as a failed one (connectionClosed() reports why).
+    void failAttempt(const QString &why);
 };
 
 #endif  // IPCCLIENT_P_H

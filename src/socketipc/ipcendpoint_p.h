@@ -28,7 +28,18 @@ inline constexpr QStringView Topic = u"socketipc.retained";
 namespace IpcHello {
 inline constexpr QStringView Topic = u"socketipc.hello";
 inline constexpr QLatin1StringView RetainedKey("retained");
+// With IpcServer::allowMonitors: "monitors":true, and the connection says what it is before
+// it becomes a client, {"role":"client"|"monitor"} on this topic (a Node client, which never
+// does, is a client once it sends a frame or after IpcServerPrivate::RoleGrace ms).
+inline constexpr QLatin1StringView MonitorsKey("monitors");
+inline constexpr QLatin1StringView RoleKey("role");
 }  // namespace IpcHello
+
+// What a monitor receives: one message per event on Topic; statistics on request on StatsTopic.
+namespace IpcMonitor {
+inline constexpr QStringView Topic = u"socketipc.monitor";
+inline constexpr QStringView StatsTopic = u"socketipc.stats";
+}  // namespace IpcMonitor
 
 // The base of IpcServerPrivate and IpcClientPrivate: the settings both have, the topics and
 // request handlers, and what happens to a frame once it is known to come from a peer that

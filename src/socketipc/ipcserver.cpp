@@ -9,6 +9,7 @@
 #include "transport/ipcsocket_p.h"
 
 #include <QtCore/qdatetime.h>
+#include <QtCore/qmetaobject.h>
 #include <QtCore/qpointer.h>
 #include <QtCore/qtimer.h>
 #include <QtCore/qvarlengtharray.h>
@@ -18,6 +19,19 @@ IpcServer::IpcServer(QObject *parent) : IpcEndpoint(*new IpcServerPrivate, paren
 {
     // Sockets a service manager passed are kept from child processes from now on.
     IpcActivation::prepare();
+    connect(this, &IpcServer::errorOccurred, this,
+            [this](IpcError::Error error, const QString &description, const QString &clientId) {
+                Q_D(IpcServer);
+                if (d->monitors.isEmpty())
+                    return;
+                d->monitorEvent(
+                        {{QStringLiteral("event"), QStringLiteral("error")},
+                         {QStringLiteral("client"), clientId},
+                         {QStringLiteral("code"),
+                          QString::fromLatin1(
+                                  QMetaEnum::fromType<IpcError::Error>().valueToKey(error))},
+                         {QStringLiteral("description"), description}});
+            });
 }
 
 IpcServer::~IpcServer()
@@ -81,6 +95,21 @@ int IpcServer::maxClients() const
 void IpcServer::setMaxClients(int count)
 {
     assignAndNotify(this, d_func()->maxClients, qMax(0, count), &IpcServer::maxClientsChanged);
+}
+
+bool IpcServer::allowMonitors() const
+{
+    return d_func()->allowMonitors;
+}
+
+void IpcServer::setAllowMonitors(bool allow)
+{
+    assignAndNotify(this, d_func()->allowMonitors, allow, &IpcServer::allowMonitorsChanged);
+}
+
+int IpcServer::monitorCount() const
+{
+    return int(d_func()->monitors.size());
 }
 
 qint64 IpcServer::maxRetainedBytes() const
@@ -278,7 +307,7 @@ void IpcServer::close()
         emit listeningChanged(false);
 
     // Not clients yet: they just go (connectionClosed() takes each off the list).
-    const QList<IpcConnection *> strangers = d->unauthenticated;
+    const QList<IpcConnection *> strangers = d->unauthenticated + d->awaitingRole + d->monitors;
     for (IpcConnection *connection : strangers)
         connection->abort();
     const QPointer<IpcServer> guard(this);
@@ -399,6 +428,17 @@ void IpcServer::broadcast(const QString &topic, const QVariant &message)
             continue;
         d->handleWrite(connection, connection->write(bytes->second), topic, QString());
     }
+    // To monitors: one event for the broadcast, with the clients it went to.
+    if (guard && !d->monitors.isEmpty() && !encoded.isEmpty()) {
+        QStringList recipients;
+        for (const IpcConnection *connection : connections)
+            recipients.append(connection->id());
+        d->monitorEvent({{QStringLiteral("direction"), QStringLiteral("out")},
+                         {QStringLiteral("clients"), recipients},
+                         {QStringLiteral("topic"), topic},
+                         {QStringLiteral("message"), message},
+                         {QStringLiteral("size"), qint64(encoded.first().second.size())}});
+    }
 }
 
 IpcReply *IpcServer::request(const QString &topic, const QVariant &message, const QString &clientId,
@@ -511,7 +551,10 @@ void IpcServerPrivate::admit(IpcConnection *connection)
     // client (ipcendpoint_p.h).
     IpcCodec::Frame frame;
     frame.topic = IpcHello::Topic.toString();
-    frame.message = QVariantMap{{IpcHello::RetainedKey, int(retained.size())}};
+    QVariantMap hello{{IpcHello::RetainedKey, int(retained.size())}};
+    if (allowMonitors)
+        hello.insert(IpcHello::MonitorsKey, true);
+    frame.message = hello;
     connection->send(frame, nullptr, IpcConnection::Kind::Control);
     for (auto it = retained.cbegin(); it != retained.cend(); ++it) {
         frame.topic = it.key();
@@ -527,13 +570,97 @@ void IpcServerPrivate::admit(IpcConnection *connection)
             return;
         }
     }
+    if (allowMonitors) {
+        // A client or a monitor? It says so; one that does not is a client all the same.
+        awaitingRole.append(connection);
+        QTimer::singleShot(RoleGrace, connection, [this, connection] {
+            if (awaitingRole.removeOne(connection))
+                admitClient(connection);
+        });
+        return;
+    }
+    admitClient(connection);
+}
+
+void IpcServerPrivate::admitClient(IpcConnection *connection)
+{
+    Q_Q(IpcServer);
     const QString id = connection->id();
     connections.append(connection);
     connectionsById.insert(id, connection);
+    connection->setTapped(!monitors.isEmpty());
     const QPointer<IpcServer> guard(q);
     emit q->clientCountChanged();
     if (guard)
         emit q->clientConnected(id);
+    if (guard && !monitors.isEmpty())
+        monitorEvent({{QStringLiteral("event"), QStringLiteral("connected")},
+                      {QStringLiteral("client"), id}});
+}
+
+void IpcServerPrivate::monitorEvent(QVariantMap event)
+{
+    event.insert(QStringLiteral("time"), QDateTime::currentMSecsSinceEpoch());
+    IpcCodec::Frame frame;
+    frame.topic = IpcMonitor::Topic.toString();
+    frame.message = event;
+    // A monitor that does not keep up meets the slow-client policy, alone.
+    const QList<IpcConnection *> watching = monitors;
+    for (IpcConnection *monitor : watching) {
+        if (!monitor->isOpen())
+            continue;
+        if (monitor->send(frame, nullptr, IpcConnection::Kind::Control)
+            != IpcConnection::WriteResult::LimitReached)
+            continue;
+        if (slowClientPolicy == IpcServer::SlowClientPolicy::DisconnectClient)
+            monitor->abort();
+        else
+            monitor->countDropped();
+    }
+}
+
+void IpcServerPrivate::monitorFrame(QLatin1StringView direction, IpcConnection *connection,
+                                    const IpcCodec::Frame &frame, qsizetype size)
+{
+    QVariantMap event{{QStringLiteral("direction"), QString(direction)},
+                      {QStringLiteral("client"), connection->id()},
+                      {QStringLiteral("topic"), frame.topic},
+                      {QStringLiteral("message"), frame.message},
+                      {QStringLiteral("size"), qint64(size)}};
+    if (frame.requestId > 0)
+        event.insert(QStringLiteral("id"), frame.requestId);
+    if (frame.replyTo > 0)
+        event.insert(QStringLiteral("re"), frame.replyTo);
+    if (frame.isProgress())
+        event.insert(QStringLiteral("progress"), true);
+    monitorEvent(std::move(event));
+}
+
+void IpcServerPrivate::connectionSent(IpcConnection *connection, const IpcCodec::Frame &frame,
+                                      qsizetype size)
+{
+    if (!monitors.isEmpty())
+        monitorFrame(QLatin1StringView("out"), connection, frame, size);
+}
+
+void IpcServerPrivate::tapClients(bool tapped)
+{
+    for (IpcConnection *connection : std::as_const(connections))
+        connection->setTapped(tapped);
+}
+
+void IpcServerPrivate::answerStatistics(IpcConnection *monitor, const IpcCodec::Frame &request)
+{
+    Q_Q(IpcServer);
+    QVariantList clients;
+    for (const IpcConnection *connection : std::as_const(connections))
+        clients.append(q->statistics(connection->id()).toVariantMap());
+    IpcCodec::Frame reply;
+    reply.topic = request.topic;
+    reply.replyTo = request.requestId;
+    reply.message = QVariantMap{{QStringLiteral("total"), q->statistics().toVariantMap()},
+                                {QStringLiteral("clients"), clients}};
+    monitor->send(reply, nullptr, IpcConnection::Kind::Control);
 }
 
 void IpcServerPrivate::authenticate(IpcConnection *connection, const IpcCodec::Frame &frame)
@@ -669,7 +796,8 @@ QString IpcServerPrivate::refusal(const IpcPeerCredentials &credentials) const
 void IpcServerPrivate::finishClosingIfDone()
 {
     Q_Q(IpcServer);
-    if (state != State::Closing || !connections.isEmpty() || !unauthenticated.isEmpty())
+    if (state != State::Closing || !connections.isEmpty() || !unauthenticated.isEmpty()
+        || !awaitingRole.isEmpty() || !monitors.isEmpty())
         return;
     if (closeTimer)
         closeTimer->stop();
@@ -689,6 +817,31 @@ void IpcServerPrivate::connectionFrame(IpcConnection *connection, const IpcCodec
     if (!unauthenticated.isEmpty() && unauthenticated.contains(connection)) {
         authenticate(connection, frame);
         return;
+    }
+    if (!awaitingRole.isEmpty() && awaitingRole.removeOne(connection)) {
+        if (frame.topic == IpcHello::Topic) {
+            if (frame.message.toMap().value(IpcHello::RoleKey).toString()
+                == QLatin1String("monitor")) {
+                monitors.append(connection);
+                tapClients(true);
+            } else {
+                admitClient(connection);
+            }
+            return;
+        }
+        // A client that did not say (the Node library): this frame is its first.
+        const QPointer<IpcConnection> alive(connection);
+        admitClient(connection);
+        if (!alive || !connection->isOpen())
+            return;
+    }
+    if (!monitors.isEmpty()) {
+        if (monitors.contains(connection)) {
+            if (frame.requestId > 0 && frame.topic == IpcMonitor::StatsTopic)
+                answerStatistics(connection, frame);
+            return;  // a monitor only watches
+        }
+        monitorFrame(QLatin1StringView("in"), connection, frame, connection->lastFrameSize());
     }
     dispatch(connection, frame, connection->id());
 }
@@ -715,6 +868,13 @@ void IpcServerPrivate::connectionClosed(IpcConnection *connection)
         finishClosingIfDone();
         return;
     }
+    if (awaitingRole.removeOne(connection) || monitors.removeOne(connection)) {
+        if (monitors.isEmpty())
+            tapClients(false);
+        connection->deleteLater();
+        finishClosingIfDone();
+        return;
+    }
     const QString id = connection->id();
     if (connections.removeOne(connection))
         closedCounters.add(connection->counters());
@@ -727,6 +887,9 @@ void IpcServerPrivate::connectionClosed(IpcConnection *connection)
     emit q->clientCountChanged();
     if (guard)
         emit q->clientDisconnected(id);
+    if (guard && !monitors.isEmpty())
+        monitorEvent({{QStringLiteral("event"), QStringLiteral("disconnected")},
+                      {QStringLiteral("client"), id}});
     if (guard)
         finishClosingIfDone();
 }

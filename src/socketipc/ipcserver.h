@@ -47,6 +47,15 @@ class SOCKETIPC_EXPORT IpcServer : public IpcEndpoint
     Q_PROPERTY(qint64 maxRetainedBytes READ maxRetainedBytes WRITE setMaxRetainedBytes NOTIFY
                        maxRetainedBytesChanged)
     Q_PROPERTY(QStringList retainedTopics READ retainedTopics NOTIFY retainedChanged)
+    // Whether monitors may attach (socketipc monitor, socketipc stats): clients that say so
+    // when they connect, under the same token, TLS and uid rules as any client, which get
+    // every message the server receives and sends as an event, and the statistics on request.
+    // A monitor is never a client: not in clientCount, no clientConnected(), no broadcasts.
+    // Off by default. With it on, a new connection is a client once it says so (IpcClient
+    // does at once) or sends its first frame, or after 200 ms (a Node client that only
+    // listens).
+    Q_PROPERTY(bool allowMonitors READ allowMonitors WRITE setAllowMonitors NOTIFY
+                       allowMonitorsChanged)
 public:
     // Who may connect, as file permissions on the socket file.
     enum class SocketAccess {
@@ -97,6 +106,10 @@ public:
     void setConnectionFilter(ConnectionFilter filter);
     qint64 maxRetainedBytes() const;
     void setMaxRetainedBytes(qint64 bytes);
+    bool allowMonitors() const;
+    void setAllowMonitors(bool allow);
+    // Monitors attached now.
+    int monitorCount() const;
 
     // Retained messages: the server's current state per topic, for clients that connect
     // later. retain() broadcasts message and keeps it as topic's retained value, replacing
@@ -158,6 +171,7 @@ Q_SIGNALS:
     void allowedUserIdsChanged();
     void handshakeTimeoutChanged();
     void maxRetainedBytesChanged();
+    void allowMonitorsChanged();
     void retainedChanged();
     void clientConnected(const QString &clientId);
     void clientDisconnected(const QString &clientId);

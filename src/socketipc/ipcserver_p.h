@@ -44,6 +44,16 @@ public:
     void acceptSocket(QIODevice *socket);
     // A new connection joins the clients (clientConnected()).
     void admit(IpcConnection *connection);
+    // Becomes a client: clientConnected().
+    void admitClient(IpcConnection *connection);
+    // Monitors (allowMonitors): an event to each; a frame as one; the statistics asked for.
+    void monitorEvent(QVariantMap event);
+    void monitorFrame(QLatin1StringView direction, IpcConnection *connection,
+                      const IpcCodec::Frame &frame, qsizetype size);
+    void answerStatistics(IpcConnection *monitor, const IpcCodec::Frame &request);
+    void tapClients(bool tapped);
+    void connectionSent(IpcConnection *connection, const IpcCodec::Frame &frame,
+                        qsizetype size) override;
     // Its first frame must be the auth token, when one is required.
     void authenticate(IpcConnection *connection, const IpcCodec::Frame &frame);
     void refuse(IpcConnection *connection, const QString &why);
@@ -85,6 +95,11 @@ public:
     QMap<QString, Retained> retained;
     qint64 retainedBytes = 0;
     qint64 maxRetainedBytes = IpcServer::DefaultMaxRetainedBytes;
+    bool allowMonitors = false;
+    QList<IpcConnection *> awaitingRole;  // greeted, not yet a client or a monitor
+    QList<IpcConnection *> monitors;
+    // How long a connection may stay silent before it is taken for a client (allowMonitors).
+    static constexpr int RoleGrace = 200;
     QTimer *closeTimer = nullptr;
     IpcServer::ConnectionFilter connectionFilter;
     QList<IpcConnection *> unauthenticated;         // connected, token not yet presented

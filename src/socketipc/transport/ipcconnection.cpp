@@ -153,6 +153,8 @@ IpcConnection::WriteResult IpcConnection::send(const IpcCodec::Frame &frame, QSt
     if (size >= FlushThreshold)
         fitSendBuffer(size);
     queued();
+    if (m_tapped && kind == Kind::Message)
+        m_handler->connectionSent(this, frame, size);
     return WriteResult::Queued;
 }
 
@@ -545,6 +547,7 @@ void IpcConnection::decodeFrames()
                 return;
             }
             m_received = true;
+            m_lastFrameSize = contents.size();
             m_handler->connectionFrame(this, frame);
             // The handler may have closed or even deleted this connection.
             if (!guard || m_state == State::Closed)

@@ -38,6 +38,8 @@ public:
                                      const QString &description) = 0;
         // Called once, whatever ended the connection; the handler deletes it later.
         virtual void connectionClosed(IpcConnection *connection) = 0;
+        // A message frame of size bytes was queued, on a connection setTapped(true).
+        virtual void connectionSent(IpcConnection *, const IpcCodec::Frame &, qsizetype) { }
 
     protected:
         ~Handler() = default;
@@ -79,6 +81,10 @@ public:
     const IpcCounters &counters() const { return m_counters; }
     void countReceived() { ++m_counters.messagesReceived; }
     void countDropped() { ++m_counters.messagesDropped; }
+    // Whether the handler hears of each message frame sent (connectionSent()): for monitors.
+    void setTapped(bool tapped) { m_tapped = tapped; }
+    // The size of the frame being handled, in connectionFrame().
+    qsizetype lastFrameSize() const { return m_lastFrameSize; }
     // Ends the connection once pending output is written.
     void close();
     // The same, for a peer that was turned away: what it sends is no longer read, and the
@@ -146,6 +152,8 @@ private:
     Handler *m_handler;
     IpcFrame::Decoder m_decoder;
     IpcCounters m_counters;
+    qsizetype m_lastFrameSize = 0;
+    bool m_tapped = false;
     QByteArray m_outgoing;  // encoded, not yet handed on
     // m_descriptor only: what the kernel has not taken yet, in order, in buffers of their own
     // (a large frame is queued as it is, not copied; a growing backlog is not one buffer

@@ -6,6 +6,8 @@
 
 namespace JsonLines {
 
+static bool writeLine(QByteArray line, bool pretty);
+
 bool print(const Members &members, bool pretty)
 {
     QByteArray line = "{";
@@ -18,6 +20,20 @@ bool print(const Members &members, bool pretty)
             line += "null";  // cannot happen for values that came off the wire
     }
     line += '}';
+    return writeLine(line, pretty);
+}
+
+bool printValue(const QVariant &value, bool pretty)
+{
+    QByteArray line;
+    QString error;
+    if (!IpcFrame::encodeValue(line, value, &error))
+        line = "null";
+    return writeLine(line, pretty);
+}
+
+static bool writeLine(QByteArray line, bool pretty)
+{
     if (pretty)
         line = indent(line);
     line += '\n';

@@ -16,6 +16,8 @@ using Members = QList<std::pair<QLatin1StringView, QVariant>>;
 // Writes the object as one line to stdout (indented over several with pretty) and flushes.
 // False when it could not: standard output is closed (a pipe whose reader has gone).
 [[nodiscard]] bool print(const Members &members, bool pretty);
+// One value (an object from the wire, as it came) as one line.
+[[nodiscard]] bool printValue(const QVariant &value, bool pretty);
 
 // The same JSON, indented by two spaces per level.
 QByteArray indent(const QByteArray &compact);

@@ -5,6 +5,7 @@
 
 #include <SocketIpc/IpcClient>
 #include <SocketIpc/IpcCodec>
+#include <SocketIpc/IpcReply>
 #include <SocketIpc/IpcServer>
 
 #include <QtCore/qcommandlineparser.h>
@@ -16,6 +17,7 @@
 #include <csignal>
 #include <cstdio>
 #include <fcntl.h>
+#include <functional>
 #include <limits>
 #include <optional>
 #include <type_traits>
@@ -42,6 +44,10 @@ const char usageText[] = R"(Usage:
   socketipc connect ADDRESS           run a client of the server at ADDRESS
   socketipc send ADDRESS TOPIC [JSON] send one message (JSON, or a JSON document on stdin);
                                       a negative number is JSON too: send ADDRESS t -1
+  socketipc monitor ADDRESS           watch a server that allows it (serve --allow-monitor):
+                                      one JSON line per message in or out, connect,
+                                      disconnect and error
+  socketipc stats ADDRESS             print that server's statistics as one JSON object
 
 ADDRESS is a service name (org.example.bus: a socket in your runtime directory,
 $XDG_RUNTIME_DIR/org.example.bus), a socket path (./app.sock, /run/app.sock, unix:PATH),
@@ -74,6 +80,8 @@ Options:
   --relay            serve: pass each client's message on to every other client, as a hub
                      (every topic, whatever --topic prints; requests are not relayed)
   --relay-all        serve: the same, and back to its sender too
+  --allow-monitor    serve: let monitor and stats attach (same token, TLS and uid rules)
+  --watch MS         stats: print them again every MS milliseconds
   --cert FILE        TLS: this end's certificate (PEM): the server's, or a client's
   --key FILE         TLS: the private key of --cert (PEM)
   --ca FILE          TLS: the CA certificates to trust (PEM): connect and send verify the
@@ -121,6 +129,8 @@ struct Options
     QString ca;
     QList<int> allowedUserIds;
     Relay relay = Relay::Off;
+    bool allowMonitors = false;
+    int watch = 0;  // stats: ms between prints; 0: once
 
     bool wants(const QString &topic) const { return topics.isEmpty() || topics.contains(topic); }
 };
@@ -131,8 +141,10 @@ void configure(IpcEndpoint &endpoint, const Options &options)
         endpoint.setCodecName(options.codec);
     endpoint.setAuthToken(options.token);
     auto *server = qobject_cast<IpcServer *>(&endpoint);
-    if (server)
+    if (server) {
         server->setAllowedUserIds(options.allowedUserIds);
+        server->setAllowMonitors(options.allowMonitors);
+    }
     IpcTlsSettings tls;
     tls.setCertificateFile(options.certificate);
     tls.setPrivateKeyFile(options.privateKey);
@@ -436,6 +448,89 @@ int connectClient(const Options &options)
     return QCoreApplication::exec();
 }
 
+// monitor (events) and stats (a request, once or every --watch ms): a monitor client.
+int watchServer(const Options &options, bool statistics)
+{
+    IpcClient client;
+    configure(client, options);
+    client.setMonitor(true);
+    client.setRetryDelay(RetryDelay);
+    int exitCode = Success;
+    const auto stop = [&client, &exitCode](int code) {
+        exitCode = code;
+        client.close();  // closed() exits
+    };
+    const auto output = [&](const QVariant &value) {
+        if (!JsonLines::printValue(value, options.pretty)) {
+            printError(u"standard output closed"_s);
+            stop(Failure);
+        }
+    };
+    std::function<void()> ask = [&] {
+        IpcReply *reply = client.request(u"socketipc.stats"_s, QVariant(), DefaultSendTimeout);
+        QObject::connect(reply, &IpcReply::finished, &client, [&, reply] {
+            reply->deleteLater();
+            if (exitCode != Success)
+                return;
+            if (reply->error() != IpcError::NoError) {
+                printError(reply->errorString());
+                return stop(Failure);
+            }
+            output(reply->value());
+            if (options.watch <= 0)
+                return stop(Success);
+            QTimer::singleShot(options.watch, &client, ask);
+        });
+    };
+    QObject::connect(&client, &IpcClient::connected, [&] {
+        printError(u"monitoring %1"_s.arg(options.path));
+        if (statistics)
+            ask();
+    });
+    QObject::connect(&client, &IpcClient::messageReceived,
+                     [&](const QString &topic, const QVariant &message) {
+                         if (statistics || exitCode != Success || topic != "socketipc.monitor"_L1)
+                             return;
+                         const QVariantMap event = message.toMap();
+                         const auto about = event.constFind(u"topic"_s);
+                         if (about != event.cend() && !options.wants(about->toString()))
+                             return;
+                         // Keys in the order one reads them: what, who, about what, when.
+                         static const QLatin1StringView order[] = {
+                                 "event"_L1,   "direction"_L1, "client"_L1, "clients"_L1,
+                                 "topic"_L1,   "id"_L1,        "re"_L1,     "progress"_L1,
+                                 "message"_L1, "size"_L1,      "code"_L1,   "description"_L1,
+                                 "time"_L1};
+                         JsonLines::Members members;
+                         for (QLatin1StringView key : order) {
+                             const auto value = event.constFind(key);
+                             if (value != event.cend())
+                                 members.append({key, *value});
+                         }
+                         if (!JsonLines::print(members, options.pretty)) {
+                             printError(u"standard output closed"_s);
+                             stop(Failure);
+                         }
+                     });
+    QObject::connect(&client, &IpcClient::errorOccurred,
+                     [&](IpcError::Error error, const QString &description) {
+                         if (exitCode != Success)
+                             return;
+                         printError(description);
+                         if (isFinal(error))
+                             stop(Failure);
+                     });
+    QObject::connect(&client, &IpcClient::closed, qApp,
+                     [&exitCode] { QCoreApplication::exit(exitCode); });
+    TerminationWatcher termination;
+    QObject::connect(&termination, &TerminationWatcher::terminationRequested, &client,
+                     [&] { client.close(); });
+    QTimer timeout;
+    armTimeout(client, options, timeout);
+    client.connectToServer(options.path);
+    return QCoreApplication::exec();
+}
+
 int sendOne(Options options, const QString &topic, std::optional<QByteArray> json)
 {
     if (!json) {
@@ -511,11 +606,14 @@ int main(int argc, char *argv[])
     const QCommandLineOption caOption(u"ca"_s, {}, u"FILE"_s);
     const QCommandLineOption relayOption(u"relay"_s);
     const QCommandLineOption relayAllOption(u"relay-all"_s);
+    const QCommandLineOption allowMonitorOption(u"allow-monitor"_s);
+    const QCommandLineOption watchOption(u"watch"_s, {}, u"MS"_s);
     const QCommandLineOption helpOption(QStringList{u"h"_s, u"help"_s});
     const QCommandLineOption versionOption(u"version"_s);
     parser.addOptions({topicOption, timeoutOption, prettyOption, codecOption, tokenOption,
                        tokenFileOption, allowUidOption, certOption, keyOption, caOption,
-                       relayOption, relayAllOption, helpOption, versionOption});
+                       relayOption, relayAllOption, allowMonitorOption, watchOption, helpOption,
+                       versionOption});
     // A JSON argument such as -1 or -0.5 is not an option: move it behind "--".
     QStringList arguments = QCoreApplication::arguments();
     QStringList negativeNumbers;
@@ -523,9 +621,9 @@ int main(int argc, char *argv[])
         const QString &argument = arguments.at(i);
         if (argument == "--"_L1)
             break;
-        static const QStringList valued{u"--timeout"_s, u"--topic"_s,      u"--codec"_s,
-                                        u"--token"_s,   u"--token-file"_s, u"--allow-uid"_s,
-                                        u"--cert"_s,    u"--key"_s,        u"--ca"_s};
+        static const QStringList valued{
+                u"--timeout"_s,   u"--topic"_s, u"--codec"_s, u"--token"_s, u"--token-file"_s,
+                u"--allow-uid"_s, u"--cert"_s,  u"--key"_s,   u"--ca"_s,    u"--watch"_s};
         const bool optionValue = valued.contains(arguments.at(i - 1));
         if (!optionValue && argument.size() > 1 && argument.startsWith(u'-')
             && (argument.at(1).isDigit() || argument.at(1) == u'.'))
@@ -595,7 +693,8 @@ int main(int argc, char *argv[])
     if (args.isEmpty())
         return usageError(u"no command given"_s);
     const QString command = args.first();
-    if (command != "serve"_L1 && command != "connect"_L1 && command != "send"_L1)
+    if (command != "serve"_L1 && command != "connect"_L1 && command != "send"_L1
+        && command != "monitor"_L1 && command != "stats"_L1)
         return usageError(u"unknown command \"%1\""_s.arg(command));
     if (args.size() < 2 || args.at(1).isEmpty())
         return usageError(u"%1 needs an ADDRESS"_s.arg(command));
@@ -621,6 +720,22 @@ int main(int argc, char *argv[])
                                   .arg(::getuid()));
     }
 
+    options.allowMonitors = parser.isSet(allowMonitorOption);
+    if (options.allowMonitors && command != "serve"_L1)
+        return usageError(u"--allow-monitor is for serve only"_s);
+    if (parser.isSet(watchOption)) {
+        bool ok = false;
+        options.watch = parser.value(watchOption).toInt(&ok);
+        if (command != "stats"_L1)
+            return usageError(u"--watch is for stats only"_s);
+        if (!ok || options.watch <= 0)
+            return usageError(u"--watch takes a number of milliseconds"_s);
+    }
+    if (command == "monitor"_L1 || command == "stats"_L1) {
+        if (args.size() > 2)
+            return usageError(u"%1 takes only an ADDRESS"_s.arg(command));
+        return watchServer(options, command == "stats"_L1);
+    }
     if (command == "serve"_L1 || command == "connect"_L1) {
         if (args.size() > 2)
             return usageError(u"%1 takes only an ADDRESS"_s.arg(command));

@@ -9,6 +9,7 @@
 #include <QtCore/qfile.h>
 #include <QtCore/qfileinfo.h>
 #include <QtCore/qstandardpaths.h>
+#include <QtCore/qjsonarray.h>
 #include <QtCore/qjsondocument.h>
 #include <QtCore/qjsonobject.h>
 #include <QtCore/qprocess.h>
@@ -293,6 +294,9 @@ private Q_SLOTS:
     void connectExitsOnSignal();
     void connectRetriesUntilServeListens();
     void connectReconnectsAfterServeRestart();
+    void monitorPrintsBothDirections();
+    void statsPrintsEachClient();
+    void monitorAndStatsNeedAllowMonitor();
     void serviceNamesLiveInTheRuntimeDirectory();
     void serveTakesTheSocketItWasStartedWith();
 
@@ -365,6 +369,84 @@ QString tst_Cli::certificates()
         m_certificates = std::move(dir);
     }
     return m_certificates->path();
+}
+
+void tst_Cli::monitorPrintsBothDirections()
+{
+    Tool serve;
+    CHECKED(startServe(serve, {u"--allow-monitor"_s}));
+    Tool monitor;
+    CHECKED(monitor.start({u"monitor"_s, socketPath(), u"--topic"_s, u"chat"_s}));
+    QTRY_VERIFY2_WITH_TIMEOUT(monitor.saidOnStderr(u"monitoring"_s), qPrintable(monitor.describe()),
+                              Timeout);
+    Tool client;
+    QString id;
+    CHECKED(startConnect(client, serve, &id));
+    client.writeLine(messageLine("chat", R"({"n":1})"));
+    client.writeLine(messageLine("other", "2"));  // filtered out by --topic
+    QTRY_COMPARE_WITH_TIMEOUT(serve.messageLines().size(), 2, Timeout);
+    serve.writeLine(R"({"topic":"chat","message":"back","client":")" + id.toUtf8() + R"("})");
+    QTRY_VERIFY2_WITH_TIMEOUT(monitor.messageLines().size() >= 2, qPrintable(monitor.describe()),
+                              Timeout);
+    const QByteArrayList lines = monitor.messageLines();  // without {"event":...} lines
+    QCOMPARE(lines.size(), 2);
+    QVERIFY2(lines.at(0).startsWith(R"({"direction":"in","client":")"), lines.at(0).constData());
+    const QJsonObject in = QJsonDocument::fromJson(lines.at(0)).object();
+    QCOMPARE(in.value(u"direction").toString(), u"in"_s);
+    QCOMPARE(in.value(u"client").toString(), id);
+    QCOMPARE(in.value(u"topic").toString(), u"chat"_s);
+    QCOMPARE(in.value(u"message").toObject().value(u"n").toInt(), 1);
+    QVERIFY(in.value(u"time").toDouble() > 0);
+    const QJsonObject out = QJsonDocument::fromJson(lines.at(1)).object();
+    QCOMPARE(out.value(u"direction").toString(), u"out"_s);
+    QCOMPARE(out.value(u"client").toString(), id);
+    QCOMPARE(out.value(u"message").toString(), u"back"_s);
+    // The monitor is no client of serve.
+    QCOMPARE(serve.clientsOf(u"connected"_s), QStringList{id});
+}
+
+void tst_Cli::statsPrintsEachClient()
+{
+    Tool serve;
+    CHECKED(startServe(serve, {u"--allow-monitor"_s}));
+    Tool client;
+    QString id;
+    CHECKED(startConnect(client, serve, &id));
+    client.writeLine(messageLine("a", "1"));
+    client.writeLine(messageLine("b", "2"));
+    QTRY_COMPARE_WITH_TIMEOUT(serve.messageLines().size(), 2, Timeout);
+
+    Tool stats;
+    CHECKED(stats.start({u"stats"_s, socketPath()}));
+    QTRY_VERIFY2_WITH_TIMEOUT(stats.exitedWith(0), qPrintable(stats.describe()), Timeout);
+    QCOMPARE(stats.lines().size(), 1);
+    const QJsonObject all = QJsonDocument::fromJson(stats.lines().first()).object();
+    const QJsonArray clients = all.value(u"clients").toArray();
+    QCOMPARE(clients.size(), 1);
+    const QJsonObject entry = clients.first().toObject();
+    QCOMPARE(entry.value(u"client").toString(), id);
+    QCOMPARE(entry.value(u"messagesReceived").toInt(), 2);
+    QCOMPARE(entry.value(u"messagesSent").toInt(), 0);
+    QCOMPARE(all.value(u"total").toObject().value(u"messagesReceived").toInt(), 2);
+
+    // --watch: again and again until stopped.
+    Tool watch;
+    CHECKED(watch.start({u"stats"_s, socketPath(), u"--watch"_s, u"100"_s}));
+    QTRY_VERIFY2_WITH_TIMEOUT(watch.lines().size() >= 3, qPrintable(watch.describe()), Timeout);
+    QVERIFY(watch.isRunning());
+}
+
+void tst_Cli::monitorAndStatsNeedAllowMonitor()
+{
+    Tool serve;
+    CHECKED(startServe(serve));
+    for (const QString &command : {u"monitor"_s, u"stats"_s}) {
+        Tool tool;
+        CHECKED(tool.start({command, socketPath()}));
+        QTRY_VERIFY2_WITH_TIMEOUT(tool.exitedWith(1), qPrintable(tool.describe()), Timeout);
+        QVERIFY2(tool.saidOnStderr(u"does not allow monitors"_s), qPrintable(tool.describe()));
+        QCOMPARE(tool.lines(), QByteArrayList());
+    }
 }
 
 void tst_Cli::serviceNamesLiveInTheRuntimeDirectory()

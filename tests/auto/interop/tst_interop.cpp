@@ -15,6 +15,8 @@
 #include <QtCore/qset.h>
 #include <QtCore/quuid.h>
 #include <QtTest/qsignalspy.h>
+
+#include <algorithm>
 #include <QtTest/qtest.h>
 
 #include <limits>
@@ -153,6 +155,7 @@ private Q_SLOTS:
     void qtServerBroadcastReachesEveryNodeClient_data() { addPayloadRows(); }
     void qtServerBroadcastReachesEveryNodeClient();
     void nodeClientGetsRetainedMessagesOnConnect();
+    void nodeClientOfAServerThatAllowsMonitorsIsAClient();
     void nodeClientSendReachesQtServer_data() { addPayloadRows(); }
     void nodeClientSendReachesQtServer();
     void qtServerTellsNodeClientsApart();
@@ -612,6 +615,43 @@ void tst_Interop::qtServerSendReachesNodeClient()
     const QString difference = textDifference(received.value(u"json").toString(), nodeJson);
     QVERIFY2(difference.isEmpty(), qPrintable(difference));
     QVERIFY(!node.has(u"error"_s));
+}
+
+void tst_Interop::nodeClientOfAServerThatAllowsMonitorsIsAClient()
+{
+    // A Node client never says whether it is a client or a monitor: it is a client, once it
+    // sends or after a moment of silence, gets broadcasts, and monitors see its messages.
+    IpcServer server;
+    server.setAllowMonitors(true);
+    QVERIFY2(server.listen(socketPath()), qPrintable(server.errorString()));
+    IpcClient monitor;
+    monitor.setMonitor(true);
+    QList<QVariantMap> events;
+    connect(&monitor, &IpcClient::messageReceived, this,
+            [&](const QString &topic, const QVariant &message) {
+                if (topic == u"socketipc.monitor"_s)
+                    events.append(message.toMap());
+            });
+    monitor.connectToServer(socketPath());
+    QTRY_COMPARE(server.monitorCount(), 1);
+
+    TestPeer silent;
+    TestPeer talker;
+    QStringList ids;
+    CHECKED(connectNodeClients(server, {&silent, &talker}, &ids));
+    QCOMPARE(server.clientCount(), 2);
+    talker.command({{u"send"_s, u"from-node"_s}, {u"message"_s, 7}});
+    server.broadcast(u"news"_s, true);
+    QTRY_COMPARE_WITH_TIMEOUT(silent.count(u"message"_s, u"news"_s), 1, Timeout);
+    QTRY_COMPARE_WITH_TIMEOUT(talker.count(u"message"_s, u"news"_s), 1, Timeout);
+    QTRY_VERIFY_WITH_TIMEOUT(std::any_of(events.cbegin(), events.cend(),
+                                         [](const QVariantMap &event) {
+                                             return event.value(u"topic"_s) == u"from-node"_s;
+                                         }),
+                             Timeout);
+    QVERIFY(!silent.has(u"error"_s));
+    QVERIFY(!talker.has(u"error"_s));
+    QCOMPARE(server.monitorCount(), 1);
 }
 
 void tst_Interop::nodeClientGetsRetainedMessagesOnConnect()

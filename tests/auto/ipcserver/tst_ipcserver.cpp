@@ -107,6 +107,12 @@ private Q_SLOTS:
     void symlinkAtSocketPathIsNeverRemoved();
     void abstractNamespaceNameNeedsNoFile();
 
+    void monitorSeesBothDirectionsInOrder();
+    void monitorIsNeverAClient();
+    void slowMonitorIsDroppedAndClientsKeepTheirRate();
+    void monitorIsRefusedWithoutOptIn();
+    void monitorMeetsTheTokenAndUidRules();
+    void monitorAsksForStatistics();
     void socketActivatedServerAnswersTheFirstMessage();
     void inheritedSocketForAnotherAddressIsLeftAlone();
     void lateClientProcessGetsRetainedMessagesFirst();
@@ -1548,6 +1554,243 @@ void tst_IpcServer::simultaneousListensElectExactlyOneServer()
 }
 
 QTEST_GUILESS_MAIN(tst_IpcServer)
+namespace {
+
+// An IpcClient connected as a monitor; the events it received, in order.
+struct Monitor
+{
+    IpcClient client;
+    QList<QVariantMap> events;
+
+    explicit Monitor(const QString &address, const QString &token = {})
+    {
+        client.setMonitor(true);
+        client.setAuthToken(token);
+        client.setRetryDelay(20);
+        QObject::connect(&client, &IpcClient::messageReceived, &client,
+                         [this](const QString &topic, const QVariant &message) {
+                             if (topic == QLatin1String("socketipc.monitor"))
+                                 events.append(message.toMap());
+                             else
+                                 others.append(topic);
+                         });
+        client.connectToServer(address);
+    }
+    QList<QVariantMap> messages() const  // the message events, without connects
+    {
+        QList<QVariantMap> result;
+        for (const QVariantMap &event : events) {
+            if (event.contains(QStringLiteral("direction")))
+                result.append(event);
+        }
+        return result;
+    }
+    QStringList others;  // what it got that was not an event
+};
+
+QString field(const QVariantMap &event, const char *key)
+{
+    return event.value(QLatin1String(key)).toString();
+}
+
+}  // namespace
+
+void tst_IpcServer::monitorSeesBothDirectionsInOrder()
+{
+    IpcServer server;
+    server.setAllowMonitors(true);
+    server.handle(QStringLiteral("double"), [](const QVariant &m) { return m.toInt() * 2; });
+    QVERIFY(server.listen(socketPath()));
+    Monitor monitor(socketPath());
+    QTRY_COMPARE(server.monitorCount(), 1);
+    QString a;
+    QString b;
+    const auto clientA = IpcTest::connectedClient(server, &a);
+    const auto clientB = IpcTest::connectedClient(server, &b);
+    QSignalSpy received(clientB.get(), &IpcClient::messageReceived);
+
+    QVERIFY(clientA->send(QStringLiteral("x"), 1));
+    QTRY_COMPARE(monitor.messages().size(), 1);
+    QVERIFY(server.send(QStringLiteral("y"), QStringLiteral("to b"), b));
+    IpcReply *reply = clientB->request(QStringLiteral("double"), 21);
+    QSignalSpy finished(reply, &IpcReply::finished);
+    QTRY_COMPARE(finished.count(), 1);
+    server.broadcast(QStringLiteral("z"), true);
+    QTRY_COMPARE(monitor.messages().size(), 5);
+
+    const QList<QVariantMap> seen = monitor.messages();
+    QCOMPARE(field(seen[0], "direction"), QStringLiteral("in"));
+    QCOMPARE(field(seen[0], "client"), a);
+    QCOMPARE(field(seen[0], "topic"), QStringLiteral("x"));
+    QCOMPARE(seen[0].value(QStringLiteral("message")).toInt(), 1);
+    QVERIFY(seen[0].value(QStringLiteral("size")).toInt() > 0);
+    QVERIFY(seen[0].value(QStringLiteral("time")).toLongLong() > 0);
+    QCOMPARE(field(seen[1], "direction"), QStringLiteral("out"));
+    QCOMPARE(field(seen[1], "client"), b);
+    QCOMPARE(field(seen[1], "topic"), QStringLiteral("y"));
+    QCOMPARE(field(seen[2], "direction"), QStringLiteral("in"));  // the request
+    QCOMPARE(field(seen[2], "client"), b);
+    QVERIFY(seen[2].value(QStringLiteral("id")).toLongLong() > 0);
+    QCOMPARE(field(seen[3], "direction"), QStringLiteral("out"));  // its reply
+    QCOMPARE(seen[3].value(QStringLiteral("re")), seen[2].value(QStringLiteral("id")));
+    QCOMPARE(seen[3].value(QStringLiteral("message")).toInt(), 42);
+    QCOMPARE(field(seen[4], "topic"), QStringLiteral("z"));  // one event per broadcast
+    QStringList recipients = seen[4].value(QStringLiteral("clients")).toStringList();
+    recipients.sort();
+    QStringList both{a, b};
+    both.sort();
+    QCOMPARE(recipients, both);
+
+    // Connects and disconnects, with ids.
+    QCOMPARE(field(monitor.events.first(), "event"), QStringLiteral("connected"));
+    QCOMPARE(field(monitor.events.first(), "client"), a);
+    QSignalSpy gone(&server, &IpcServer::clientDisconnected);
+    clientA->close();
+    QTRY_COMPARE(gone.count(), 1);
+    QTRY_COMPARE(field(monitor.events.last(), "event"), QStringLiteral("disconnected"));
+    QCOMPARE(field(monitor.events.last(), "client"), a);
+}
+
+void tst_IpcServer::monitorIsNeverAClient()
+{
+    IpcServer server;
+    server.setAllowMonitors(true);
+    QVERIFY(server.listen(socketPath()));
+    QSignalSpy connected(&server, &IpcServer::clientConnected);
+    Monitor monitor(socketPath());
+    QTRY_COMPARE(server.monitorCount(), 1);
+    QTRY_VERIFY(monitor.client.isConnected());
+    QCOMPARE(server.clientCount(), 0);
+    QCOMPARE(connected.count(), 0);
+    QCOMPARE(server.statistics().connectionCount(), 0);
+    // A broadcast reaches clients; the monitor sees it as an event, never as a message.
+    const auto client = IpcTest::connectedClient(server);
+    QSignalSpy received(client.get(), &IpcClient::messageReceived);
+    server.broadcast(QStringLiteral("news"), 1);
+    QTRY_COMPARE(received.count(), 1);
+    QTRY_COMPARE(monitor.messages().size(), 1);
+    QCOMPARE(monitor.others, QStringList());
+    QCOMPARE(server.clientCount(), 1);
+    QCOMPARE(connected.count(), 1);
+    // What a monitor sends is not a message.
+    QSignalSpy messages(&server, &IpcServer::messageReceived);
+    monitor.client.send(QStringLiteral("sneak"), 1);
+    QVERIFY(client->send(QStringLiteral("after"), 2));
+    QTRY_COMPARE(messages.count(), 1);
+    QCOMPARE(messages.at(0).at(0).toString(), QStringLiteral("after"));
+}
+
+void tst_IpcServer::slowMonitorIsDroppedAndClientsKeepTheirRate()
+{
+    // A monitor that never reads (a bare socket that says it is one) is dropped by the
+    // slow-client policy; the client's messages all arrive.
+    IpcServer server;
+    server.setAllowMonitors(true);
+    server.setMaxPendingBytes(64 * 1024);
+    QVERIFY(server.listen(socketPath()));
+    QLocalSocket sleeper;
+    sleeper.connectToServer(socketPath());
+    QVERIFY(sleeper.waitForConnected(5000));
+    QTRY_VERIFY(sleeper.bytesAvailable() > 0);
+    QVERIFY(sleeper.readAll().contains(R"("monitors":true)"));
+    sleeper.write(
+            IpcTest::frameBytes(R"({"topic":"socketipc.hello","message":{"role":"monitor"}})"));
+    QTRY_COMPARE(server.monitorCount(), 1);
+    // From here on it reads nothing.
+    sleeper.setReadBufferSize(1);
+
+    QString id;
+    const auto client = IpcTest::connectedClient(server, &id);
+    QSignalSpy messages(&server, &IpcServer::messageReceived);
+    const QString payload(1024, QLatin1Char('p'));
+    constexpr int Count = 3000;
+    for (int i = 0; i < Count; ++i)
+        QVERIFY(client->send(QStringLiteral("work"), payload));
+    QTRY_COMPARE_WITH_TIMEOUT(messages.count(), Count, 20000);
+    QTRY_COMPARE(server.monitorCount(), 0);
+    QCOMPARE(server.clientCount(), 1);
+    QCOMPARE(server.statistics(id).messagesReceived(), Count);
+}
+
+void tst_IpcServer::monitorIsRefusedWithoutOptIn()
+{
+    IpcServer server;
+    QVERIFY(server.listen(socketPath()));
+    Monitor monitor(socketPath());
+    QSignalSpy errors(&monitor.client, &IpcClient::errorOccurred);
+    QSignalSpy connected(&monitor.client, &IpcClient::connected);
+    QTRY_VERIFY(!errors.isEmpty());
+    QCOMPARE(errors.at(0).at(0).value<IpcError::Error>(), IpcError::ClientRefusedError);
+    QVERIFY2(errors.at(0).at(1).toString().contains(QLatin1String("allowMonitors")),
+             qPrintable(errors.at(0).at(1).toString()));
+    QTest::qWait(100);
+    QCOMPARE(connected.count(), 0);
+    QCOMPARE(server.monitorCount(), 0);
+    monitor.client.close();
+}
+
+void tst_IpcServer::monitorMeetsTheTokenAndUidRules()
+{
+    IpcServer server;
+    server.setAllowMonitors(true);
+    server.setAuthToken(QStringLiteral("a-token-of-sixteen-or-more"));
+    QVERIFY(server.listen(socketPath()));
+    {
+        Monitor without(socketPath());
+        QSignalSpy errors(&without.client, &IpcClient::errorOccurred);
+        QTRY_VERIFY(!errors.isEmpty());
+        QCOMPARE(errors.at(0).at(0).value<IpcError::Error>(), IpcError::ClientRefusedError);
+        QCOMPARE(server.monitorCount(), 0);
+        without.client.close();
+    }
+    Monitor with(socketPath(), QStringLiteral("a-token-of-sixteen-or-more"));
+    QTRY_COMPARE(server.monitorCount(), 1);
+    with.client.close();
+    QTRY_COMPARE(server.monitorCount(), 0);
+
+    // Of a user the server does not allow: refused before it is anything.
+    server.setAllowedUserIds({int(::getuid()) + 1});
+    Monitor stranger(socketPath(), QStringLiteral("a-token-of-sixteen-or-more"));
+    QSignalSpy connected(&stranger.client, &IpcClient::connected);
+    QTest::qWait(300);
+    QCOMPARE(connected.count(), 0);
+    QCOMPARE(server.monitorCount(), 0);
+    stranger.client.close();
+}
+
+void tst_IpcServer::monitorAsksForStatistics()
+{
+    IpcServer server;
+    server.setAllowMonitors(true);
+    QVERIFY(server.listen(socketPath()));
+    QString id;
+    const auto client = IpcTest::connectedClient(server, &id);
+    QSignalSpy messages(&server, &IpcServer::messageReceived);
+    QVERIFY(client->send(QStringLiteral("t"), 1));
+    QTRY_COMPARE(messages.count(), 1);
+    Monitor monitor(socketPath());
+    QTRY_VERIFY(monitor.client.isConnected());
+    IpcReply *reply = monitor.client.request(QStringLiteral("socketipc.stats"), QVariant());
+    QSignalSpy finished(reply, &IpcReply::finished);
+    QTRY_COMPARE(finished.count(), 1);
+    QCOMPARE(reply->error(), IpcError::NoError);
+    const QVariantMap answer = reply->value().toMap();
+    const QVariantList clients = answer.value(QStringLiteral("clients")).toList();
+    QCOMPARE(clients.size(), 1);
+    QCOMPARE(field(clients.first().toMap(), "client"), id);
+    QCOMPARE(clients.first().toMap().value(QStringLiteral("messagesReceived")).toInt(), 1);
+    QCOMPARE(answer.value(QStringLiteral("total"))
+                     .toMap()
+                     .value(QStringLiteral("connections"))
+                     .toInt(),
+             1);
+    // A client asking the same is an ordinary request (no handler here).
+    IpcReply *asClient = client->request(QStringLiteral("socketipc.stats"), QVariant());
+    QSignalSpy clientFinished(asClient, &IpcReply::finished);
+    QTRY_COMPARE(clientFinished.count(), 1);
+    QCOMPARE(asClient->error(), IpcError::NoHandlerError);
+}
+
 void tst_IpcServer::socketActivatedServerAnswersTheFirstMessage()
 {
     // systemd's way, with its own tool: systemd-socket-activate listens, a client connects and
