@@ -7,6 +7,7 @@
 #include <SocketIpc/IpcCodec>
 #include <SocketIpc/IpcReply>
 #include <SocketIpc/IpcServer>
+#include <SocketIpc/IpcTopic>
 
 #include <QtCore/qcommandlineparser.h>
 #include <QtCore/qcoreapplication.h>
@@ -14,6 +15,7 @@
 #include <QtCore/qsocketnotifier.h>
 #include <QtCore/qtimer.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <fcntl.h>
@@ -46,7 +48,8 @@ const char usageText[] = R"(Usage:
                                       a negative number is JSON too: send ADDRESS t -1
   socketipc monitor ADDRESS           watch a server that allows it (serve --allow-monitor):
                                       one JSON line per message in or out, connect,
-                                      disconnect and error
+                                      disconnect and error; --topic takes patterns
+                                      (sensor.*, sensor.#)
   socketipc stats ADDRESS             print that server's statistics as one JSON object
 
 ADDRESS is a service name (org.example.bus: a socket in your runtime directory,
@@ -133,6 +136,14 @@ struct Options
     int watch = 0;  // stats: ms between prints; 0: once
 
     bool wants(const QString &topic) const { return topics.isEmpty() || topics.contains(topic); }
+    // monitor: --topic may be a pattern (sensor.*, sensor.#), as IpcTopic's names.
+    bool wantsMatching(const QString &topic) const
+    {
+        return topics.isEmpty()
+                || std::any_of(topics.cbegin(), topics.cend(), [&topic](const QString &pattern) {
+                       return IpcTopic::matches(pattern, topic);
+                   });
+    }
 };
 
 void configure(IpcEndpoint &endpoint, const Options &options)
@@ -493,7 +504,7 @@ int watchServer(const Options &options, bool statistics)
                              return;
                          const QVariantMap event = message.toMap();
                          const auto about = event.constFind(u"topic"_s);
-                         if (about != event.cend() && !options.wants(about->toString()))
+                         if (about != event.cend() && !options.wantsMatching(about->toString()))
                              return;
                          // Keys in the order one reads them: what, who, about what, when.
                          static const QLatin1StringView order[] = {
