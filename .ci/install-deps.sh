@@ -3,7 +3,7 @@
 set -euo pipefail
 
 packages=(
-    g++ cmake ninja-build ccache pkg-config
+    g++ cmake ninja-build ccache pkg-config make
     qt6-base-dev qt6-base-dev-tools
     # The QML module, its tests (Qt Quick Test, offscreen) and qmllint
     qt6-declarative-dev qt6-declarative-dev-tools

@@ -5,11 +5,28 @@
 #include <SocketIpc/IpcServer>
 
 #include <QtCore/qcoreapplication.h>
+#include <QtCore/qfile.h>
 #include <QtCore/qtimer.h>
 
 #include <cstdio>
-#include <dlfcn.h>
-#include <link.h>
+
+// Whether a file whose name contains `library` is mapped from below `prefix`.
+static bool loadedFrom(const QByteArray &library, const QByteArray &prefix)
+{
+    QFile maps(QStringLiteral("/proc/self/maps"));
+    if (!maps.open(QIODevice::ReadOnly))
+        return false;
+    bool found = false;
+    for (const QByteArray &line : maps.readAll().split('\n')) {
+        const qsizetype path = line.indexOf('/');
+        if (path >= 0 && line.contains(library)) {
+            if (!line.mid(path).startsWith(prefix + '/'))
+                return false;
+            found = true;
+        }
+    }
+    return found;
+}
 
 int main(int argc, char *argv[])
 {
@@ -20,11 +37,8 @@ int main(int argc, char *argv[])
     const QByteArray prefix = argv[2];
 
     // Prove the installed library is the one loaded.
-    Dl_info info = {};
-    if (!dladdr(static_cast<const void *>(&IpcServer::staticMetaObject), &info) || !info.dli_fname
-        || !QByteArray(info.dli_fname).startsWith(prefix)) {
-        std::fprintf(stderr, "SocketIpc was loaded from %s, not from %s\n",
-                     info.dli_fname ? info.dli_fname : "?", prefix.constData());
+    if (!loadedFrom("libSocketIpc.so", prefix)) {
+        std::fprintf(stderr, "libSocketIpc.so was not loaded from %s\n", prefix.constData());
         return 1;
     }
 

@@ -1,5 +1,6 @@
 // A QML program outside the SocketIpc tree: `import SocketIpc` from the installed module.
-// Usage: QML_IMPORT_PATH=<prefix>/lib/qml qmlconsumer SOCKET_PATH INSTALL_PREFIX
+// Usage: qmlconsumer SOCKET_PATH QML_DIR, QML_DIR being where the SocketIpc module should come
+// from (<prefix>/lib/qml on QML_IMPORT_PATH, or Qt's own QML directory for a package).
 
 #include <QtCore/qcoreapplication.h>
 #include <QtCore/qfile.h>
@@ -51,7 +52,7 @@ int main(int argc, char *argv[])
     // The plugin must be the installed one.
     QFile maps(QStringLiteral("/proc/self/maps"));
     if (!maps.open(QIODevice::ReadOnly)
-        || !maps.readAll().contains(QByteArray(argv[2]) + "/lib/qml/SocketIpc/")) {
+        || !maps.readAll().contains(QByteArray(argv[2]) + "/SocketIpc/")) {
         std::fprintf(stderr, "the SocketIpc QML plugin was not loaded from %s\n", argv[2]);
         return 1;
     }
