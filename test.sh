@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Sets up a Debian 12 machine and runs every test: a Debug build with warnings as errors,
-# a Release build of what demo.sh builds, an AddressSanitizer + UndefinedBehaviorSanitizer
-# build, the threaded client test under ThreadSanitizer, then a minute of fuzzing. Exits
-# non-zero on any failure.
+# Sets up a Debian 12 machine and runs every test: a Debug build with warnings as errors
+# (and the reference, without a QDoc warning), a Release build of what demo.sh builds and of
+# the Debian packages (installed, used, then removed again), an AddressSanitizer +
+# UndefinedBehaviorSanitizer build, the threaded client test under ThreadSanitizer, then a
+# minute of fuzzing. Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 
@@ -28,11 +29,16 @@ run_suite() {
 
 run_suite build/werror
 
-# What demo.sh builds: a Release build (warnings as errors), which the Debug stages do not try.
-echo "=== build/release: the library, the QML module and the demo, as demo.sh builds them"
-cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DSOCKETIPC_BUILD_TESTS=OFF \
-    -DSOCKETIPC_WERROR=ON -DCMAKE_CXX_COMPILER_LAUNCHER=ccache
-cmake --build build/release --target socketipc-demo SocketIpcQml socketipc -j "$jobs"
+# A Release build (warnings as errors) of what demo.sh builds and of what the Debian packages
+# hold, for /usr; the reference (any QDoc warning fails it); the packages; then what a user
+# does with them: apt install, and the CMake, qmake, pkg-config and QML consumers against /usr.
+echo "=== build/deb: Release for /usr, the reference, the Debian packages"
+cmake -S . -B build/deb -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX=/usr \
+    -DSOCKETIPC_BUILD_TESTS=OFF -DSOCKETIPC_WERROR=ON -DCMAKE_CXX_COMPILER_LAUNCHER=ccache
+cmake --build build/deb --target SocketIpc SocketIpcQml socketipc socketipc-demo docs -j "$jobs"
+rm -rf build/deb/packages
+(cd build/deb && cpack -G DEB)
+tests/packages/test-packages.sh build/deb/packages
 stages=$((stages + 1))
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     run_suite build/sanitize -DSOCKETIPC_SANITIZE=address,undefined

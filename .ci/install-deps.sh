@@ -9,10 +9,13 @@ packages=(
     qt6-declarative-dev qt6-declarative-dev-tools
     qml6-module-qtquick qml6-module-qttest qml6-module-qtquick-window
     qml6-module-qtqml qml6-module-qtqml-workerscript qml6-module-qtqml-models
-    # The README's QML example (QtQuick.Controls), linted by tests/readme
+    # The QML examples of the reference (QtQuick.Controls), linted by docs/snippets
     qml6-module-qtquick-controls qml6-module-qtquick-templates
     # The TLS tests make their certificates at test time
     openssl
+    # The reference: QDoc, qhelpgenerator (.qch), Qt Help (the test that opens the .qch);
+    # the Debian packages: dpkg-shlibdeps (dpkg-dev)
+    qt6-documentation-tools qt6-tools-dev-tools qt6-tools-dev dpkg-dev
 )
 # Socket activation tests run the server under systemd's own tool
 command -v systemd-socket-activate >/dev/null || packages+=(systemd)
