@@ -15,6 +15,279 @@
 
 #include <unistd.h>
 
+/*!
+    \class IpcClient
+    \inmodule SocketIpc
+    \inheaderfile SocketIpc/IpcClient
+    \brief The \l [CPP] {IpcClient} class connects to a server over a local socket, TCP or TLS, and
+    retries and reconnects on its own.
+
+    A client connects to one server: an \l [CPP] {IpcServer}, or a server of the Node.js library
+    \c @crussell52/socket-ipc 0.4.0 on a local socket. It is resilient: a connect attempt
+    that fails is retried after \l retryDelay, and a connection lost unexpectedly is
+    followed by a reconnect after \l reconnectDelay, until close().
+
+    What it shares with \l [CPP] {IpcServer} (the address, codec, limits, TLS settings, token,
+    topics,
+    request handlers, \l [CPP] {IpcEndpoint::}{messageReceived()},
+    \l [CPP] {IpcEndpoint::}{errorOccurred()} and \l [CPP] {IpcEndpoint::}{closed()}) is
+    \l [CPP] {IpcEndpoint}'s.
+    This class adds connecting, reconnecting and the offline queue.
+
+    A client that subscribes to a topic, says hello once connected, and asks the server to
+    add two numbers:
+
+    \snippet ipcclient.cpp overview
+
+    \section1 Connecting and reconnecting
+
+    connectToServer() starts connecting, from the event loop: \l state becomes \c Connecting
+    at once, and connected() never comes before the call has returned. Each attempt that
+    fails emits connectError() with a sentence that says what to do (\c {no socket at PATH
+    (is the server running?)}), and the next one follows after \l retryDelay. The first
+    failure of an outage is also an \l [CPP] {IpcEndpoint::}{errorOccurred()}, \c NoServerError
+    for a server that is not there, so that a mistyped path is heard of once rather than
+    retried in silence or reported at every retry.
+
+    Once connected, the client emits connected(), and then reconnected() if it had been
+    connected before. A connection lost without close() emits disconnected(); the client
+    then tries again after \l reconnectDelay, and as long as attempts fail, after
+    \l retryDelay each. A server's close() is, to its clients, a lost connection: they
+    keep trying until a server listens there again.
+
+    \snippet ipcclient.cpp states
+
+    \section2 Connected means up to date
+
+    A SocketIpc server greets each new connection with the number of retained messages that
+    follow (see \l [CPP] {IpcServer::retain()}), and the client emits connected() once it has them
+    all:
+    code run on connected(), QML bindings and \l [CPP] {IpcTopic} objects see the server's current
+    state at once. A server that does not greet, the Node original, is known by a message
+    coming first or by 250 ms of silence, which the client then does not wait for again
+    until the next connectToServer(). A client with the wrong codec finds out on the
+    greeting, as a failed attempt that it retries: it never emits connected().
+
+    \section2 Delays
+
+    Both delays are fixed by default, and may be ranges: a delay is then picked at random in
+    \c {[delay, delayMax]} each time, so that many clients do not come back in step. With
+    \l backoffFactor above 1, retries back off exponentially, with jitter:
+
+    \snippet ipcclient.cpp delays
+
+    \section1 Sending and asking
+
+    send() writes a message to the server, and request() asks it, to be answered by the
+    server's \l [CPP] {IpcEndpoint::}{handle()}. While not connected, send() fails with
+    \c NoServerError, as in the Node library, unless the offline queue is on:
+    with \l maxQueuedMessages above 0, what is sent while not connected waits, and goes out
+    in order once connected, before connected() is emitted.
+
+    \snippet ipcclient.cpp queue
+
+    \section1 Security
+
+    A client checks the server before it sends anything. Over a local socket, the server's
+    process must run as \l expectedServerUserId, which for a service name is this process's
+    own user by default. Over TLS, the server's certificate must be valid for its host name
+    and signed by a trusted CA (\l [CPP] {IpcEndpoint::}{tls}). With an
+    \l [CPP] {IpcEndpoint::}{authToken}, the server must prove that it holds the same token.
+
+    \snippet ipcclient.cpp tls
+
+    \b {See also} \l [CPP] {IpcServer}, \l [CPP] {IpcEndpoint}, \l {Security} and
+    \l {Addresses, Service Names and Transports}.
+*/
+
+/*!
+    \enum IpcClient::State
+
+    Where the client is in its connection's life.
+
+    \value Unconnected  connectToServer() has not been called yet.
+    \value Connecting   Trying to connect, or waiting to retry or reconnect.
+    \value Connected    Connected, and connected() has been emitted.
+    \value Closed       close() was called; connectToServer() starts over.
+
+    \sa state
+*/
+
+/*!
+    \variable IpcClient::DefaultRetryDelay
+
+    The default of \l retryDelay: 1000 ms, as in the Node library.
+*/
+
+/*!
+    \variable IpcClient::DefaultReconnectDelay
+
+    The default of \l reconnectDelay: 100 ms.
+*/
+
+/*!
+    \variable IpcClient::DefaultMaxPendingBytes
+
+    The client's default of \l [CPP] {IpcEndpoint::}{maxPendingBytes}: 128 MiB. A client has one
+    peer, and a tight loop of send() is what fills it.
+*/
+
+/*!
+    \variable IpcClient::DefaultMaxBackoffDelay
+
+    The default of \l maxBackoffDelay: 30000 ms.
+*/
+
+/*!
+    \property IpcClient::state
+    \brief the stage the client's connection is at.
+
+    \c Unconnected until connectToServer(), then \c Connecting; \c Connected once
+    connected() is emitted; \c Connecting again while it waits to reconnect or retry;
+    \c Closed after close(). The notifier, stateChanged(), carries the new state, and comes
+    before connected() and disconnected().
+
+    \sa isConnected(), State
+*/
+
+/*!
+    \fn bool IpcClient::isConnected() const
+
+    Returns whether \l state is \c Connected.
+*/
+
+/*!
+    \property IpcClient::retryDelay
+    \brief the time, in milliseconds, that the client waits after a failed connect
+    attempt.
+
+    With \l retryDelayMax greater than this, each wait is picked at random in
+    \c {[retryDelay, retryDelayMax]}; otherwise it is fixed. With \l backoffFactor above 1,
+    it grows with each failed attempt in a row.
+
+    The default is DefaultRetryDelay, 1000 ms, as in the Node library. A negative value is
+    taken as 0. Setting it leaves \l retryDelayMax as it is; the two may be set in either
+    order, as QML does. A change applies to the next wait.
+
+    \sa setRetryDelay(), reconnectDelay
+*/
+
+/*!
+    \property IpcClient::retryDelayMax
+    \brief the upper end of a random \l retryDelay, in milliseconds; -1 (the default) for a
+    fixed delay.
+
+    Each wait is picked at random in \c {[retryDelay, retryDelayMax]} when this is greater
+    than \l retryDelay, and is \l retryDelay otherwise. A value below -1 is taken as -1. The
+    notifier is retryDelayChanged().
+*/
+
+/*!
+    \property IpcClient::reconnectDelay
+    \brief the time, in milliseconds, that the client waits before it reconnects after
+    an unexpected disconnect.
+
+    With \l reconnectDelayMax greater than this, the wait is picked at random in
+    \c {[reconnectDelay, reconnectDelayMax]}; otherwise it is fixed. If the reconnect fails,
+    the next attempts follow \l retryDelay.
+
+    The default is DefaultReconnectDelay, 100 ms. A negative value is taken as 0. Setting
+    it leaves \l reconnectDelayMax as it is; the two may be set in either order. A change
+    applies to the next wait.
+
+    \sa setReconnectDelay(), retryDelay
+*/
+
+/*!
+    \property IpcClient::reconnectDelayMax
+    \brief the upper end of a random \l reconnectDelay, in milliseconds; -1 (the default)
+    for a fixed delay.
+
+    Each wait is picked at random in \c {[reconnectDelay, reconnectDelayMax]} when this is
+    greater than \l reconnectDelay, and is \l reconnectDelay otherwise. A value below -1 is
+    taken as -1. The notifier is reconnectDelayChanged().
+*/
+
+/*!
+    \property IpcClient::backoffFactor
+    \brief the factor by which each failed attempt in a row multiplies the delay.
+
+    1 (the default): no backoff. Above 1, the wait after the n-th failed attempt in a row
+    (counted from 0) is \c {min(delay × backoffFactor^n, maxBackoffDelay)}, never less than
+    the delay itself, and then picked at random in its upper half (jitter), so that the
+    clients of a restarted server do not come back in step. The count starts again once
+    connected. A value below 1 is taken as 1. The notifier is backoffChanged().
+
+    \sa maxBackoffDelay, retryDelay
+*/
+
+/*!
+    \property IpcClient::maxBackoffDelay
+    \brief the longest wait, in milliseconds, that \l backoffFactor grows a delay to.
+
+    The default is DefaultMaxBackoffDelay, 30000 ms. A delay set higher than this is not cut
+    down to it. A negative value is taken as 0. The notifier is backoffChanged().
+
+    \sa backoffFactor
+*/
+
+/*!
+    \property IpcClient::maxQueuedMessages
+    \brief the number of messages that may wait while the client is not connected; 0 (the
+    default) for no offline queue.
+
+    With a queue, what send() and request() are given while not connected (before the first
+    connection, or while reconnecting) waits, up to this many, and goes out in order once
+    connected, before connected() is emitted: what connected() sends comes after it. Beyond
+    the limit, send() fails with \c QueueFullError, and so does the request. Messages are
+    encoded when queued, so an \c EncodeError comes at once. A queued request whose reply
+    was deleted, or has timed out, meanwhile is not sent. close() discards the queue: queued
+    requests finish with \c DisconnectedError.
+
+    Without a queue, send() while not connected fails with \c NoServerError, as in the Node
+    library. A negative value is taken as 0. Lowering it keeps what waits already.
+
+    \sa queuedMessageCount, send()
+*/
+
+/*!
+    \property IpcClient::queuedMessageCount
+    \brief the number of messages and requests waiting in the offline queue.
+
+    \sa maxQueuedMessages
+*/
+
+/*!
+    \property IpcClient::expectedServerUserId
+    \brief the user the server's process must run as, on a local socket; -1 (the default)
+    for any.
+
+    Checked with \c SO_PEERCRED as the connection is made, before anything is sent. A server
+    of another user fails the attempt with \c ClientRefusedError (\c {refusing the server at
+    PATH: it runs as uid N, not M}), and the client retries. With -1, a service name still
+    expects this process's own user: another user could otherwise slip a socket into a
+    directory between the client's check of it and the connect. Ignored over TCP and TLS. A
+    value below -1 is taken as -1. A change applies to the next attempt.
+*/
+
+/*!
+    \property IpcClient::monitor
+    \brief whether the client connects as a monitor of the server.
+
+    A monitor gets each message the server receives or sends, and each client's coming,
+    going and errors, as messages on the topic \c socketipc.monitor; a request on the topic
+    \c socketipc.stats gets the server's statistics. \l [CPP] {IpcServer::allowMonitors} describes
+    the
+    events. A monitor is not a client of the server: it gets no broadcasts, and the server
+    does not deliver what it sends.
+
+    Only a SocketIpc server that allows monitors accepts one: any other fails the attempt
+    (\c ClientRefusedError), and the client retries. False by default. A change takes effect
+    at the next connection.
+
+    \snippet ipcclient.cpp monitor
+*/
+
 int IpcClientPrivate::Delay::pick() const
 {
     if (max <= min)
@@ -22,6 +295,10 @@ int IpcClientPrivate::Delay::pick() const
     return int(QRandomGenerator::global()->bounded(min, max + 1));
 }
 
+/*!
+    Constructs a client with the parent \a parent. It does not connect until
+    connectToServer() is called.
+*/
 IpcClient::IpcClient(QObject *parent) : IpcEndpoint(*new IpcClientPrivate, parent)
 {
     Q_D(IpcClient);
@@ -30,6 +307,10 @@ IpcClient::IpcClient(QObject *parent) : IpcEndpoint(*new IpcClientPrivate, paren
     connect(d->attemptTimer, &QTimer::timeout, this, [d] { d->attempt(); });
 }
 
+/*!
+    Destroys the client. Its connection ends at once, without signals. To have what is
+    pending written first, call close() and wait for \l [CPP] {IpcEndpoint::}{closed()}.
+*/
 IpcClient::~IpcClient()
 {
     Q_D(IpcClient);
@@ -62,12 +343,23 @@ int IpcClient::retryDelay() const
     return d->retryDelay.min;
 }
 
+/*!
+    Sets \l retryDelay, the lower end of the delay, to \a msecs, and leaves
+    \l retryDelayMax as it is: with its default of -1, the delay is fixed.
+*/
 void IpcClient::setRetryDelay(int msecs)
 {
     Q_D(IpcClient);
     setRetryDelay(msecs, d->retryDelay.max);
 }
 
+/*!
+    \overload
+
+    Sets \l retryDelay to \a minMsecs and \l retryDelayMax to \a maxMsecs in one call: each
+    wait after a failed attempt is then random in \c {[minMsecs, maxMsecs]}. Emits
+    retryDelayChanged() once, if either changed.
+*/
 void IpcClient::setRetryDelay(int minMsecs, int maxMsecs)
 {
     Q_D(IpcClient);
@@ -93,12 +385,23 @@ int IpcClient::reconnectDelay() const
     return d->reconnectDelay.min;
 }
 
+/*!
+    Sets \l reconnectDelay, the lower end of the delay, to \a msecs, and leaves
+    \l reconnectDelayMax as it is: with its default of -1, the delay is fixed.
+*/
 void IpcClient::setReconnectDelay(int msecs)
 {
     Q_D(IpcClient);
     setReconnectDelay(msecs, d->reconnectDelay.max);
 }
 
+/*!
+    \overload
+
+    Sets \l reconnectDelay to \a minMsecs and \l reconnectDelayMax to \a maxMsecs in one
+    call: each wait before a reconnect is then random in \c {[minMsecs, maxMsecs]}. Emits
+    reconnectDelayChanged() once, if either changed.
+*/
 void IpcClient::setReconnectDelay(int minMsecs, int maxMsecs)
 {
     Q_D(IpcClient);
@@ -170,6 +473,14 @@ void IpcClient::setMonitor(bool monitor)
     assignAndNotify(this, d_func()->monitor, monitor, &IpcClient::monitorChanged);
 }
 
+/*!
+    Returns what went over the current connection (zero counts when there is none), with
+    the reconnects since connectToServer() (\l [CPP] {IpcStatistics::}{reconnectCount}) and the
+    length of the offline queue (\l [CPP] {IpcStatistics::}{queuedMessages}). Each connection
+    counts afresh.
+
+    \b {See also} \l [CPP] {IpcStatistics} and \l [CPP] {IpcServer::statistics()}.
+*/
 IpcStatistics IpcClient::statistics() const
 {
     Q_D(const IpcClient);
@@ -191,6 +502,21 @@ void IpcClient::setExpectedServerUserId(int uid)
                     &IpcClient::expectedServerUserIdChanged);
 }
 
+/*!
+    Starts connecting to \a address, which it sets as \l [CPP] {IpcEndpoint::}{address}, or to
+    \l [CPP] {IpcEndpoint::}{address} when \a address is empty. The attempt starts from the event
+    loop: \l state is \c Connecting at once, and connected() never comes before this call
+    has returned. The client retries until it succeeds or close() is called, and reconnects
+    whenever the connection is lost.
+
+    An address that is not valid is a failed attempt too (\c SocketError), retried: the
+    address may be corrected meanwhile.
+
+    Calling it while connecting or connected prints a warning and does nothing. After
+    close(), it starts over: the count of reconnects starts again at 0.
+
+    \sa close(), state, connected(), connectError()
+*/
 void IpcClient::connectToServer(const QString &address)
 {
     Q_D(IpcClient);
@@ -211,6 +537,21 @@ void IpcClient::connectToServer(const QString &address)
     d->attemptTimer->start(0);
 }
 
+/*!
+    Stops retrying, writes what is pending, and disconnects. \l state becomes \c Closed at
+    once, and \l [CPP] {IpcEndpoint::}{closed()} follows once the connection has ended (before
+    close() returns when there was none). No reconnect follows.
+
+    A message sent right before close() is still delivered, and what the server sends
+    meanwhile still arrives. A server that has not taken what was sent to it within
+    \l [CPP] {IpcEndpoint::}{closeTimeout} is dropped, with a \c WriteBufferFullError. The
+    offline queue is discarded: queued requests finish with \c DisconnectedError, and the
+    requests in flight do when the connection ends. After close(), send() and request()
+    fail with \c SendAfterCloseError until connectToServer() is called again. Calling
+    close() again does nothing.
+
+    \sa connectToServer()
+*/
 void IpcClient::close()
 {
     Q_D(IpcClient);
@@ -244,6 +585,20 @@ void IpcClient::close()
     emit closed();
 }
 
+/*!
+    Sends \a message on \a topic to the server. Returns \c true once the message is queued
+    for writing, or kept in the offline queue; a connection lost afterwards is reported from
+    the event loop (disconnected()), not by send().
+
+    Returns \c false, with \l [CPP] {IpcEndpoint::}{errorOccurred()}, on \c NoServerError (not
+    connected, and no offline queue), \c QueueFullError (the offline queue is full),
+    \c SendAfterCloseError (after close()), \c EncodeError (the codec cannot hold
+    \a message; nothing is sent, connected or not) or \c WriteBufferFullError (the server
+    does not read: what waits for it would pass \l [CPP] {IpcEndpoint::}{maxPendingBytes}; the
+    connection stays).
+
+    \sa request(), maxQueuedMessages
+*/
 bool IpcClient::send(const QString &topic, const QVariant &message)
 {
     Q_D(IpcClient);
@@ -291,6 +646,29 @@ bool IpcClientPrivate::reportWrite(IpcConnection::WriteResult result, const QStr
     return false;
 }
 
+/*!
+    Asks the server, which answers with its \l [CPP] {IpcEndpoint::}{handle()}: sends \a message
+    on \a topic as a request and returns the reply to come. The reply is this client's
+    child; delete it when done (deleting it earlier forgets the request).
+
+    The reply finishes exactly once, always from the event loop (never before request()
+    returns): with the answer in \l [CPP] {IpcReply::}{value}, or with an error: \c TimeoutError
+    after \a timeoutMsecs ms (-1, the default, for \l [CPP] {IpcEndpoint::}{requestTimeout}; 0 for
+    no limit), \c NoHandlerError, \c HandlerError, \c DisconnectedError (the connection
+    ended first), \c CancelledError (\l [CPP] {IpcReply::cancel()}), \c NoServerError (not
+    connected,
+    and no offline queue), \c QueueFullError, \c EncodeError, \c WriteBufferFullError or
+    \c SendAfterCloseError (after close()). These errors are the reply's: they are not
+    emitted by \l [CPP] {IpcEndpoint::}{errorOccurred()}.
+
+    While not connected, a request waits in the offline queue with the messages when
+    \l maxQueuedMessages allows. A Node server sees the request as an ordinary message and
+    never answers it: the request times out.
+
+    \snippet ipcclient.cpp request
+
+    \b {See also} \l [CPP] {IpcReply} and \l [CPP] {IpcEndpoint::handle()}.
+*/
 IpcReply *IpcClient::request(const QString &topic, const QVariant &message, int timeoutMsecs)
 {
     Q_D(IpcClient);
@@ -798,3 +1176,106 @@ void IpcClientPrivate::connectionClosed(IpcConnection *closedConnection)
         && !attemptConnector)
         scheduleAttempt(reconnectDelay);
 }
+
+// QDoc needs each \fn on one line.
+// clang-format off
+/*!
+    \fn template<typename Functor> void IpcClient::request(const QString &topic, const QVariant &message, const QObject *context, Functor &&functor, int timeoutMsecs)
+    \overload
+
+    Asks the server as the other overload does (\a topic, \a message and \a timeoutMsecs
+    alike), and calls \a functor with the finished reply, \c {functor(const IpcReply &reply)},
+    while \a context lives. The reply deletes itself afterwards.
+
+    \snippet ipcclient.cpp overview
+*/
+// clang-format on
+
+/*!
+    \fn void IpcClient::stateChanged(IpcClient::State state)
+
+    \l state changed to \a state.
+*/
+
+/*!
+    \fn void IpcClient::connected()
+
+    The client is connected, each time a connection is established: after the server's
+    retained messages have arrived (see \l {Connected means up to date}), and after the
+    offline queue has been written. \l state is \c Connected.
+
+    \sa reconnected(), disconnected()
+*/
+
+/*!
+    \fn void IpcClient::reconnected()
+
+    Emitted right after connected(), when the connection follows an unexpected disconnect
+    since connectToServer().
+
+    \b {See also} \l [CPP] {IpcStatistics::reconnectCount}.
+*/
+
+/*!
+    \fn void IpcClient::disconnected()
+
+    The connection was lost without close(): the server went away, dropped this client, or
+    sent something it could not read (\l [CPP] {IpcEndpoint::}{errorOccurred()} says so first). A
+    reconnect is scheduled, after \l reconnectDelay; \l state is \c Connecting.
+
+    \sa connected(), reconnected()
+*/
+
+/*!
+    \fn void IpcClient::connectError(const QString &description)
+
+    A connect attempt failed; a retry is scheduled, after \l retryDelay. \a description
+    says what happened and what to do, such as \c {no socket at PATH (is the server
+    running?)}, \c {a socket file exists at PATH but no server is listening}, or
+    \c {no server listens on tcp://HOST:PORT}.
+
+    Emitted for every failed attempt; \l [CPP] {IpcEndpoint::}{errorOccurred()} reports only the
+    first of an outage, and each new kind of failure within it.
+*/
+
+/*!
+    \fn void IpcClient::retryDelayChanged()
+
+    \l retryDelay or \l retryDelayMax changed.
+*/
+
+/*!
+    \fn void IpcClient::reconnectDelayChanged()
+
+    \l reconnectDelay or \l reconnectDelayMax changed.
+*/
+
+/*!
+    \fn void IpcClient::backoffChanged()
+
+    \l backoffFactor or \l maxBackoffDelay changed.
+*/
+
+/*!
+    \fn void IpcClient::maxQueuedMessagesChanged()
+
+    \l maxQueuedMessages changed.
+*/
+
+/*!
+    \fn void IpcClient::queuedMessageCountChanged()
+
+    \l queuedMessageCount changed.
+*/
+
+/*!
+    \fn void IpcClient::expectedServerUserIdChanged()
+
+    \l expectedServerUserId changed.
+*/
+
+/*!
+    \fn void IpcClient::monitorChanged()
+
+    \l monitor changed.
+*/

@@ -60,10 +60,114 @@ void IpcMessageModelPrivate::trim()
     q->endRemoveRows();
 }
 
+/*!
+    \class IpcMessageModel
+    \inmodule SocketIpc
+    \inheaderfile SocketIpc/IpcMessageModel
+    \brief The \l [CPP] {IpcMessageModel} class is a list model of the messages a server or a client
+    receives.
+
+    It logs what its \l source receives (each message of \l [CPP]
+    {IpcEndpoint::}{messageReceived()}), oldest first, for a \c ListView in QML or a \c QListView.
+    It keeps at most \l maxCount rows, dropping the oldest, and with \l topic set only the messages
+    of that topic or pattern.
+
+    \snippet ipcmessagemodel.cpp model
+
+    Each row has the roles of \l Role, named \c topic, \c message, \c clientId and \c timestamp for
+    QML delegates, and \c Qt::DisplayRole: \c {"topic: message"}, with the message as compact JSON
+    (\c {sensor.cpu: {"load":0.5}}), for a \c QListView. get() returns a row as a map:
+
+    \snippet ipcmessagemodel.cpp get
+
+    In QML it is the \l [QML] {IpcMessageModel} type.
+*/
+
+/*!
+    \enum IpcMessageModel::Role
+
+    The roles of a row, besides \c Qt::DisplayRole. roleNames() gives each its QML name.
+
+    \value TopicRole     The message's topic, a QString (\c topic).
+    \value MessageRole   The message, a QVariant (\c message).
+    \value ClientIdRole  The id of the client that sent it, when the source is a server;
+                         empty on a client (\c clientId).
+    \value TimestampRole When it was received, a QDateTime in local time (\c timestamp).
+*/
+
+/*!
+    \variable IpcMessageModel::DefaultMaxCount
+
+    The default of \l maxCount: 1000 rows.
+*/
+
+/*!
+    \property IpcMessageModel::source
+    \brief the server or client whose messages are logged.
+
+    An \l [CPP] {IpcServer} or an \l [CPP] {IpcClient}; null by default. Setting another kind of
+    object is refused with a warning, leaving the source as it was. Cleared (with sourceChanged())
+    when the source is destroyed. The rows already logged stay when the source changes.
+*/
+
+/*!
+    \property IpcMessageModel::topic
+    \brief the topic whose messages are logged, or a pattern of topics.
+
+    Patterns are those of \l [CPP] {IpcTopic}: \c * matches one dot-separated segment, \c # any
+    number of them. Empty (the default) for all. A new filter applies to the messages that arrive
+    afterwards: the rows already logged stay (clear() them, or filter a proxy model, to filter them
+    again).
+*/
+
+/*!
+    \property IpcMessageModel::count
+    \brief the number of rows.
+*/
+
+/*!
+    \property IpcMessageModel::maxCount
+    \brief the most rows kept; 0 for no limit.
+
+    Beyond it the oldest rows are removed. The default is \l DefaultMaxCount (1000); a negative
+    value is taken as 0. Lowering it removes the oldest rows at once.
+*/
+
+/*!
+    \fn void IpcMessageModel::sourceChanged()
+
+    Emitted when \l source changes, including when the source is destroyed.
+*/
+
+/*!
+    \fn void IpcMessageModel::topicChanged()
+
+    Emitted when \l topic changes.
+*/
+
+/*!
+    \fn void IpcMessageModel::countChanged()
+
+    Emitted when \l count changes: when a message is logged, when maxCount removes rows and on
+    clear().
+*/
+
+/*!
+    \fn void IpcMessageModel::maxCountChanged()
+
+    Emitted when \l maxCount changes.
+*/
+
+/*!
+    Constructs an empty model with no source, a child of \a parent.
+*/
 IpcMessageModel::IpcMessageModel(QObject *parent)
     : QAbstractListModel(parent), d(std::make_unique<IpcMessageModelPrivate>(this))
 { }
 
+/*!
+    Destroys the model.
+*/
 IpcMessageModel::~IpcMessageModel() = default;
 
 QObject *IpcMessageModel::source() const
@@ -136,6 +240,10 @@ void IpcMessageModel::setMaxCount(int maxCount)
         emit countChanged();
 }
 
+/*!
+    Returns \a row as a map with the role names as keys: \c topic, \c message, \c clientId and
+    \c timestamp. An empty map when \a row is out of range. Callable from QML.
+*/
 QVariantMap IpcMessageModel::get(int row) const
 {
     if (row < 0 || row >= count())
@@ -147,11 +255,24 @@ QVariantMap IpcMessageModel::get(int row) const
             {QStringLiteral("timestamp"), entry.timestamp}};
 }
 
+/*!
+    \reimp
+
+    Returns count() for the root (an invalid \a parent); 0 for any other parent, as a list has no
+    children.
+*/
 int IpcMessageModel::rowCount(const QModelIndex &parent) const
 {
     return parent.isValid() ? 0 : count();
 }
 
+/*!
+    \reimp
+
+    Returns the \a role of the row at \a index: one of \l Role, or for \c Qt::DisplayRole
+    \c {"topic: message"} with the message as compact JSON. An invalid QVariant for an invalid
+    \a index or another role.
+*/
 QVariant IpcMessageModel::data(const QModelIndex &index, int role) const
 {
     if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid))
@@ -174,6 +295,12 @@ QVariant IpcMessageModel::data(const QModelIndex &index, int role) const
     }
 }
 
+/*!
+    \reimp
+
+    Returns the base class's role names and those of \l Role: \c topic, \c message, \c clientId and
+    \c timestamp.
+*/
 QHash<int, QByteArray> IpcMessageModel::roleNames() const
 {
     QHash<int, QByteArray> names = QAbstractListModel::roleNames();
@@ -184,6 +311,9 @@ QHash<int, QByteArray> IpcMessageModel::roleNames() const
     return names;
 }
 
+/*!
+    Removes every row (a model reset). Does nothing when there is none.
+*/
 void IpcMessageModel::clear()
 {
     if (d->entries.empty())

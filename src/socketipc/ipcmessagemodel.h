@@ -10,26 +10,20 @@
 
 class IpcMessageModelPrivate;
 
-// A log of the messages an IpcServer or IpcClient (the source) receives, oldest first, for
-// a ListView or a QListView. Keeps at most maxCount rows, dropping the oldest.
 class SOCKETIPC_EXPORT IpcMessageModel : public QAbstractListModel
 {
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(IpcMessageModel)
     Q_PROPERTY(QObject *source READ source WRITE setSource NOTIFY sourceChanged)
-    // Only this topic's messages, or those matching it when it is a pattern (see IpcTopic);
-    // empty (the default) for all. A new filter applies to messages that arrive afterwards:
-    // rows already logged stay (clear() them, or filter a proxy model, to re-filter).
     Q_PROPERTY(QString topic READ topic WRITE setTopic NOTIFY topicChanged)
     Q_PROPERTY(int count READ count NOTIFY countChanged)
-    // 0 for no limit.
     Q_PROPERTY(int maxCount READ maxCount WRITE setMaxCount NOTIFY maxCountChanged)
 public:
     enum Role {
         TopicRole = Qt::UserRole + 1,
         MessageRole,
-        ClientIdRole,   // the sender, when the source is a server
-        TimestampRole,  // when it was received, a QDateTime
+        ClientIdRole,
+        TimestampRole,
     };
     Q_ENUM(Role)
 
@@ -46,7 +40,6 @@ public:
     int maxCount() const;
     void setMaxCount(int maxCount);
 
-    // One row as a map with the role names as keys ("topic", "message", ...).
     Q_INVOKABLE QVariantMap get(int row) const;
 
     int rowCount(const QModelIndex &parent = {}) const override;

@@ -7,10 +7,6 @@
 #include <QtCore/qshareddata.h>
 #include <QtNetwork/qsslcertificate.h>
 
-// Who is on the other end of a connection. On a local socket, the process as the kernel saw
-// it at connect time (SO_PEERCRED: pid, uid, gid); over TCP and TLS, the peer's address and
-// port, and over TLS the certificate it presented (null if none). Invalid when nothing is
-// known.
 class IpcPeerCredentialsPrivate;
 
 class SOCKETIPC_EXPORT IpcPeerCredentials
@@ -23,7 +19,6 @@ class SOCKETIPC_EXPORT IpcPeerCredentials
     Q_PROPERTY(double gid READ gid CONSTANT)
     Q_PROPERTY(QString address READ address CONSTANT)
     Q_PROPERTY(int port READ port CONSTANT)
-    // The certificate's subject common name, for QML.
     Q_PROPERTY(QString certificateCommonName READ certificateCommonName CONSTANT)
     Q_PROPERTY(bool valid READ isValid CONSTANT)
 public:

@@ -13,10 +13,6 @@
 class IpcReplyPrivate;
 class IpcRequestBroker;
 
-// The pending answer to a request made with IpcClient::request() or IpcServer::request().
-// finished() is emitted once, always from the event loop (never inside request()), with
-// either value() or error() set. The reply belongs to the client or server that made it:
-// delete it (deleteLater() from a slot) when done; deleting it earlier forgets the request.
 class SOCKETIPC_EXPORT IpcReply : public QObject
 {
     Q_OBJECT
@@ -31,22 +27,13 @@ public:
 
     QString topic() const;
     bool isFinished() const;
-    // The answer; invalid until finished, and when the request failed.
     QVariant value() const;
-    // NoError when answered; else TimeoutError, CancelledError, NoHandlerError, HandlerError,
-    // DisconnectedError, NoServerError, SendAfterCloseError, BadClientError, EncodeError,
-    // WriteBufferFullError or QueueFullError, with errorString() saying why.
     IpcError::Error error() const;
     QString errorString() const;
 
-    // Asks the peer to stop handling the request (IpcRequest::isCancelled() there) and
-    // finishes the reply with CancelledError, from the event loop, whatever the peer still
-    // sends. Nothing once finished. A timeout cancels too.
     Q_INVOKABLE void cancel();
 
 Q_SIGNALS:
-    // A progress notification from the handler (IpcRequest::sendProgress()), in order, always
-    // before finished().
     void progress(const QVariant &value);
     void finished();
 

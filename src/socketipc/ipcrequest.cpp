@@ -19,48 +19,167 @@ struct HandlerFailure
 
 }  // namespace
 
+/*!
+    \class IpcRequest
+    \inmodule SocketIpc
+    \inheaderfile SocketIpc/IpcRequest
+    \brief The \l [CPP] {IpcRequest} class is a request received by a handler, to be answered.
+
+    A peer asks with \l [CPP] {IpcClient::}{request()} or \l [CPP] {IpcServer::}{request()}; this
+    end answers with a handler installed by \l [CPP] {IpcEndpoint::}{handle()} on the request's
+    topic. A handler takes one of three forms:
+
+    \list
+    \li \c {QVariant (const QVariant &message)}, or
+    \li \c {QVariant (const QVariant &message, const QString &clientId)}: the returned value
+        is the answer (a handler returning \c void answers \c null). Returning error() fails the
+        request, and so does throwing an exception.
+    \li \c {void (IpcRequest &request)}: the handler answers with reply() or fail(), at once
+        or later.
+    \endlist
+
+    \snippet ipcrequest.cpp return
+
+    To answer later, keep a copy of the request: copies are cheap and share one state, and any of
+    them may answer.
+
+    \snippet ipcrequest.cpp later
+
+    The first answer counts; later ones return false and send nothing. When the last copy goes away
+    unanswered, the requester gets a \l [CPP] {IpcError::Error}{HandlerError} ("the handler of
+    "render" did not answer"), so that it does not wait for its timeout.
+
+    Before its answer a handler may report how far it has come, any number of times, with
+    sendProgress(); the requester's \l [CPP] {IpcReply} emits \l [CPP] {IpcReply::}{progress()} for
+    each, in order, before \l [CPP] {IpcReply::}{finished()}. The requester may ask the handler to
+    stop: with \l [CPP] {IpcReply::cancel()}, when its timeout expires, or by disconnecting. The
+    request is then cancelled on every copy (isCancelled()), its onCancelled() functors are called,
+    and its answer goes nowhere. Cancelling is a request to stop, not a guarantee: work in progress
+    stops only where the handler checks.
+
+    \snippet ipcrequest.cpp progress
+
+    Requests go to handlers only, never to \l [CPP] {IpcEndpoint::}{messageReceived()}. A request on
+    a topic without a handler is answered with a \l [CPP] {IpcError::Error}{NoHandlerError}.
+
+    Use a request in the thread of the server or client it came from.
+*/
+
+/*!
+    Constructs an invalid request, which answers nothing: isValid() is false and reply(), fail() and
+    sendProgress() return false.
+*/
 IpcRequest::IpcRequest() = default;
+
+/*!
+    Constructs a copy of \a other, which shares its state: an answer given through either is the
+    request's answer.
+*/
 IpcRequest::IpcRequest(const IpcRequest &other) = default;
+
+/*!
+    Move-constructs a request from \a other, which becomes invalid.
+*/
 IpcRequest::IpcRequest(IpcRequest &&other) noexcept = default;
+
+/*!
+    Makes this a copy of \a other, sharing its state, and returns a reference to it. If this was the
+    last copy of an unanswered request, that request fails with a
+    \l [CPP] {IpcError::Error}{HandlerError}.
+*/
 IpcRequest &IpcRequest::operator=(const IpcRequest &other) = default;
+
+/*!
+    Move-assigns \a other to this request and returns a reference to it. If this was the last copy
+    of an unanswered request, that request fails with a \l [CPP] {IpcError::Error}{HandlerError}.
+*/
 IpcRequest &IpcRequest::operator=(IpcRequest &&other) noexcept = default;
+
+/*!
+    Destroys this copy of the request. When it is the last copy and the request is unanswered, the
+    requester gets a \l [CPP] {IpcError::Error}{HandlerError} saying that the handler did not
+    answer.
+*/
 IpcRequest::~IpcRequest() = default;
 
+/*!
+    Returns whether this is a request received by a handler; false for a default-constructed one.
+*/
 bool IpcRequest::isValid() const
 {
     return d != nullptr;
 }
 
+/*!
+    Returns the request's topic: the one its handler was installed for.
+*/
 QString IpcRequest::topic() const
 {
     return d ? d->topic : QString();
 }
 
+/*!
+    Returns the request's message.
+*/
 QVariant IpcRequest::message() const
 {
     return d ? d->message : QVariant();
 }
 
+/*!
+    Returns the id of the requesting client on a server (the id of
+    \l [CPP] {IpcServer::}{clientConnected()}); empty on a client, where the server asks.
+*/
 QString IpcRequest::clientId() const
 {
     return d ? d->clientId : QString();
 }
 
+/*!
+    Returns whether the request has been answered: reply() or fail() was called on one of its copies
+    (successfully or not). After that, neither sends anything.
+*/
 bool IpcRequest::isAnswered() const
 {
     return d && d->answered;
 }
 
+/*!
+    Tells the requester how far the work has come: its \l [CPP] {IpcReply} emits
+    \l [CPP] {IpcReply::}{progress()} with \a value, in order, before \l [CPP]
+    {IpcReply::}{finished()}. May be called any number of times before the answer.
+
+    Returns false, sending nothing, once the request is answered or cancelled, when the connection
+    has ended, when \a value cannot be encoded, or when it would take what waits for the peer past
+    \l [CPP] {IpcEndpoint::}{maxPendingBytes}.
+*/
 bool IpcRequest::sendProgress(const QVariant &value)
 {
     return d && d->sendProgress(value);
 }
 
+/*!
+    Returns whether the requester has asked to stop (\l [CPP] {IpcReply::cancel()}, or the request's
+    timeout) or is gone (its connection ended). True on every copy once the notice arrived. The
+    requester then no longer waits for an answer, and reply() sends none.
+
+    \sa onCancelled()
+*/
 bool IpcRequest::isCancelled() const
 {
     return d && d->cancelled;
 }
 
+/*!
+    Calls \a functor once, from the event loop, when the request is cancelled, or soon after this
+    call if it is cancelled already; not if \a context is destroyed first, and not once the request
+    has been answered (an answer drops the functors still waiting).
+
+    \a context must not be null: the functor runs in its thread. Nothing happens when \a functor is
+    empty or the request is answered already.
+
+    \sa isCancelled()
+*/
 void IpcRequest::onCancelled(const QObject *context, std::function<void()> functor)
 {
     if (!d || !functor || d->answered)
@@ -71,6 +190,17 @@ void IpcRequest::onCancelled(const QObject *context, std::function<void()> funct
         d->cancelHandlers.append({context, std::move(functor)});
 }
 
+/*!
+    Sends \a value as the answer; the requester's \l [CPP] {IpcReply} finishes with it as its
+    \l [CPP] {IpcReply::value}{value()}. A \a value made by error() fails the request instead, as
+    fail() does.
+
+    Returns false, sending nothing, if the request was answered already, if it was cancelled, if the
+    connection has ended, or if the answer would take what waits for the peer past
+    \l [CPP] {IpcEndpoint::}{maxPendingBytes}. Also false if \a value cannot be encoded: the
+    requester then gets a \l [CPP] {IpcError::Error}{HandlerError} saying so, rather than waiting
+    for its timeout. Either way the request counts as answered.
+*/
 bool IpcRequest::reply(const QVariant &value)
 {
     if (isError(value))
@@ -78,16 +208,33 @@ bool IpcRequest::reply(const QVariant &value)
     return d && d->answer(value, {}, {});
 }
 
+/*!
+    Ends the request with a \l [CPP] {IpcError::Error}{HandlerError}: the requester's \l [CPP]
+    {IpcReply} finishes with \a description as its \l [CPP] {IpcReply::}{errorString}.
+
+    Returns false, as reply() does, when nothing could be sent.
+*/
 bool IpcRequest::fail(const QString &description)
 {
     return d && d->answer(QVariant::fromValue(nullptr), HandlerCode, description);
 }
 
+/*!
+    Returns a value that, returned by a handler (or given to reply()), fails the request with a
+    \l [CPP] {IpcError::Error}{HandlerError} and \a description, as fail() does.
+
+    \snippet ipcrequest.cpp return
+
+    \sa isError()
+*/
 QVariant IpcRequest::error(const QString &description)
 {
     return QVariant::fromValue(HandlerFailure{description});
 }
 
+/*!
+    Returns whether \a value was made by error().
+*/
 bool IpcRequest::isError(const QVariant &value)
 {
     return value.metaType() == QMetaType::fromType<HandlerFailure>();

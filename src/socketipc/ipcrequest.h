@@ -14,10 +14,6 @@
 class IpcRequestPrivate;
 class IpcRequestBroker;
 
-// A request received by a handler (IpcServer::handle(), IpcClient::handle()), to answer
-// with reply() or fail(), at once or later (keep a copy; it is cheap to copy). The first
-// answer counts. When the last copy goes away unanswered, the requester gets a
-// HandlerError. Use it in the thread of the server or client it came from.
 class SOCKETIPC_EXPORT IpcRequest
 {
 public:
@@ -31,29 +27,16 @@ public:
     bool isValid() const;
     QString topic() const;
     QVariant message() const;
-    QString clientId() const;  // the requesting client, on a server; empty on a client
+    QString clientId() const;
     bool isAnswered() const;
 
-    // Sends value as the answer. False if it was answered already, if the connection has
-    // ended, or if value cannot be encoded (the requester then gets a HandlerError).
     bool reply(const QVariant &value);
-    // Ends the request with a HandlerError carrying description.
     bool fail(const QString &description);
 
-    // Tells the requester how far the work has come: its IpcReply emits progress(value), in
-    // order, before finished(). Any number of times before the answer; false once answered
-    // or cancelled, when the connection has ended, or if value cannot be encoded.
     bool sendProgress(const QVariant &value);
-    // Whether the requester has asked to stop (IpcReply::cancel(), its timeout) or is gone.
-    // True on every copy once the notice arrived; the requester no longer waits for an
-    // answer, and reply() sends none.
     bool isCancelled() const;
-    // Calls functor once, from the event loop, when the request is cancelled (at once, from
-    // the event loop, if it is already), while context lives.
     void onCancelled(const QObject *context, std::function<void()> functor);
 
-    // For handlers that return their answer: returning error(description) fails the
-    // request, as fail() does.
     static QVariant error(const QString &description);
     static bool isError(const QVariant &value);
 

@@ -15,6 +15,362 @@
 #include <QtCore/qvarlengtharray.h>
 #include <QtCore/quuid.h>
 
+/*!
+    \class IpcServer
+    \inmodule SocketIpc
+    \inheaderfile SocketIpc/IpcServer
+    \brief The \l [CPP] {IpcServer} class listens on a local socket, TCP or TLS, and exchanges
+    messages
+    with any number of clients.
+
+    A server listens at an \l [CPP] {IpcEndpoint::}{address}: a service name, a local (Unix
+    domain) socket path, \c tcp://HOST:PORT or \c tls://HOST:PORT. It exchanges messages,
+    each a topic and a JSON value, with any number of clients, each known by a client id.
+    Its clients are \l [CPP] {IpcClient} objects, or processes that use the Node.js library
+    \c @crussell52/socket-ipc 0.4.0, whose wire format this is, byte for byte.
+
+    What it shares with \l [CPP] {IpcClient} (the address, codec, limits, TLS settings, token,
+    topics,
+    request handlers, \l [CPP] {IpcEndpoint::}{messageReceived()},
+    \l [CPP] {IpcEndpoint::}{errorOccurred()} and \l [CPP] {IpcEndpoint::}{closed()}) is
+    \l [CPP] {IpcEndpoint}'s.
+    This class adds accepting clients, admitting them, and sending to one or all of them.
+
+    A server that greets each client who joins, answers its \c hello, and adds numbers on
+    request:
+
+    \snippet ipcserver.cpp overview
+
+    \section1 Clients
+
+    Each connection the server admits is a client. It gets a client id, a random (version 4)
+    UUID that is never sent over the wire, and clientConnected() says so; \l clientIds and
+    \l clientCount list them. Each message a client sends arrives as
+    \l [CPP] {IpcEndpoint::}{messageReceived()} with its id. send() writes to one client,
+    broadcast() to every client, and disconnectClient() ends one connection.
+    clientDisconnected() follows when a client is gone, whatever the reason.
+    peerCredentials() says who a client is; statistics() what went over its connection.
+
+    \section1 Who may connect
+
+    A connection is checked before a byte of it is read, in this order: \l maxClients (and
+    the process's file descriptor limit), \l allowedUserIds, the connection filter
+    (setConnectionFilter()), and the back-off of a peer that sent wrong tokens. Then, with an
+    \l [CPP] {IpcEndpoint::}{authToken}, it must prove that it holds the token. A connection turned
+    away is a \c ClientRefusedError, whose description names the peer (its pid and uid, or
+    its address and port); it never becomes a client. On a local socket the socket file's
+    permissions (\l socketAccess) come first, and the directory it is in matters as much: a
+    directory only the intended users can write to, such as \c $XDG_RUNTIME_DIR, where a
+    service name puts it.
+
+    \snippet ipcserver.cpp admission
+
+    \section1 Limits
+
+    What clients can make a server hold is bounded by about
+    \c {maxClients × (maxPendingBytes + maxFrameSize × 33)}; strangers, with an
+    \l [CPP] {IpcEndpoint::}{authToken}, by \c {maxClients × MaxAuthenticationFrameSize × 33}
+    (33: what decoding a JSON array of one-digit numbers costs per byte; ordinary messages
+    cost 2 to 4). With the defaults that bound is large, 256 × (32 + 64 × 33) MiB: set
+    \l maxClients, \l [CPP] {IpcEndpoint::}{maxFrameSize} and
+    \l [CPP] {IpcEndpoint::}{maxPendingBytes} to what your clients need.
+
+    \snippet ipcserver.cpp limits
+
+    Connections are also kept under the process's \c RLIMIT_NOFILE, less a reserve measured
+    at listen(), and refused beyond it as beyond \l maxClients. If the process runs out of
+    file descriptors all the same, a connection that cannot get one is accepted on a spare
+    descriptor and closed at once; the server says so once (\c SocketError) and keeps
+    listening, and accepting resumes as descriptors come free.
+
+    \section1 Retained state
+
+    retain() broadcasts a message and keeps it as its topic's current value: every client
+    that connects afterwards gets each retained message first, before anything newer and
+    before its \l [CPP] {IpcClient::}{connected()}. So code run on \c connected(), QML bindings and
+    \l [CPP] {IpcTopic} objects see the current state at once. Retaining again replaces the value,
+    clearRetained() forgets it, retained() reads it and \l retainedTopics lists the topics.
+    Retained values are the server's state in memory: a server process that restarts has
+    none until it retains them again.
+
+    \snippet ipcserver.cpp retain
+
+    A Node client gets the greeting (a message on the topic \c socketipc.hello) and the
+    retained messages as ordinary messages when it connects, and the notice that a value was
+    cleared as a message on the topic \c socketipc.retained. Topics under \c socketipc. are
+    the library's own.
+
+    \section1 Monitoring
+
+    With \l allowMonitors set, monitors may attach: \l [CPP] {IpcClient} objects with
+    \l [CPP] {IpcClient::}{monitor} set, which is what \c {socketipc monitor} and
+    \c {socketipc stats} are. A monitor gets every message the server receives and sends,
+    and each client's coming, going and errors, as events, and the server's statistics on
+    request. It is never a client.
+
+    \section1 Closing
+
+    close() stops listening and ends every connection once its pending output is written:
+    a message sent right before close() is still delivered. \l [CPP] {IpcEndpoint::}{closed()}
+    follows when every connection has ended. To its clients, a server's close() is a lost
+    connection: they keep trying until a server listens there again. listen() may be called
+    again after close().
+
+    \b {See also} \l [CPP] {IpcClient}, \l [CPP] {IpcEndpoint}, \l {Security},
+    \l {Addresses, Service Names and Transports} and
+    \l {Messaging: Topics, Requests and Retained State}.
+*/
+
+/*!
+    \enum IpcServer::SocketAccess
+
+    Who may connect to a local socket, as the permissions of its socket file. They are set
+    atomically as the socket is created, so that there is no moment when the file is open to
+    more users.
+
+    \value OwnerOnly      Mode 0700: only the user the server runs as. The default.
+    \value OwnerAndGroup  Mode 0770: and the users of its group.
+    \value Everyone       Mode 0777: every local user.
+
+    An \c @name socket (the abstract namespace, Linux) has no file and so no permissions:
+    use \l allowedUserIds. TCP and TLS have no socket file either.
+
+    \sa socketAccess, allowedUserIds
+*/
+
+/*!
+    \enum IpcServer::SlowClientPolicy
+
+    What happens to a client that stops reading, when a message would take what waits for it
+    past \l [CPP] {IpcEndpoint::}{maxPendingBytes}. Either way
+    \l [CPP] {IpcEndpoint::}{errorOccurred()} reports a \c WriteBufferFullError with the client's
+    id, and the other clients are not slowed.
+
+    \value DisconnectClient  The connection is dropped, with what waits for it. The default.
+    \value DropMessages      The connection stays; the messages that do not fit are not sent
+                             to it (\l [CPP] {IpcStatistics::messagesDropped} counts them).
+
+    \sa slowClientPolicy
+*/
+
+/*!
+    \variable IpcServer::DefaultMaxPendingBytes
+
+    The server's default of \l [CPP] {IpcEndpoint::}{maxPendingBytes}: 32 MiB per client. With
+    \l maxClients, it bounds what clients that stop reading can cost at most, and leaves
+    room for a burst of a few thousand messages sent in a loop. A message larger than the
+    limit still goes to a client that has nothing backlogged.
+*/
+
+/*!
+    \variable IpcServer::DefaultMaxClients
+
+    The default of \l maxClients: 256 open connections, whether they have authenticated yet
+    or not.
+*/
+
+/*!
+    \variable IpcServer::MaxAuthenticationFrameSize
+
+    With an \l [CPP] {IpcEndpoint::}{authToken}, the largest first frame (the token's) a connection
+    may send: 4096 bytes, whatever \l [CPP] {IpcEndpoint::}{maxFrameSize} says. A peer that has
+    not authenticated cannot make the server buffer or decode more.
+*/
+
+/*!
+    \variable IpcServer::DefaultMaxRetainedBytes
+
+    The default of \l maxRetainedBytes: 16 MiB.
+*/
+
+/*!
+    \typealias IpcServer::ConnectionFilter
+
+    A function that decides, from the kernel's word on who connects, whether a connection
+    is accepted: \c {std::function<bool(const IpcPeerCredentials &)>}, returning \c true
+    to accept.
+
+    \sa setConnectionFilter()
+*/
+
+/*!
+    \property IpcServer::listening
+    \brief whether the server is listening.
+
+    True from a successful listen() until close(). The notifier, listeningChanged(), carries
+    the new value.
+
+    \sa listen(), listeningAddress
+*/
+
+/*!
+    \property IpcServer::listeningAddress
+    \brief the address the server listens on, in the form of \l [CPP] {IpcEndpoint::}{address};
+    empty when
+    it is not listening.
+
+    For a local socket, the socket's path (a service name's resolved path, say). For TCP and
+    TLS, the address with its host and the port a port 0 was given, such as
+    \c tcp://127.0.0.1:41234. It changes with \l listening.
+*/
+
+/*!
+    \property IpcServer::clientCount
+    \brief the number of connected clients.
+
+    Monitors, and connections that have not been admitted yet (while they authenticate),
+    are not clients.
+
+    \sa clientIds, clientConnected()
+*/
+
+/*!
+    \property IpcServer::clientIds
+    \brief the ids of the connected clients, in the order they connected.
+
+    The notifier is clientCountChanged().
+
+    \sa clientCount, clientConnected(), clientDisconnected()
+*/
+
+/*!
+    \property IpcServer::socketAccess
+    \brief the users who may connect to a local socket, as the permissions of its socket
+    file.
+
+    OwnerOnly (mode 0700) by default; OwnerAndGroup (0770) or Everyone (0777) widen it. A
+    change takes effect at the next listen(). Ignored for \c @name sockets, TCP and TLS.
+
+    \sa SocketAccess, allowedUserIds
+*/
+
+/*!
+    \property IpcServer::slowClientPolicy
+    \brief the policy for a client when a message would take it past
+    \l [CPP] {IpcEndpoint::}{maxPendingBytes}.
+
+    DisconnectClient (the default) drops the connection and what waits for it;
+    DropMessages keeps the connection and does not send it what does not fit. Either way
+    \l [CPP] {IpcEndpoint::}{errorOccurred()} reports a \c WriteBufferFullError with the client's
+    id, and the other clients are not slowed. A monitor that does not read meets the same
+    policy, alone. A change applies to the next message that does not fit.
+
+    \sa SlowClientPolicy
+*/
+
+/*!
+    \property IpcServer::maxClients
+    \brief the largest number of open connections; 0 for no limit.
+
+    A connection beyond this many is refused at once, before a byte of it is read
+    (\c ClientRefusedError). Every open connection counts, also one that has not shown its
+    token yet; the limit is checked again when a connection shows its token. Monitors do
+    not count.
+
+    The default is DefaultMaxClients, 256. A negative value is taken as 0. A change applies
+    to the connections made afterwards: lowering it drops no one.
+*/
+
+/*!
+    \property IpcServer::allowedUserIds
+    \brief the users whose processes may connect; empty for everyone the socket file's
+    permissions let in.
+
+    Checked with \c SO_PEERCRED, the kernel's word, before a byte of the connection is read;
+    a process of another user is refused (\c ClientRefusedError, naming its pid and uid).
+    Empty by default. A change applies to the connections made afterwards.
+
+    A network peer has no user id: with this list set, every TCP and TLS connection is
+    refused. For an \c @name socket, which has no file permissions, this is what keeps other
+    users out.
+
+    \sa setConnectionFilter(), peerCredentials(), socketAccess
+*/
+
+/*!
+    \property IpcServer::handshakeTimeout
+    \brief the time, in milliseconds, that a new connection may stay silent.
+
+    A client that has not sent a whole message this long after connecting is dropped
+    (\c ClientRefusedError); with an \l [CPP] {IpcEndpoint::}{authToken}, a connection that has not
+    authenticated by then is refused.
+
+    0 (the default) lets idle clients stay, so that a client that only listens, as Node
+    clients often do, is not dropped; with an \l [CPP] {IpcEndpoint::}{authToken}, a connection
+    still has 10 seconds to authenticate. A negative value is taken as 0. A change applies to
+    the connections made afterwards.
+*/
+
+/*!
+    \property IpcServer::maxRetainedBytes
+    \brief the number of bytes the retained messages may take; 0 for no limit.
+
+    Counted as their encoded frames (retainedBytes() says how many they take now). A
+    retain() that would take them past the limit fails with \c RetainedLimitError, and
+    nothing is kept or sent.
+
+    The default is DefaultMaxRetainedBytes, 16 MiB. A negative value is taken as 0. A change
+    applies to the next retain(): retained messages are never dropped for it.
+
+    \sa retain()
+*/
+
+/*!
+    \property IpcServer::retainedTopics
+    \brief the topics that have a retained message, sorted.
+
+    The notifier is retainedChanged().
+
+    \sa retain(), retained(), clearRetained()
+*/
+
+// The monitor event below is one \c argument, longer than a line.
+// clang-format off
+/*!
+    \property IpcServer::allowMonitors
+    \brief whether monitors may attach.
+
+    A monitor is an \l [CPP] {IpcClient} with \l [CPP] {IpcClient::}{monitor} set (\c {socketipc
+    monitor}
+    and \c {socketipc stats} are such clients). It meets the same token, TLS and
+    \l allowedUserIds rules as any client, and then gets, as messages on the topic
+    \c socketipc.monitor:
+
+    \list
+    \li each message the server receives or sends, as
+        \c {{"direction": "in"|"out", "client": ID, "topic": ..., "message": ..., "size": BYTES, "time": MS}},
+        with \c id and \c re for requests and replies and \c progress for progress reports;
+        a broadcast is one event, with \c {"clients": [ID, ...]} instead of \c client;
+    \li each client's coming and going, and each error, as
+        \c {{"event": "connected"|"disconnected"|"error", "client": ID, "time": MS}}, an
+        error with its \c code and \c description.
+    \endlist
+
+    A request on the topic \c socketipc.stats is answered with the server's statistics,
+    \c {{"total": {...}, "clients": [{...}, ...]}} (\l [CPP] {IpcStatistics::toVariantMap()}).
+
+    A monitor is never a client: it is not in \l clientCount, causes no clientConnected(),
+    gets no broadcasts, and what it sends is not delivered. One that does not read meets the
+    \l slowClientPolicy alone. Without a monitor attached, nothing is copied.
+
+    Off by default. With it on, the server learns what a new connection is before it becomes
+    a client: \l [CPP] {IpcClient} says so at once, in its answer to the server's greeting; a Node
+    client, which does not, becomes a client when it sends its first message or after
+    200 ms. A server that does not allow monitors refuses them: the monitor's attempt fails
+    with \c ClientRefusedError. A change applies to the connections made afterwards;
+    monitorCount() says how many are attached.
+*/
+// clang-format on
+
+/*!
+    Constructs a server with the parent \a parent. It does not listen until listen() is
+    called.
+
+    In a process that systemd started with listening sockets (\c LISTEN_PID is its pid), the
+    first server constructed takes them over: it removes \c LISTEN_PID, \c LISTEN_FDS and
+    \c LISTEN_FDNAMES from the environment, as \c sd_listen_fds() does, and keeps the
+    sockets from child processes. listen() then uses the one bound to its address.
+*/
 IpcServer::IpcServer(QObject *parent) : IpcEndpoint(*new IpcServerPrivate, parent)
 {
     // Sockets a service manager passed are kept from child processes from now on.
@@ -34,6 +390,11 @@ IpcServer::IpcServer(QObject *parent) : IpcEndpoint(*new IpcServerPrivate, paren
             });
 }
 
+/*!
+    Destroys the server. Its connections end at once, without signals, and it stops
+    listening (the socket file is removed, as by close()). To have what is pending written
+    first, call close() and wait for \l [CPP] {IpcEndpoint::}{closed()}.
+*/
 IpcServer::~IpcServer()
 {
     Q_D(IpcServer);
@@ -107,6 +468,11 @@ void IpcServer::setAllowMonitors(bool allow)
     assignAndNotify(this, d_func()->allowMonitors, allow, &IpcServer::allowMonitorsChanged);
 }
 
+/*!
+    Returns the number of monitors attached now.
+
+    \sa allowMonitors
+*/
 int IpcServer::monitorCount() const
 {
     return int(d_func()->monitors.size());
@@ -123,6 +489,24 @@ void IpcServer::setMaxRetainedBytes(qint64 bytes)
                     &IpcServer::maxRetainedBytesChanged);
 }
 
+/*!
+    Broadcasts \a message on \a topic to every client, and keeps it as \a topic's retained
+    value, replacing the one before. Every client that connects afterwards gets each
+    retained message right after it connects, before anything else is sent to it and before
+    its \l [CPP] {IpcClient::}{connected()}.
+
+    Returns \c false, with \l [CPP] {IpcEndpoint::}{errorOccurred()}, if the message is neither
+    kept nor sent: \c EncodeError (the codec cannot hold it), \c RetainedLimitError (it
+    would take the retained messages past \l maxRetainedBytes) or \c SendAfterCloseError
+    (after close()). Emits retainedChanged() otherwise.
+
+    A server may retain before it listens. Retained messages are the server's state in
+    memory: they outlive close() and a later listen(), not the process.
+
+    \snippet ipcserver.cpp retain
+
+    \sa clearRetained(), retained(), retainedTopics
+*/
 bool IpcServer::retain(const QString &topic, const QVariant &message)
 {
     Q_D(IpcServer);
@@ -160,6 +544,15 @@ bool IpcServer::retain(const QString &topic, const QVariant &message)
     return true;
 }
 
+/*!
+    Forgets \a topic's retained message: clients that connect later no longer get it. While
+    listening, the connected clients are told (a message on the topic
+    \c socketipc.retained), and their \l [CPP] {IpcTopic} on \a topic loses its value
+    (\l [CPP] {IpcTopic::}{hasValue}). Emits retainedChanged(). Nothing happens if \a topic has
+    no retained message.
+
+    \sa retain()
+*/
 void IpcServer::clearRetained(const QString &topic)
 {
     Q_D(IpcServer);
@@ -175,6 +568,11 @@ void IpcServer::clearRetained(const QString &topic)
         broadcast(IpcRetained::Topic.toString(), QVariantMap{{QStringLiteral("cleared"), topic}});
 }
 
+/*!
+    Returns \a topic's retained message; an invalid QVariant if there is none.
+
+    \sa retain(), retainedTopics
+*/
 QVariant IpcServer::retained(const QString &topic) const
 {
     return d_func()->retained.value(topic).message;
@@ -185,6 +583,10 @@ QStringList IpcServer::retainedTopics() const
     return d_func()->retained.keys();
 }
 
+/*!
+    Returns what the retained messages take, in bytes, as \l maxRetainedBytes counts them:
+    their encoded frames.
+*/
 qint64 IpcServer::retainedBytes() const
 {
     return d_func()->retainedBytes;
@@ -211,6 +613,18 @@ void IpcServer::setHandshakeTimeout(int msecs)
                     &IpcServer::handshakeTimeoutChanged);
 }
 
+/*!
+    Sets \a filter to decide, from the kernel's word on who connects, whether a connection
+    is accepted. It is called for each new connection, after \l allowedUserIds and before a
+    byte of the connection is read, with the peer's credentials (pid, uid and gid on a local
+    socket; address and port over TCP and TLS): \c true accepts, \c false refuses
+    (\c ClientRefusedError, "the connection filter said no"). An empty function, the
+    default, accepts everyone. C++ only.
+
+    \snippet ipcserver.cpp admission
+
+    \sa ConnectionFilter, allowedUserIds, peerCredentials()
+*/
 void IpcServer::setConnectionFilter(ConnectionFilter filter)
 {
     Q_D(IpcServer);
@@ -223,6 +637,15 @@ QString IpcServer::listeningAddress() const
     return d->listener && isListening() ? d->listener->address().toString() : QString();
 }
 
+/*!
+    Returns who the client \a clientId is. On a local socket: the pid, uid and gid of its
+    process, as the kernel saw them when it connected (\c SO_PEERCRED). Over TCP and TLS:
+    its address and port, and with mutual TLS its certificate. Invalid for an unknown id.
+
+    \snippet ipcserver.cpp peer
+
+    \b {See also} \l [CPP] {IpcPeerCredentials} and \l {setConnectionFilter()}.
+*/
 IpcPeerCredentials IpcServer::peerCredentials(const QString &clientId) const
 {
     Q_D(const IpcServer);
@@ -230,6 +653,17 @@ IpcPeerCredentials IpcServer::peerCredentials(const QString &clientId) const
     return connection ? connection->peerCredentials() : IpcPeerCredentials();
 }
 
+/*!
+    Returns what went over the connection of the client \a clientId: messages and bytes
+    each way, what waits for it now, messages dropped for it, requests in flight, when it
+    connected and when it was last active. Invalid for an unknown id.
+
+    The counters are kept whatever happens; a snapshot is taken only when asked for.
+
+    \snippet ipcserver.cpp statistics
+
+    \b {See also} \l [CPP] {IpcStatistics}.
+*/
 IpcStatistics IpcServer::statistics(const QString &clientId) const
 {
     Q_D(const IpcServer);
@@ -240,6 +674,14 @@ IpcStatistics IpcServer::statistics(const QString &clientId) const
                                       d->requests.inFlight(connection), 1);
 }
 
+/*!
+    \overload
+
+    Returns the server's totals since listen(): every connection's counters, those closed
+    since included, with the pending bytes and requests in flight of the connections open
+    now. Its \l [CPP] {IpcStatistics::}{connectionCount} is the number of connections open now,
+    and \l [CPP] {IpcStatistics::}{connectedSince} the time of listen().
+*/
 IpcStatistics IpcServer::statistics() const
 {
     Q_D(const IpcServer);
@@ -255,6 +697,41 @@ IpcStatistics IpcServer::statistics() const
     return IpcStatisticsPrivate::make({}, total, pending, inFlight, int(d->connections.size()));
 }
 
+/*!
+    Starts listening on \a address, which it sets as \l [CPP] {IpcEndpoint::}{address}, or on
+    \l [CPP] {IpcEndpoint::}{address} when \a address is empty. Returns \c true on success;
+    \c false on error, which \l [CPP] {IpcEndpoint::}{errorOccurred()} reports.
+
+    For a local socket:
+
+    \list
+    \li A dead socket file left by a crashed server is removed. A live server there is an
+        \c AddressInUseError (that server sees a client connect and leave at once, as with
+        the Node library), and so is a file that is not a socket: it is never removed, and
+        neither is a symbolic link, which is never followed either.
+    \li Processes that listen at one path at the same moment elect exactly one server: the
+        probe and the bind happen under a lock file beside the socket (\c PATH.lock, there
+        only during listen()), and the others fail at once with \c AddressInUseError,
+        naming the holder. listen() never waits.
+    \li The socket file gets the permissions of \l socketAccess as it is created.
+    \li A path longer than 107 bytes, a service name's resolved path included, is a
+        \c SocketError that names the limit.
+    \li In a process started by systemd with a listening socket (socket activation), the
+        inherited socket bound to the path (for a service name: a socket of that name, or
+        one named so in \c LISTEN_FDNAMES, from \c FileDescriptorName=) is taken as it is.
+        The connection that started the service, and what its client sent before the
+        server ran, are not lost; close() leaves that socket file to systemd.
+    \endlist
+
+    For TCP and TLS, the host must be an IP address or \c localhost, and port 0 picks a free
+    port (\l listeningAddress tells which). A \c tls:// server needs a certificate and key
+    in \l [CPP] {IpcEndpoint::}{tls}; files that cannot be used are a \c TlsError.
+
+    Calling listen() while listening prints a warning and returns \c false. It may be called
+    again after close(). The totals of statistics() start afresh.
+
+    \sa close(), listening, listeningAddress, {Addresses, Service Names and Transports}
+*/
 bool IpcServer::listen(const QString &address)
 {
     Q_D(IpcServer);
@@ -290,6 +767,24 @@ bool IpcServer::listen(const QString &address)
     return true;
 }
 
+/*!
+    Stops listening and ends every connection once its pending output is written;
+    \l [CPP] {IpcEndpoint::}{closed()} follows when all of them have ended (before close() returns
+    if none is open).
+
+    Listening stops at once (listeningChanged()), and the socket file is removed: only the one
+    listen() made (its device and inode are remembered), so that a newer server's file at the
+    same path is left alone; a socket that systemd passed is left to it. Connections that are
+    not clients yet (authenticating, or monitors) are dropped at once. A client that has not
+    taken what was sent to it within \l [CPP] {IpcEndpoint::}{closeTimeout} is dropped, with a
+    \c WriteBufferFullError. Each client that goes causes clientDisconnected().
+
+    After close(), send(), broadcast(), retain() and request() fail with
+    \c SendAfterCloseError until listen() is called again. The retained messages are kept.
+    Calling close() again does nothing.
+
+    \b {See also} \l {listen()} and \l [CPP] {IpcEndpoint::closeTimeout}.
+*/
 void IpcServer::close()
 {
     Q_D(IpcServer);
@@ -352,6 +847,17 @@ void IpcServerPrivate::abortStragglers()
     }
 }
 
+/*!
+    Sends \a message on \a topic to the client \a clientId only. Returns \c true once the
+    message is queued for writing.
+
+    Returns \c false, with \l [CPP] {IpcEndpoint::}{errorOccurred()}, on \c BadClientError (no
+    client with that id, or one whose connection is ending), \c EncodeError (the codec
+    cannot hold \a message; nothing is sent), \c SendAfterCloseError (after close()), or
+    \c WriteBufferFullError (the client does not read: \l slowClientPolicy applies).
+
+    \b {See also} \l {broadcast()} and \l [CPP] {IpcEndpoint::messageReceived()}.
+*/
 bool IpcServer::send(const QString &topic, const QVariant &message, const QString &clientId)
 {
     Q_D(IpcServer);
@@ -377,6 +883,17 @@ bool IpcServer::send(const QString &topic, const QVariant &message, const QStrin
     return d->handleWrite(connection, connection->send(frame, &why), topic, why);
 }
 
+/*!
+    Sends \a message on \a topic to every client (not to monitors). It is encoded once, and
+    every connection shares the bytes.
+
+    Nothing is sent when there are no clients, but a message that cannot be encoded is an
+    \c EncodeError all the same. A client that does not read meets the
+    \l slowClientPolicy (\c WriteBufferFullError with its id); the others still get the
+    message. After close(), it is a \c SendAfterCloseError.
+
+    \sa send(), retain()
+*/
 void IpcServer::broadcast(const QString &topic, const QVariant &message)
 {
     Q_D(IpcServer);
@@ -441,6 +958,27 @@ void IpcServer::broadcast(const QString &topic, const QVariant &message)
     }
 }
 
+/*!
+    Asks the client \a clientId, which answers with its \l [CPP] {IpcEndpoint::}{handle()}: sends
+    \a message on \a topic as a request and returns the reply to come. The reply is this
+    server's child; delete it when done (deleting it earlier forgets the request).
+
+    The reply finishes exactly once, always from the event loop (never before request()
+    returns): with the answer in \l [CPP] {IpcReply::}{value}, or with an error: \c TimeoutError
+    after \a timeoutMsecs ms (-1, the default, for \l [CPP] {IpcEndpoint::}{requestTimeout}; 0 for
+    no limit), \c NoHandlerError, \c HandlerError, \c DisconnectedError (the client went
+    first), \c CancelledError (\l [CPP] {IpcReply::cancel()}), \c BadClientError (no client with
+    that
+    id), \c EncodeError, \c WriteBufferFullError (the client does not read) or
+    \c SendAfterCloseError (after close()).
+    These errors are the reply's: they are not emitted by
+    \l [CPP] {IpcEndpoint::}{errorOccurred()}.
+
+    A Node client sees the request as an ordinary message and never answers it: the request
+    times out.
+
+    \b {See also} \l [CPP] {IpcReply} and \l [CPP] {IpcEndpoint::handle()}.
+*/
 IpcReply *IpcServer::request(const QString &topic, const QVariant &message, const QString &clientId,
                              int timeoutMsecs)
 {
@@ -480,6 +1018,13 @@ IpcReply *IpcServer::request(const QString &topic, const QVariant &message, cons
     return reply;
 }
 
+/*!
+    Ends the connection of the client \a clientId once its pending output is written;
+    clientDisconnected() follows. An unknown id is a \c BadClientError. The client sees a
+    lost connection, and reconnects after its \l [CPP] {IpcClient::}{reconnectDelay}.
+
+    \sa send()
+*/
 void IpcServer::disconnectClient(const QString &clientId)
 {
     Q_D(IpcServer);
@@ -893,3 +1438,102 @@ void IpcServerPrivate::connectionClosed(IpcConnection *connection)
     if (guard)
         finishClosingIfDone();
 }
+
+// QDoc needs each \fn on one line.
+// clang-format off
+/*!
+    \fn template<typename Functor> void IpcServer::request(const QString &topic, const QVariant &message, const QString &clientId, const QObject *context, Functor &&functor, int timeoutMsecs)
+    \overload
+
+    Asks the client \a clientId as the other overload does (\a topic, \a message and
+    \a timeoutMsecs alike), and calls \a functor with the finished reply,
+    \c {functor(const IpcReply &reply)}, while \a context lives. The reply deletes itself
+    afterwards.
+
+    \snippet ipcserver.cpp request
+*/
+// clang-format on
+
+/*!
+    \fn void IpcServer::listeningChanged(bool listening)
+
+    The server started (\a listening is \c true) or stopped listening.
+
+    \sa listening
+*/
+
+/*!
+    \fn void IpcServer::clientCountChanged()
+
+    A client connected or disconnected: \l clientCount and \l clientIds changed. Emitted
+    right before clientConnected() and clientDisconnected().
+*/
+
+/*!
+    \fn void IpcServer::clientConnected(const QString &clientId)
+
+    The client \a clientId connected: it was admitted (it proved that it holds the token,
+    if there is one), and the retained messages are on their way to it, ahead of anything
+    sent from here on. Its id is a random (version 4)
+    UUID, never sent over the wire.
+
+    \sa clientDisconnected(), clientIds, peerCredentials()
+*/
+
+/*!
+    \fn void IpcServer::clientDisconnected(const QString &clientId)
+
+    The client \a clientId is gone, whatever the reason: it disconnected, was dropped, or
+    the server closed. The requests it had not answered finish with \c DisconnectedError.
+
+    \sa clientConnected()
+*/
+
+/*!
+    \fn void IpcServer::socketAccessChanged()
+
+    \l socketAccess changed.
+*/
+
+/*!
+    \fn void IpcServer::slowClientPolicyChanged()
+
+    \l slowClientPolicy changed.
+*/
+
+/*!
+    \fn void IpcServer::maxClientsChanged()
+
+    \l maxClients changed.
+*/
+
+/*!
+    \fn void IpcServer::allowedUserIdsChanged()
+
+    \l allowedUserIds changed.
+*/
+
+/*!
+    \fn void IpcServer::handshakeTimeoutChanged()
+
+    \l handshakeTimeout changed.
+*/
+
+/*!
+    \fn void IpcServer::maxRetainedBytesChanged()
+
+    \l maxRetainedBytes changed.
+*/
+
+/*!
+    \fn void IpcServer::allowMonitorsChanged()
+
+    \l allowMonitors changed.
+*/
+
+/*!
+    \fn void IpcServer::retainedChanged()
+
+    A retained message was set, replaced or cleared: \l retainedTopics, retained() and
+    retainedBytes() may have changed.
+*/

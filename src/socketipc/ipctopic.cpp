@@ -7,14 +7,183 @@
 
 #include <functional>
 
+/*!
+    \class IpcTopic
+    \inmodule SocketIpc
+    \inheaderfile SocketIpc/IpcTopic
+    \brief The \l [CPP] {IpcTopic} class receives one topic's messages from a server or a client.
+
+    An \l [CPP] {IpcTopic} subscribes to the messages of one topic, its \l name, from its \l source,
+    a server (the messages its clients send) or a client (those its server sends). It keeps the
+    latest one in \l lastMessage, counts them, and emits messageReceived() for each:
+
+    \snippet ipctopic.cpp overview
+
+    Use the source's own subscription, \l [CPP] {IpcEndpoint::}{topic()}, or make your own with a
+    parent; several topics may share a name, and each of them receives every message on it. Deleting
+    the object, or clearing its \l source or \l name, unsubscribes. The properties may be set in any
+    order, as QML sets them: the subscription starts once both are set.
+
+    Delivery costs a hash look-up, whatever the number of topics, so unrelated subscriptions cost
+    nothing. Only messages reach a topic: requests go to handlers (\l
+    [CPP] {IpcEndpoint::}{handle()}), never to topics.
+
+    \section1 Retained values
+
+    A client's topic gets the server's retained message on it (\l [CPP] {IpcServer::retain()}) when
+    the client connects, before \l [CPP] {IpcClient::}{connected()} and before anything newer, so
+    that it holds the current state at once. \l hasValue says whether it holds a value; when the
+    server clears that retained message (\l [CPP] {IpcServer::}{clearRetained()}), the topic loses
+    it: \l lastMessage becomes invalid and \l hasValue false.
+
+    \section1 Patterns
+
+    A name with a \c * or \c # segment is a pattern. Topics are dot-separated segments; \c * matches
+    exactly one segment and \c # any number of them, none included: \c sensor.* matches
+    \c sensor.cpu (not \c sensor, nor \c sensor.cpu.load), \c sensor.# matches all three, and
+    \c #.error any topic whose last segment is \c error. A \c * or \c # inside a segment (\c sen*)
+    is an ordinary character. A pattern topic receives every matching message; \l lastTopic and the
+    third argument of messageReceived() say which topic it came on.
+
+    \snippet ipctopic.cpp pattern
+
+    Patterns sit in a tree walked by the topic's segments, so delivery does not look at unrelated
+    subscriptions. matches() is the matcher on its own.
+
+    \l [CPP] {IpcEndpoint::on()} connects a functor to a topic's (or pattern's) messages, through
+    the source's own \l [CPP] {IpcTopic}, while a context object lives; \l [CPP] {IpcMessageModel}
+    logs messages for a view.
+
+    A topic lives in the thread of its source. In QML it is the \l [QML] {IpcTopic} type.
+
+    \sa {Messaging: Topics, Requests and Retained State}
+*/
+
+/*!
+    \property IpcTopic::source
+    \brief the server or client whose messages this topic receives.
+
+    An \l [CPP] {IpcServer} or an \l [CPP] {IpcClient}; null by default. Setting another kind of
+    object is refused with a warning, leaving the source as it was. Cleared (with sourceChanged())
+    when the source is destroyed; the topic stays usable. Setting null unsubscribes.
+*/
+
+/*!
+    \property IpcTopic::name
+    \brief the topic whose messages this object receives, or a pattern of topics.
+
+    Empty by default; empty means no subscription. Renaming moves the subscription to the new name
+    at once. lastMessage and count are kept.
+
+    \sa isPattern()
+*/
+
+/*!
+    \property IpcTopic::lastMessage
+    \brief the latest message received.
+
+    Invalid until a message arrives, and again when the server clears the retained message it held.
+    Its notifier, lastMessageChanged(), is emitted before messageReceived(), so that a handler of
+    messageReceived() that reads a binding on lastMessage sees the message it was called for.
+*/
+
+/*!
+    \property IpcTopic::lastClientId
+    \brief the id of the client that sent lastMessage, when the source is a server; empty on a
+    client.
+
+    Notified with lastMessageChanged().
+*/
+
+/*!
+    \property IpcTopic::lastTopic
+    \brief the topic lastMessage came on.
+
+    \l name, unless \l name is a pattern: then the topic it matched. Notified with
+    lastMessageChanged().
+*/
+
+/*!
+    \property IpcTopic::count
+    \brief the number of messages this object has received.
+
+    Not reset when \l name or \l source change. countChanged() is emitted after lastMessageChanged()
+    and before messageReceived().
+*/
+
+/*!
+    \property IpcTopic::hasValue
+    \brief whether lastMessage holds a value.
+
+    True once a message arrived, or the server's retained message was delivered on connecting; false
+    again when the server clears that retained message. False by default.
+*/
+
+// QDoc needs each \fn on one line.
+// clang-format off
+/*!
+    \fn void IpcTopic::messageReceived(const QVariant &message, const QString &clientId, const QString &topic)
+
+    Emitted for each \a message on this topic, after lastMessageChanged() and countChanged().
+    \a clientId names the sending client when the source is a server, and is empty on a client.
+    \a topic is \l name, unless \l name is a pattern: then the topic that matched.
+
+    The message comes first, unlike \l [CPP] {IpcEndpoint::messageReceived}(topic, message,
+    clientId): here the topic is known, so it comes last, and a slot may take the message alone.
+*/
+// clang-format on
+
+/*!
+    \fn void IpcTopic::sourceChanged()
+
+    Emitted when \l source changes, including when the source is destroyed.
+*/
+
+/*!
+    \fn void IpcTopic::nameChanged()
+
+    Emitted when \l name changes.
+*/
+
+/*!
+    \fn void IpcTopic::lastMessageChanged()
+
+    Emitted when \l lastMessage, \l lastClientId and \l lastTopic change: for each message, before
+    messageReceived(), and when a cleared retained message takes the value away.
+*/
+
+/*!
+    \fn void IpcTopic::countChanged()
+
+    Emitted when \l count changes.
+*/
+
+/*!
+    \fn void IpcTopic::hasValueChanged()
+
+    Emitted when \l hasValue changes: with the first message, and when the server clears the
+    retained message the topic held.
+*/
+
+/*!
+    Constructs a topic with no source and no name, a child of \a parent. It receives nothing until
+    both are set.
+*/
 IpcTopic::IpcTopic(QObject *parent) : QObject(parent), d(std::make_unique<IpcTopicPrivate>()) { }
 
+/*!
+    Constructs a topic subscribed to \a name on \a source (an \l [CPP] {IpcServer} or an \l [CPP]
+    {IpcClient}), a child of \a parent.
+*/
 IpcTopic::IpcTopic(const QString &name, QObject *source, QObject *parent) : IpcTopic(parent)
 {
     d->name = name;
     setSource(source);
 }
 
+/*!
+    Destroys the topic, which unsubscribes it.
+*/
 IpcTopic::~IpcTopic()
 {
     if (IpcTopicRegistry *registry = IpcTopicRegistry::of(d->source))
@@ -199,6 +368,9 @@ void collect(const IpcPatternNode &node, const QList<QStringView> &segments, qsi
 
 }  // namespace
 
+/*!
+    Returns whether \a name is a pattern: whether one of its dot-separated segments is \c * or \c #.
+*/
 bool IpcTopic::isPattern(QStringView name)
 {
     for (QStringView segment : name.tokenize(Separator)) {
@@ -208,6 +380,13 @@ bool IpcTopic::isPattern(QStringView name)
     return false;
 }
 
+/*!
+    Returns whether \a topic matches \a pattern. A plain name matches only itself.
+
+    \snippet ipctopic.cpp matches
+
+    \sa isPattern()
+*/
 bool IpcTopic::matches(QStringView pattern, QStringView topic)
 {
     if (!isPattern(pattern))
