@@ -3,12 +3,15 @@
 #   SOURCE_DIR             the source tree's root
 #   OUTPUT_DIR             gets html/ and socketipc.qch
 #   HEADERS_CONF           the generated headers.qdocconf (the public headers)
-#   CLASSES                the public classes (;-list): each must have its page
-#   INCLUDE_DIRS           include directories for QDoc's clang (;-list)
+#   CLASSES                the public classes (|-separated): each must have its page
+#   INCLUDE_DIRS           include directories for QDoc's clang (|-separated)
+#   HEADERS_DIR            the build tree's include directory (SocketIpc/SocketIpc in it)
 #   VERSION                the project version
 #   QT_INSTALL_DOCS, QT_VERSION
-# Fails on any QDoc warning (the configuration's warning limit is 0) and when a public
-# class has no page (a class without \class would otherwise pass unnoticed).
+#   PYTHON, CLANG, METATYPES for check_documented.py (skipped when PYTHON or CLANG is empty)
+# Fails on any QDoc warning (the configuration's warning limit is 0), when a public class has
+# no page, and when a public member is not documented: QDoc 6.4 leaves an undocumented member
+# out without a word, so check_documented.py compares the headers with QDoc's index.
 cmake_minimum_required(VERSION 3.21)
 
 set(html "${OUTPUT_DIR}/html")
@@ -17,6 +20,8 @@ get_filename_component(headers_dir "${HEADERS_CONF}" DIRECTORY)
 string(REPLACE "." "" version_tag "${VERSION}")
 string(REGEX REPLACE "^([0-9]+\\.[0-9]+).*" "\\1" qt_ver "${QT_VERSION}")
 string(REPLACE "." "" qt_version_tag "${QT_VERSION}")
+string(REPLACE "|" ";" INCLUDE_DIRS "${INCLUDE_DIRS}")
+string(REPLACE "|" ";" CLASSES "${CLASSES}")
 set(include_args "")
 foreach(dir IN LISTS INCLUDE_DIRS)
     list(APPEND include_args "-I${dir}")
@@ -45,6 +50,16 @@ foreach(class IN LISTS CLASSES)
         message(FATAL_ERROR "${class} has no reference page: document it with \\class or \\namespace")
     endif()
 endforeach()
+
+if(PYTHON AND CLANG)
+    execute_process(COMMAND "${PYTHON}" "${SOURCE_DIR}/docs/check_documented.py"
+            "${html}/socketipc.index" "${METATYPES}" "${CLANG}"
+            "${HEADERS_DIR}/SocketIpc/SocketIpc" "${SOURCE_DIR}" ${include_args}
+        RESULT_VARIABLE result)
+    if(NOT result EQUAL 0)
+        message(FATAL_ERROR "public API without documentation (above)")
+    endif()
+endif()
 
 if(QHELPGENERATOR)
     execute_process(COMMAND "${QHELPGENERATOR}" "${html}/socketipc.qhp" -o "${OUTPUT_DIR}/socketipc.qch"

@@ -1,5 +1,5 @@
 # cmake -P install_quickstart.cmake with BUILD_DIR, WORK_DIR, QUICKSTART_SOURCE_DIR, GENERATOR,
-# CXX_COMPILER and SANITIZE set. Does what the README's quick start tells a new user to do:
+# CXX_COMPILER and SANITIZE set. Does what Getting Started tells a new user to do:
 # installs the library into a prefix, builds examples/quickstart against it (here with
 # warnings as errors), then runs its server and its client.
 include("${CMAKE_CURRENT_LIST_DIR}/install_common.cmake")

@@ -1,4 +1,4 @@
-// socketipc: tap into a socket-ipc bus from a shell. See usage() and the README.
+// socketipc: tap into a socket-ipc bus from a shell. See usage() and docs/src/socketipc-cli.qdoc.
 
 #include "ipcframe_p.h"
 #include "jsonlines.h"

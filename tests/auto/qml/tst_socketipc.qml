@@ -37,7 +37,7 @@ TestCase {
         id: spyComponent
         SignalSpy { }
     }
-    // The snippet from the README: a label bound to a topic's last message.
+    // The QML tour's snippet (docs/snippets/qml-tour.qml): a label bound to a topic's last message.
     Component {
         id: weatherViewComponent
         Item {
