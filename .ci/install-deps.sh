@@ -16,6 +16,8 @@ packages=(
     # The reference: QDoc, qhelpgenerator (.qch), Qt Help (the test that opens the .qch);
     # the Debian packages: dpkg-shlibdeps (dpkg-dev)
     qt6-documentation-tools qt6-tools-dev-tools qt6-tools-dev dpkg-dev
+    # The check that every public declaration has its entry in the reference
+    python3 clang
 )
 # Socket activation tests run the server under systemd's own tool
 command -v systemd-socket-activate >/dev/null || packages+=(systemd)
