@@ -46,4 +46,16 @@ IpcTopic::matches(u"sen*", u"sensor");               // false: * inside a segmen
 //! [matches]
 }
 
+void conflate(IpcClient &client, QObject *parent)
+{
+//! [conflate]
+// A gauge redrawn with the newest reading: at most once per read, whatever the rate.
+auto *load = new IpcTopic(QStringLiteral("cpu.load"), &client, parent);
+load->setConflate(true);
+QObject::connect(load, &IpcTopic::messageReceived, parent, [load](const QVariant &reading) {
+    qDebug() << "load" << reading.toDouble() << "(" << load->skippedCount() << "skipped so far)";
+});
+//! [conflate]
+}
+
 }  // namespace snippets_ipctopic

@@ -25,4 +25,15 @@ Column {
         function onMessageReceived(message) { console.warn("alert:", message.text) }
     }
     //! [owned]
+
+    //! [conflate]
+    IpcTopic {
+        id: load
+        source: bus
+        name: "cpu.load"
+        conflate: true   // the newest reading, at most once per turn
+        onMessageReceived: (reading) => gauge.value = reading
+    }
+    QtObject { id: gauge; property real value }
+    //! [conflate]
 }

@@ -979,6 +979,11 @@ void IpcClientPrivate::announce()
     if (reconnect)
         ++reconnectCount;
     const QPointer<IpcClient> guard(q);
+    // The retained messages are in the topics already; their notifications too, so that
+    // bindings show the state when code on connected() runs.
+    flushDeferred();
+    if (!guard)
+        return;
     setState(IpcClient::State::Connected);
     if (guard && state == IpcClient::State::Connected)
         emit q->connected();

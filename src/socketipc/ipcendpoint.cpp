@@ -445,7 +445,9 @@ static const char *className(const IpcEndpoint *endpoint)
 
 IpcEndpointPrivate::IpcEndpointPrivate(qint64 defaultMaxPendingBytes)
     : maxPendingBytes(defaultMaxPendingBytes)
-{ }
+{
+    topics.setReadCounter(&reading);
+}
 
 IpcEndpointPrivate::~IpcEndpointPrivate() = default;
 
@@ -474,6 +476,38 @@ void IpcEndpointPrivate::dispatch(IpcConnection *connection, const IpcCodec::Fra
     emit q->messageReceived(frame.topic, frame.message, clientId);
     if (guard)
         topics.deliver(frame.topic, frame.message, clientId);
+}
+
+void IpcEndpointPrivate::connectionReadEnded(IpcConnection *)
+{
+    --reading;
+    // At the end of every read, nested ones included: a slot that runs a modal dialog's
+    // event loop must not hold the outer read's notifications back until it returns.
+    flushDeferred();
+}
+
+void IpcEndpointPrivate::defer(QObject *owner, IpcDeferredWork *work)
+{
+    if (reading == 0) {
+        work->flushDeferred();
+        return;
+    }
+    deferred.append({ owner, work });
+}
+
+void IpcEndpointPrivate::flushDeferred()
+{
+    const QPointer<IpcEndpoint> guard(q_ptr);  // a slot may delete the endpoint
+    topics.flush();
+    while (guard && !deferred.isEmpty()) {
+        const auto work = std::exchange(deferred, {});
+        for (const auto &[owner, what] : work) {
+            if (owner)
+                what->flushDeferred();
+            if (!guard)
+                return;
+        }
+    }
 }
 
 void IpcEndpointPrivate::setError(IpcError::Error code, const QString &description,

@@ -13,6 +13,10 @@
 #include "transport/ipcconnection_p.h"
 
 #include <QtCore/qlist.h>
+#include <QtCore/qpointer.h>
+#include <QtCore/qvarlengtharray.h>
+
+#include <utility>
 
 // The server's notices about its retained messages, on a topic of their own (as the token
 // handshake's): {"cleared":TOPIC} when one is forgotten. Node peers see ordinary messages on
@@ -41,6 +45,17 @@ inline constexpr QStringView Topic = u"socketipc.monitor";
 inline constexpr QStringView StatsTopic = u"socketipc.stats";
 }  // namespace IpcMonitor
 
+// Work an endpoint defers to the end of a read (IpcConnection::Handler::connectionReadEnded):
+// an IpcMessageModel's rows, inserted once per read rather than once per message.
+class IpcDeferredWork
+{
+public:
+    virtual void flushDeferred() = 0;
+
+protected:
+    ~IpcDeferredWork() = default;
+};
+
 // The base of IpcServerPrivate and IpcClientPrivate: the settings both have, the topics and
 // request handlers, and what happens to a frame once it is known to come from a peer that
 // may speak (IpcServerPrivate and IpcClientPrivate deal with the token handshake first).
@@ -65,6 +80,17 @@ public:
     void dispatch(IpcConnection *connection, const IpcCodec::Frame &frame, const QString &clientId);
     void setError(IpcError::Error error, const QString &description, const QString &clientId = {});
 
+    // Property notifications and model rows wait for the end of a read: a burst of messages
+    // costs a QML binding or a ListView one update, however many messages it holds.
+    void connectionReadBegan(IpcConnection *) override { ++reading; }
+    void connectionReadEnded(IpcConnection *) override;
+    // Runs work.flushDeferred() at the end of the read under way, at once if none is (owner
+    // is the QObject work belongs to: work is skipped if it is deleted meanwhile).
+    void defer(QObject *owner, IpcDeferredWork *work);
+    // What waits, now: before a signal after which code expects the state to show
+    // (IpcClient::connected()), and at the end of each read.
+    void flushDeferred();
+
     IpcEndpoint *q_ptr = nullptr;
     QString address;
     qint64 maxFrameSize = IpcEndpoint::DefaultMaxFrameSize;
@@ -78,6 +104,8 @@ public:
     QString errorString;
     IpcTopicRegistry topics;
     IpcRequestBroker requests;
+    int reading = 0;  // reads under way (nested when a slot runs an event loop)
+    QVarLengthArray<std::pair<QPointer<QObject>, IpcDeferredWork *>, 4> deferred;
 };
 
 #endif  // IPCENDPOINT_P_H

@@ -1,12 +1,14 @@
 #include "ipcmessagemodel.h"
 
 #include "ipcendpoint.h"
+#include "ipcendpoint_p.h"
 #include "ipctopic.h"
 
 #include <QtCore/qjsondocument.h>
 #include <QtCore/qpointer.h>
 
 #include <deque>
+#include <iterator>
 
 namespace {
 struct Entry
@@ -14,16 +16,19 @@ struct Entry
     QString topic;
     QVariant message;
     QString clientId;
-    QDateTime timestamp;
+    qint64 received;  // ms since the epoch: cheap to take per message, a QDateTime when asked
+    QDateTime timestamp() const { return QDateTime::fromMSecsSinceEpoch(received); }
 };
 }  // namespace
 
-class IpcMessageModelPrivate
+class IpcMessageModelPrivate : public IpcDeferredWork
 {
 public:
     explicit IpcMessageModelPrivate(IpcMessageModel *q) : q(q) { }
-
     void append(const QString &topic, const QVariant &message, const QString &clientId);
+    // The messages of a read, as rows: one insertion and at most one removal per read, so
+    // that a view lays out once per read, not once per message.
+    void flushDeferred() override;
     void trim();
 
     IpcMessageModel *const q;
@@ -34,6 +39,7 @@ public:
     bool topicIsPattern = false;
     int maxCount = IpcMessageModel::DefaultMaxCount;
     std::deque<Entry> entries;  // cheap removal at the front, where the oldest are
+    std::deque<Entry> arrived;  // not rows yet: waiting for the end of the read
 };
 
 void IpcMessageModelPrivate::append(const QString &messageTopic, const QVariant &message,
@@ -42,12 +48,38 @@ void IpcMessageModelPrivate::append(const QString &messageTopic, const QVariant 
     if (!topic.isEmpty()
         && (topicIsPattern ? !IpcTopic::matches(topic, messageTopic) : messageTopic != topic))
         return;
+    const bool first = arrived.empty();
+    arrived.push_back({messageTopic, message, clientId, QDateTime::currentMSecsSinceEpoch()});
+    // Rows beyond maxCount would be removed in the same breath: never inserted.
+    if (maxCount > 0 && int(arrived.size()) > maxCount)
+        arrived.pop_front();
+    if (first) {
+        if (auto *endpoint = qobject_cast<IpcEndpoint *>(source.data()))
+            IpcEndpointPrivate::get(endpoint)->defer(q, this);
+        else
+            flushDeferred();
+    }
+}
+
+void IpcMessageModelPrivate::flushDeferred()
+{
+    if (arrived.empty())
+        return;
+    const int before = int(entries.size());
+    const int added = int(arrived.size());
+    const int excess = maxCount > 0 ? qMax(0, before + added - maxCount) : 0;
+    if (excess > 0) {
+        q->beginRemoveRows({}, 0, excess - 1);
+        entries.erase(entries.begin(), entries.begin() + excess);
+        q->endRemoveRows();
+    }
     const int row = int(entries.size());
-    q->beginInsertRows({}, row, row);
-    entries.push_back({messageTopic, message, clientId, QDateTime::currentDateTime()});
+    q->beginInsertRows({}, row, row + added - 1);
+    std::move(arrived.begin(), arrived.end(), std::back_inserter(entries));
+    arrived.clear();
     q->endInsertRows();
-    trim();
-    emit q->countChanged();
+    if (int(entries.size()) != before)
+        emit q->countChanged();
 }
 
 void IpcMessageModelPrivate::trim()
@@ -71,6 +103,13 @@ void IpcMessageModelPrivate::trim()
     {IpcEndpoint::}{messageReceived()}), oldest first, for a \c ListView in QML or a \c QListView.
     It keeps at most \l maxCount rows, dropping the oldest, and with \l topic set only the messages
     of that topic or pattern.
+
+    Rows arrive once per read, not once per message: the messages one read brings (what one
+    event-loop turn received) become rows in one insertion, after at most one removal of the
+    oldest rows that \l maxCount no longer allows, and messages that would be removed in the same
+    read never become rows. A view lays out once per read, so a \c ListView keeps its frame rate
+    while the source receives tens of thousands of messages a second. \l count and
+    countChanged() follow the rows.
 
     \snippet ipcmessagemodel.cpp model
 
@@ -185,6 +224,7 @@ void IpcMessageModel::setSource(QObject *source)
                  source->metaObject()->className());
         return;
     }
+    d->flushDeferred();  // what the old source's read brought: its rows now
     disconnect(d->messageConnection);
     disconnect(d->destroyedConnection);
     d->source = source;
@@ -197,6 +237,7 @@ void IpcMessageModel::setSource(QObject *source)
     if (source) {
         d->destroyedConnection = connect(source, &QObject::destroyed, this, [this] {
             d->source = nullptr;
+            d->flushDeferred();
             emit sourceChanged();
         });
     }
@@ -234,6 +275,8 @@ void IpcMessageModel::setMaxCount(int maxCount)
         return;
     d->maxCount = maxCount;
     const int before = count();
+    if (maxCount > 0 && int(d->arrived.size()) > maxCount)
+        d->arrived.erase(d->arrived.begin(), d->arrived.end() - maxCount);
     d->trim();
     emit maxCountChanged();
     if (count() != before)
@@ -252,7 +295,7 @@ QVariantMap IpcMessageModel::get(int row) const
     return {{QStringLiteral("topic"), entry.topic},
             {QStringLiteral("message"), entry.message},
             {QStringLiteral("clientId"), entry.clientId},
-            {QStringLiteral("timestamp"), entry.timestamp}};
+            {QStringLiteral("timestamp"), entry.timestamp()}};
 }
 
 /*!
@@ -290,7 +333,7 @@ QVariant IpcMessageModel::data(const QModelIndex &index, int role) const
     case TopicRole: return entry.topic;
     case MessageRole: return entry.message;
     case ClientIdRole: return entry.clientId;
-    case TimestampRole: return entry.timestamp;
+    case TimestampRole: return entry.timestamp();
     default: return {};
     }
 }
@@ -316,6 +359,7 @@ QHash<int, QByteArray> IpcMessageModel::roleNames() const
 */
 void IpcMessageModel::clear()
 {
+    d->arrived.clear();
     if (d->entries.empty())
         return;
     beginResetModel();

@@ -54,6 +54,24 @@
     the source's own \l [CPP] {IpcTopic}, while a context object lives; \l [CPP] {IpcMessageModel}
     logs messages for a view.
 
+    \section1 Bursts: one notification per read
+
+    messageReceived() is emitted for every message, as it arrives, and the properties hold that
+    message when it is: code that needs every message connects to it. The property notifications
+    (lastMessageChanged(), countChanged(), hasValueChanged()) are emitted once per read instead,
+    after the messages the read brought (what arrived in one event-loop turn, up to the read
+    budget), on the newest values. So a dashboard whose \c Text is bound to lastMessage
+    re-evaluates that binding once per read, not once per message, while a topic streams tens of
+    thousands of messages a second; \l count still counts every one. Outside a read (nothing
+    delivers there today) the notifications follow each message at once. On an \l [CPP] {IpcClient},
+    the retained messages' notifications are emitted before \l [CPP] {IpcClient::}{connected()}.
+
+    A subscriber that only wants the newest value sets \l conflate: messageReceived() then comes
+    once per read too, with its newest message, and \l skippedCount counts the ones it did not
+    deliver (as \c ZMQ_CONFLATE does for ZeroMQ):
+
+    \snippet ipctopic.cpp conflate
+
     A topic lives in the thread of its source. In QML it is the \l [QML] {IpcTopic} type.
 
     \sa {Messaging: Topics, Requests and Retained State}
@@ -83,8 +101,9 @@
     \brief the latest message received.
 
     Invalid until a message arrives, and again when the server clears the retained message it held.
-    Its notifier, lastMessageChanged(), is emitted before messageReceived(), so that a handler of
-    messageReceived() that reads a binding on lastMessage sees the message it was called for.
+    It holds each message when messageReceived() is emitted for it; its notifier,
+    lastMessageChanged(), comes once per read, after the read's messages (see
+    \l {Bursts: one notification per read}), so a binding on it shows the newest.
 */
 
 /*!
@@ -107,8 +126,27 @@
     \property IpcTopic::count
     \brief the number of messages this object has received.
 
-    Not reset when \l name or \l source change. countChanged() is emitted after lastMessageChanged()
-    and before messageReceived().
+    Every message counts, conflated ones too. Not reset when \l name or \l source change.
+    countChanged() is emitted once per read, after lastMessageChanged().
+*/
+
+/*!
+    \property IpcTopic::conflate
+    \brief whether messageReceived() comes at most once per read, with the newest message.
+
+    False by default: messageReceived() for every message. True suits a subscriber that only
+    shows the latest state: of the messages one read brings, messageReceived() delivers the
+    newest, once, after the property notifications, and \l skippedCount counts the others.
+    \l lastMessage and \l count follow every message either way.
+*/
+
+/*!
+    \property IpcTopic::skippedCount
+    \brief the number of messages conflation did not deliver to messageReceived().
+
+    Zero until \l conflate is set; it then grows by all but one of the messages of each read
+    that brings more than one. Together with the deliveries it adds up to the messages received
+    while conflating.
 */
 
 /*!
@@ -124,7 +162,9 @@
 /*!
     \fn void IpcTopic::messageReceived(const QVariant &message, const QString &clientId, const QString &topic)
 
-    Emitted for each \a message on this topic, after lastMessageChanged() and countChanged().
+    Emitted for each \a message on this topic as it arrives, with \l lastMessage and \l count
+    already holding it; the property notifications follow once per read. With \l conflate set,
+    emitted once per read instead, for its newest message, after the notifications.
     \a clientId names the sending client when the source is a server, and is empty on a client.
     \a topic is \l name, unless \l name is a pattern: then the topic that matched.
 
@@ -148,14 +188,27 @@
 /*!
     \fn void IpcTopic::lastMessageChanged()
 
-    Emitted when \l lastMessage, \l lastClientId and \l lastTopic change: for each message, before
-    messageReceived(), and when a cleared retained message takes the value away.
+    Emitted when \l lastMessage, \l lastClientId and \l lastTopic change: once per read that
+    brought messages, after their messageReceived() signals, and when a cleared retained message
+    takes the value away.
+*/
+
+/*!
+    \fn void IpcTopic::conflateChanged()
+
+    Emitted when \l conflate changes.
+*/
+
+/*!
+    \fn void IpcTopic::skippedCountChanged()
+
+    Emitted when \l skippedCount changes: at most once per read.
 */
 
 /*!
     \fn void IpcTopic::countChanged()
 
-    Emitted when \l count changes.
+    Emitted when \l count changes: once per read that brought messages.
 */
 
 /*!
@@ -216,7 +269,10 @@ void IpcTopic::setSource(QObject *source)
         if (!d->name.isEmpty())
             IpcTopicRegistry::of(source)->add(this);
     }
+    const QPointer<IpcTopic> guard(this);
     emit sourceChanged();
+    if (guard)  // what the old source's read had not notified yet
+        IpcTopicRegistry::notifyChanges(this);
 }
 
 QString IpcTopic::name() const
@@ -234,7 +290,28 @@ void IpcTopic::setName(const QString &name)
     d->name = name;
     if (registry && !name.isEmpty())
         registry->add(this);
+    const QPointer<IpcTopic> guard(this);
     emit nameChanged();
+    if (guard)  // what the read under way had not notified yet
+        IpcTopicRegistry::notifyChanges(this);
+}
+
+bool IpcTopic::conflate() const
+{
+    return d->conflate;
+}
+
+void IpcTopic::setConflate(bool conflate)
+{
+    if (d->conflate == conflate)
+        return;
+    d->conflate = conflate;
+    emit conflateChanged();
+}
+
+qint64 IpcTopic::skippedCount() const
+{
+    return d->skippedCount;
 }
 
 QVariant IpcTopic::lastMessage() const
@@ -401,6 +478,10 @@ void IpcTopicRegistry::match(const IpcPatternNode &root, QStringView topic, Matc
 
 IpcTopicRegistry::~IpcTopicRegistry()
 {
+    for (const QPointer<IpcTopic> &topic : std::as_const(m_dirty)) {
+        if (topic)
+            topic->d->queued = false;
+    }
     // The source is going away: its topics (owned ones are its children and die next)
     // must not reach back into it.
     QList<IpcTopic *> topics = m_topics.values();
@@ -446,6 +527,65 @@ void IpcTopicRegistry::remove(IpcTopic *topic)
     const auto owned = m_owned.constFind(topic->name());
     if (owned != m_owned.constEnd() && *owned == topic)
         m_owned.erase(owned);
+    IpcTopicPrivate *d = topic->d.get();
+    if (std::exchange(d->queued, false))
+        m_dirty.removeOne(topic);
+    d->pending = false;  // unsubscribed before the read ended: not delivered
+    d->pendingMessage.clear();
+}
+
+void IpcTopicRegistry::queue(IpcTopic *topic)
+{
+    if (!std::exchange(topic->d->queued, true))
+        m_dirty.append(topic);
+}
+
+bool IpcTopicRegistry::notifyChanges(IpcTopic *topic)
+{
+    const QPointer<IpcTopic> guard(topic);
+    IpcTopicPrivate *d = topic->d.get();
+    if (std::exchange(d->lastChanged, false)) {
+        emit topic->lastMessageChanged();
+        if (!guard)
+            return false;
+    }
+    if (d->notifiedCount != d->count) {
+        d->notifiedCount = d->count;
+        emit topic->countChanged();
+        if (!guard)
+            return false;
+    }
+    if (d->notifiedHasValue != d->hasValue) {
+        d->notifiedHasValue = d->hasValue;
+        emit topic->hasValueChanged();
+        if (!guard)
+            return false;
+    }
+    if (std::exchange(d->skippedChanged, false)) {
+        emit topic->skippedCountChanged();
+        if (!guard)
+            return false;
+    }
+    return true;
+}
+
+void IpcTopicRegistry::flush()
+{
+    if (m_dirty.isEmpty())
+        return;
+    // Taken out first: a slot may delete this registry's source, and with it this registry.
+    const QList<QPointer<IpcTopic>> dirty = std::exchange(m_dirty, {});
+    for (const QPointer<IpcTopic> &entry : dirty) {
+        IpcTopic *target = entry;
+        if (!target)
+            continue;
+        IpcTopicPrivate *d = target->d.get();
+        d->queued = false;
+        if (!notifyChanges(target) || !std::exchange(d->pending, false))
+            continue;
+        const QVariant message = std::exchange(d->pendingMessage, {});
+        emit target->messageReceived(message, d->pendingClientId, d->pendingTopic);
+    }
 }
 
 void IpcTopicRegistry::deliver(const QString &topic, const QVariant &message,
@@ -467,6 +607,7 @@ void IpcTopicRegistry::deliver(const QString &topic, const QVariant &message,
         for (IpcTopic *target : matched)
             targets.append({target, target->name()});
     }
+    const bool deferred = deferring();
     for (const Target &entry : targets) {
         IpcTopic *target = entry.topic;
         if (!target || target->name() != entry.name
@@ -477,16 +618,29 @@ void IpcTopicRegistry::deliver(const QString &topic, const QVariant &message,
         d->lastClientId = clientId;
         d->lastTopic = topic;
         ++d->count;
-        const bool first = !std::exchange(d->hasValue, true);
-        // The properties first, so that a handler of messageReceived that reads a binding
-        // on lastMessage sees this message, not the one before.
-        emit target->lastMessageChanged();
-        if (entry.topic)
-            emit target->countChanged();
-        if (entry.topic && first)
-            emit target->hasValueChanged();
-        if (entry.topic)
+        d->hasValue = true;
+        d->lastChanged = true;
+        if (!deferred) {
+            // Outside a read, nothing gathers them: the properties first, so that a handler
+            // of messageReceived that reads a binding on lastMessage sees this message.
+            if (notifyChanges(target))
+                emit target->messageReceived(message, clientId, topic);
+            continue;
+        }
+        // In a read: the notifications once, at its end (flush()); every message still
+        // reaches messageReceived() now, unless the topic conflates.
+        queue(target);
+        if (!d->conflate) {
             emit target->messageReceived(message, clientId, topic);
+            continue;
+        }
+        if (std::exchange(d->pending, true)) {
+            ++d->skippedCount;
+            d->skippedChanged = true;
+        }
+        d->pendingMessage = message;
+        d->pendingClientId = clientId;
+        d->pendingTopic = topic;
     }
 }
 
@@ -501,6 +655,7 @@ void IpcTopicRegistry::forget(const QString &topic)
         for (IpcTopic *target : matched)
             targets.append(target);
     }
+    const bool deferred = deferring();
     for (const QPointer<IpcTopic> &target : std::as_const(targets)) {
         if (!target || !target->d->hasValue || target->d->lastTopic != topic)
             continue;
@@ -509,9 +664,11 @@ void IpcTopicRegistry::forget(const QString &topic)
         d->lastMessage = QVariant();
         d->lastClientId.clear();
         d->lastTopic.clear();
-        emit target->lastMessageChanged();
-        if (target)
-            emit target->hasValueChanged();
+        d->lastChanged = true;
+        if (deferred)
+            queue(target);
+        else
+            notifyChanges(target);
     }
 }
 

@@ -21,6 +21,8 @@ class SOCKETIPC_EXPORT IpcTopic : public QObject
     Q_PROPERTY(QString lastTopic READ lastTopic NOTIFY lastMessageChanged)
     Q_PROPERTY(int count READ count NOTIFY countChanged)
     Q_PROPERTY(bool hasValue READ hasValue NOTIFY hasValueChanged)
+    Q_PROPERTY(bool conflate READ conflate WRITE setConflate NOTIFY conflateChanged)
+    Q_PROPERTY(qint64 skippedCount READ skippedCount NOTIFY skippedCountChanged)
 public:
     explicit IpcTopic(QObject *parent = nullptr);
     IpcTopic(const QString &name, QObject *source, QObject *parent = nullptr);
@@ -36,6 +38,9 @@ public:
     QString lastTopic() const;
     int count() const;
     bool hasValue() const;
+    bool conflate() const;
+    void setConflate(bool conflate);
+    qint64 skippedCount() const;
 
     static bool isPattern(QStringView name);
     static bool matches(QStringView pattern, QStringView topic);
@@ -47,6 +52,8 @@ Q_SIGNALS:
     void lastMessageChanged();
     void countChanged();
     void hasValueChanged();
+    void conflateChanged();
+    void skippedCountChanged();
 
 private:
     friend class IpcTopicRegistry;

@@ -25,7 +25,7 @@ constexpr qsizetype ReadChunk = 64 * 1024;
 // them, up to this. Kernel memory, taken only while data waits for the peer.
 constexpr int MaxSendBuffer = 4 * 1024 * 1024;
 // What one event-loop turn reads of a connection, at most (more if a read brings more).
-constexpr qsizetype ReadBudget = 256 * 1024;
+constexpr qsizetype ReadBudget = 64 * 1024;
 // An outgoing buffer keeps its capacity between flushes, up to this.
 constexpr qsizetype KeptOutputCapacity = 4 * 1024 * 1024;
 
@@ -527,6 +527,16 @@ void IpcConnection::decodeFrames()
     if (m_state == State::Closed || !m_reading)
         return;
     const QPointer<IpcConnection> guard(this);
+    m_handler->connectionReadBegan(this);
+    struct ReadEnd
+    {
+        const QPointer<IpcConnection> &guard;
+        ~ReadEnd()
+        {
+            if (guard)
+                guard->m_handler->connectionReadEnded(guard);
+        }
+    } readEnd{ guard };
     QByteArrayView contents;
     IpcCodec::Frame frame;
     QString error;

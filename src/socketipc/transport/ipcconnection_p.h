@@ -40,6 +40,11 @@ public:
         virtual void connectionClosed(IpcConnection *connection) = 0;
         // A message frame of size bytes was queued, on a connection setTapped(true).
         virtual void connectionSent(IpcConnection *, const IpcCodec::Frame &, qsizetype) { }
+        // Around the frames of one read: what one event-loop turn brought (at most the read
+        // budget). Work that can wait for the last of them (property notifications, model
+        // rows) is done once, at the end. Ended is not called when the connection is gone.
+        virtual void connectionReadBegan(IpcConnection *) { }
+        virtual void connectionReadEnded(IpcConnection *) { }
 
     protected:
         ~Handler() = default;

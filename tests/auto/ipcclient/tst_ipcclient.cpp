@@ -11,14 +11,17 @@
 #include <QtCore/qpointer.h>
 #include <QtCore/qscopeguard.h>
 #include <QtCore/qthread.h>
+#include <QtCore/qtimer.h>
 #include <QtNetwork/qlocalserver.h>
 #include <QtNetwork/qlocalsocket.h>
 #include <QtTest/qsignalspy.h>
 #include <QtTest/qtest.h>
 
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <memory>
+#include <thread>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -83,6 +86,7 @@ private Q_SLOTS:
     void backoffGrowsWithJitterUpToItsCap();
     void backoffPropertiesAreClampedAndNotify();
     void closeGivesUpOnAServerThatDoesNotReadAfterCloseTimeout();
+    void timersKeepFiringWhileAPeerFloods();
 
 private:
     QString socketPath() const { return m_dir.socketPath(); }
@@ -1143,6 +1147,66 @@ void tst_IpcClient::closeGivesUpOnAServerThatDoesNotReadAfterCloseTimeout()
     QCOMPARE(errorSpy.count(), 1);
     QCOMPARE(errorSpy.at(0).at(0).value<IpcError::Error>(), IpcError::WriteBufferFullError);
     QCOMPARE(client.state(), IpcClient::State::Closed);
+}
+
+void tst_IpcClient::timersKeepFiringWhileAPeerFloods()
+{
+    // A peer that writes frames as fast as the kernel takes them, from a thread of its own:
+    // the client always has more to read. It decodes at most a turn's worth (the read
+    // budget) before the event loop runs again, so a 1 ms timer keeps firing while the
+    // messages keep coming.
+    const int listener = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    const sockaddr_un address = IpcTest::unixAddress(socketPath());
+    QCOMPARE(::bind(listener, reinterpret_cast<const sockaddr *>(&address), sizeof address), 0);
+    QCOMPARE(::listen(listener, 1), 0);
+    QByteArray burst;
+    for (int i = 0; i < 1000; ++i)
+        burst += IpcTest::frameBytes(
+                R"({"topic":"flood","message":{"i":1,"s":"abcdefghijklmnopqrstuvwxyz0123456789"}})");
+    std::atomic<bool> stop{false};
+    std::atomic<qint64> written{0};
+    std::thread flooder([&] {
+        const int peer = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+        while (peer >= 0 && !stop) {
+            const ssize_t sent = ::send(peer, burst.constData(), size_t(burst.size()), MSG_NOSIGNAL);
+            if (sent <= 0)
+                break;
+            written += sent;
+        }
+        if (peer >= 0)
+            ::close(peer);
+    });
+    const auto cleanup = qScopeGuard([&] {
+        stop = true;
+        ::shutdown(listener, SHUT_RDWR);  // an accept() still waiting returns
+        flooder.join();
+        ::close(listener);
+    });
+
+    IpcClient client;
+    qint64 received = 0;
+    connect(&client, &IpcClient::messageReceived, this, [&received] { ++received; });
+    client.connectToServer(socketPath());
+    QTRY_VERIFY(received > 0);
+
+    int ticks = 0;
+    QTimer timer;
+    timer.setTimerType(Qt::PreciseTimer);
+    connect(&timer, &QTimer::timeout, this, [&ticks] { ++ticks; });
+    timer.start(1);
+    const qint64 receivedBefore = received;
+    const qint64 writtenBefore = written;
+    QTest::qWait(2000);
+    timer.stop();
+    const qint64 flood = received - receivedBefore;
+    QVERIFY2(written - writtenBefore > 0, "the peer stopped writing");
+    QVERIFY2(flood > 1000, qPrintable(QString::number(flood)));
+    // Idle, the timer fires about 2000 times in 2 s; a client that read and decoded for as
+    // long as the peer writes would starve it. Ten a second is the floor under any sanitizer.
+    QVERIFY2(ticks >= 20,
+             qPrintable(QStringLiteral("%1 ticks while %2 messages arrived").arg(ticks).arg(flood)));
+    qInfo("%d timer ticks in 2 s while %lld messages arrived", ticks, static_cast<long long>(flood));
+    client.close();
 }
 
 QTEST_GUILESS_MAIN(tst_IpcClient)

@@ -23,6 +23,8 @@ private Q_SLOTS:
     void logsServerMessagesWithSender();
     void logsClientMessages();
     void trimsToMaxCount();
+    void insertsTheRowsOfOneReadAtOnce();
+    void keepsTheLastMaxCountRowsInOrderAfterABurst();
     void filtersByTopic();
     void filtersByTopicPattern();
     void clearEmptiesIt();
@@ -112,6 +114,66 @@ void tst_IpcMessageModel::trimsToMaxCount()
     for (int i = 0; i < 5; ++i)
         m_pair.clientSends(QStringLiteral("n"), i);
     QCOMPARE(model.count(), 6);
+}
+
+void tst_IpcMessageModel::insertsTheRowsOfOneReadAtOnce()
+{
+    IpcMessageModel model;
+    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    model.setMaxCount(4);
+    model.setSource(m_pair.server.get());
+    QSignalSpy inserted(&model, &QAbstractItemModel::rowsInserted);
+    QSignalSpy removed(&model, &QAbstractItemModel::rowsRemoved);
+    QSignalSpy countSpy(&model, &IpcMessageModel::countChanged);
+
+    // Three messages in one write, one read: one insertion of three rows.
+    for (int i = 0; i < 3; ++i)
+        m_pair.client->send(QStringLiteral("n"), i);
+    QTRY_COMPARE(model.count(), 3);
+    QCOMPARE(inserted.count(), 1);
+    QCOMPARE(inserted.at(0).at(1).toInt(), 0);
+    QCOMPARE(inserted.at(0).at(2).toInt(), 2);
+    QCOMPARE(removed.count(), 0);
+    QCOMPARE(countSpy.count(), 1);
+
+    // Three more: over maxCount, so one removal of the two oldest, then one insertion.
+    for (int i = 3; i < 6; ++i)
+        m_pair.client->send(QStringLiteral("n"), i);
+    QTRY_COMPARE(model.get(3).value("message").toInt(), 5);
+    QCOMPARE(inserted.count(), 2);
+    QCOMPARE(removed.count(), 1);
+    QCOMPARE(removed.at(0).at(1).toInt(), 0);
+    QCOMPARE(removed.at(0).at(2).toInt(), 1);
+    QCOMPARE(model.count(), 4);
+    for (int row = 0; row < 4; ++row)
+        QCOMPARE(model.get(row).value("message").toInt(), row + 2);
+
+    // Six in one read with maxCount 4: the two oldest are never rows at all.
+    for (int i = 6; i < 12; ++i)
+        m_pair.client->send(QStringLiteral("n"), i);
+    QTRY_COMPARE(model.get(3).value("message").toInt(), 11);
+    QCOMPARE(inserted.count(), 3);
+    QCOMPARE(inserted.at(2).at(2).toInt() - inserted.at(2).at(1).toInt() + 1, 4);
+    for (int row = 0; row < 4; ++row)
+        QCOMPARE(model.get(row).value("message").toInt(), row + 8);
+}
+
+void tst_IpcMessageModel::keepsTheLastMaxCountRowsInOrderAfterABurst()
+{
+    constexpr int Messages = 20000;
+    IpcMessageModel model;
+    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    model.setSource(m_pair.client.get());  // maxCount 1000, the default
+    QSignalSpy inserted(&model, &QAbstractItemModel::rowsInserted);
+    for (int i = 0; i < Messages; ++i)
+        m_pair.server->send(QStringLiteral("n"), i, m_pair.clientId);
+    QTRY_COMPARE_WITH_TIMEOUT(model.get(IpcMessageModel::DefaultMaxCount - 1).value("message").toInt(),
+                              Messages - 1, 20000);
+    QCOMPARE(model.count(), IpcMessageModel::DefaultMaxCount);
+    for (int row = 0; row < model.count(); ++row)
+        QCOMPARE(model.get(row).value("message").toInt(),
+                 Messages - IpcMessageModel::DefaultMaxCount + row);
+    QVERIFY2(inserted.count() < Messages / 10, qPrintable(QString::number(inserted.count())));
 }
 
 void tst_IpcMessageModel::filtersByTopic()

@@ -22,7 +22,9 @@ private Q_SLOTS:
     void unattachedTopicIsInert();
     void declaredTopicReceivesItsMessages();
     void propertiesNotifyTheirChanges();
-    void propertiesChangeBeforeMessageReceived();
+    void notificationsComeOncePerRead();
+    void burstEndsOnTheNewestValueWithEveryMessageCounted();
+    void conflateDeliversTheNewestOncePerRead();
     void severalTopicsOnOneNameAllReceive();
     void renamingMovesTheSubscription();
     void changingSourceMovesTheSubscription();
@@ -110,29 +112,107 @@ void tst_IpcTopic::propertiesNotifyTheirChanges()
     QCOMPARE(topic.lastMessage().toInt(), 2);
 }
 
-void tst_IpcTopic::propertiesChangeBeforeMessageReceived()
+void tst_IpcTopic::notificationsComeOncePerRead()
 {
-    // A handler of messageReceived that reads a binding on lastMessage must see this
-    // message, not the previous one: the properties notify first.
+    // Three messages in one write arrive in one read: messageReceived() for each, with the
+    // properties already holding that message; the notifications once, after them, on the
+    // newest values.
     IpcTopic topic(QStringLiteral("t"), m_pair.server.get());
     QStringList order;
-    QVariant lastSeenByHandler;
-    int countSeenByHandler = -1;
-    connect(&topic, &IpcTopic::lastMessageChanged, this,
-            [&] { order << QStringLiteral("lastMessageChanged"); });
-    connect(&topic, &IpcTopic::countChanged, this,
-            [&] { order << QStringLiteral("countChanged"); });
-    connect(&topic, &IpcTopic::messageReceived, this, [&] {
-        order << QStringLiteral("messageReceived");
-        lastSeenByHandler = topic.lastMessage();
-        countSeenByHandler = topic.count();
+    QVariantList seenByHandler;
+    QList<int> countsSeenByHandler;
+    connect(&topic, &IpcTopic::lastMessageChanged, this, [&] {
+        order << QStringLiteral("lastMessageChanged %1").arg(topic.lastMessage().toInt());
     });
-    m_pair.clientSends(QStringLiteral("t"), 7);
+    connect(&topic, &IpcTopic::countChanged, this,
+            [&] { order << QStringLiteral("countChanged %1").arg(topic.count()); });
+    connect(&topic, &IpcTopic::hasValueChanged, this,
+            [&] { order << QStringLiteral("hasValueChanged"); });
+    connect(&topic, &IpcTopic::messageReceived, this, [&](const QVariant &message) {
+        order << QStringLiteral("messageReceived %1").arg(message.toInt());
+        seenByHandler << topic.lastMessage();
+        countsSeenByHandler << topic.count();
+    });
+    for (int i = 1; i <= 3; ++i)
+        m_pair.client->send(QStringLiteral("t"), i);  // one write, at the end of this turn
+    QTRY_COMPARE(topic.count(), 3);
     QCOMPARE(order,
-             (QStringList{QStringLiteral("lastMessageChanged"), QStringLiteral("countChanged"),
-                          QStringLiteral("messageReceived")}));
-    QCOMPARE(lastSeenByHandler, QVariant(7));
-    QCOMPARE(countSeenByHandler, 1);
+             (QStringList{QStringLiteral("messageReceived 1"), QStringLiteral("messageReceived 2"),
+                          QStringLiteral("messageReceived 3"),
+                          QStringLiteral("lastMessageChanged 3"), QStringLiteral("countChanged 3"),
+                          QStringLiteral("hasValueChanged")}));
+    QCOMPARE(seenByHandler, (QVariantList{1, 2, 3}));
+    QCOMPARE(countsSeenByHandler, (QList<int>{1, 2, 3}));
+    QCOMPARE(topic.skippedCount(), 0);
+
+    // A message on its own: one of each again.
+    order.clear();
+    m_pair.clientSends(QStringLiteral("t"), 4);
+    QCOMPARE(order,
+             (QStringList{QStringLiteral("messageReceived 4"),
+                          QStringLiteral("lastMessageChanged 4"),
+                          QStringLiteral("countChanged 4")}));
+}
+
+void tst_IpcTopic::burstEndsOnTheNewestValueWithEveryMessageCounted()
+{
+    // Thousands of messages, read over many turns: every one counted and received, far
+    // fewer notifications than messages, and the last one notified is the newest.
+    constexpr int Messages = 20000;
+    IpcTopic topic(QStringLiteral("burst"), m_pair.client.get());
+    int received = 0;
+    int notifications = 0;
+    QVariant notified;
+    connect(&topic, &IpcTopic::messageReceived, this, [&] { ++received; });
+    connect(&topic, &IpcTopic::lastMessageChanged, this, [&] {
+        ++notifications;
+        notified = topic.lastMessage();
+    });
+    for (int i = 1; i <= Messages; ++i)
+        m_pair.server->send(QStringLiteral("burst"), i, m_pair.clientId);
+    QTRY_COMPARE_WITH_TIMEOUT(topic.count(), Messages, 20000);
+    QCOMPARE(received, Messages);
+    QCOMPARE(notified, QVariant(Messages));
+    QCOMPARE(topic.lastMessage(), QVariant(Messages));
+    QVERIFY2(notifications < Messages / 10, qPrintable(QString::number(notifications)));
+}
+
+void tst_IpcTopic::conflateDeliversTheNewestOncePerRead()
+{
+    IpcTopic topic(QStringLiteral("t"), m_pair.server.get());
+    QVERIFY(!topic.conflate());
+    QSignalSpy conflateSpy(&topic, &IpcTopic::conflateChanged);
+    topic.setConflate(true);
+    QCOMPARE(conflateSpy.count(), 1);
+    QSignalSpy received(&topic, &IpcTopic::messageReceived);
+    QSignalSpy skippedSpy(&topic, &IpcTopic::skippedCountChanged);
+    for (int i = 1; i <= 3; ++i)
+        m_pair.client->send(QStringLiteral("t"), i);  // one write, one read
+    QTRY_COMPARE(received.count(), 1);
+    QCOMPARE(received.at(0).at(0), QVariant(3));
+    QCOMPARE(received.at(0).at(1).toString(), m_pair.clientId);
+    QCOMPARE(received.at(0).at(2).toString(), QStringLiteral("t"));
+    QCOMPARE(topic.count(), 3);  // every message counts
+    QCOMPARE(topic.skippedCount(), 2);
+    QCOMPARE(skippedSpy.count(), 1);
+
+    // Alone in its read, a message is not skipped.
+    m_pair.clientSends(QStringLiteral("t"), 4);
+    QCOMPARE(received.count(), 2);
+    QCOMPARE(received.at(1).at(0), QVariant(4));
+    QCOMPARE(topic.skippedCount(), 2);
+
+    // A burst over many reads: one delivery per read at most, the newest last, and the
+    // deliveries and the skipped add up to the messages.
+    constexpr int Messages = 20000;
+    received.clear();
+    const qint64 skippedBefore = topic.skippedCount();
+    for (int i = 1; i <= Messages; ++i)
+        m_pair.client->send(QStringLiteral("t"), i);
+    QTRY_COMPARE_WITH_TIMEOUT(topic.count(), 4 + Messages, 20000);
+    QVERIFY(received.count() < Messages / 10);
+    QCOMPARE(received.last().at(0), QVariant(Messages));
+    QCOMPARE(received.count() + (topic.skippedCount() - skippedBefore), qint64(Messages));
 }
 
 void tst_IpcTopic::severalTopicsOnOneNameAllReceive()

@@ -274,20 +274,46 @@ TestCase {
         id: boundTopicComponent
         IpcTopic {
             property var shown: lastMessage
-            property var shownWhenReceived: []
-            onMessageReceived: (message) => shownWhenReceived.push([message, shown, count])
+            property int shownChanges: 0
+            property var seenWhenReceived: []
+            onShownChanged: ++shownChanges
+            onMessageReceived: (message) => seenWhenReceived.push([message, lastMessage, count])
         }
     }
 
-    function test_bindingsSeeTheMessageInsideMessageReceived() {
+    // Inside onMessageReceived the properties read are this message's; bindings on them are
+    // updated once per read, after its messages, on the newest value.
+    function test_bindingsFollowOncePerRead() {
         const pair = connectedPair("bindings")
         const topic = createTemporaryObject(boundTopicComponent, testCase, { source: pair.server, name: "t" })
+        const changesBefore = topic.shownChanges  // the binding's first evaluation
         pair.client.send("t", 1)
-        pair.client.send("t", { n: 2 })
+        pair.client.send("t", { n: 2 })  // the same write: one read
         tryCompare(topic, "count", 2)
-        compare(topic.shownWhenReceived.length, 2)
-        compare(topic.shownWhenReceived[0], [1, 1, 1])
-        compare(JSON.stringify(topic.shownWhenReceived[1]), JSON.stringify([{ n: 2 }, { n: 2 }, 2]))
+        compare(topic.seenWhenReceived.length, 2)
+        compare(topic.seenWhenReceived[0], [1, 1, 1])
+        compare(JSON.stringify(topic.seenWhenReceived[1]), JSON.stringify([{ n: 2 }, { n: 2 }, 2]))
+        compare(JSON.stringify(topic.shown), JSON.stringify({ n: 2 }))
+        compare(topic.shownChanges - changesBefore, 1)
+    }
+
+    Component {
+        id: conflatingTopicComponent
+        IpcTopic {
+            conflate: true
+            property var received: []
+            onMessageReceived: (message) => received.push(message)
+        }
+    }
+
+    function test_conflateDeliversTheNewestOncePerRead() {
+        const pair = connectedPair("conflate")
+        const topic = createTemporaryObject(conflatingTopicComponent, testCase, { source: pair.server, name: "t" })
+        for (let i = 1; i <= 5; ++i)
+            pair.client.send("t", i)  // one write: one read
+        tryCompare(topic, "count", 5)
+        compare(topic.received, [5])
+        compare(topic.skippedCount, 4)
     }
 
     // The credentials' numbers are plain QML numbers.
