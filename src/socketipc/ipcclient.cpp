@@ -980,9 +980,11 @@ void IpcClientPrivate::announce()
         ++reconnectCount;
     const QPointer<IpcClient> guard(q);
     // The retained messages are in the topics already; their notifications too, so that
-    // bindings show the state when code on connected() runs.
+    // bindings show the state when code on connected() runs. Slots run here: one may close
+    // the client, or a nested event loop may see the connection go.
+    IpcConnection *const announced = connection;
     flushDeferred();
-    if (!guard)
+    if (!guard || connection != announced || state != IpcClient::State::Connecting)
         return;
     setState(IpcClient::State::Connected);
     if (guard && state == IpcClient::State::Connected)

@@ -478,7 +478,7 @@ void IpcEndpointPrivate::dispatch(IpcConnection *connection, const IpcCodec::Fra
         topics.deliver(frame.topic, frame.message, clientId);
 }
 
-void IpcEndpointPrivate::connectionReadEnded(IpcConnection *)
+void IpcEndpointPrivate::connectionReadEnded()
 {
     --reading;
     // At the end of every read, nested ones included: a slot that runs a modal dialog's

@@ -83,7 +83,7 @@ public:
     // Property notifications and model rows wait for the end of a read: a burst of messages
     // costs a QML binding or a ListView one update, however many messages it holds.
     void connectionReadBegan(IpcConnection *) override { ++reading; }
-    void connectionReadEnded(IpcConnection *) override;
+    void connectionReadEnded() override;
     // Runs work.flushDeferred() at the end of the read under way, at once if none is (owner
     // is the QObject work belongs to: work is skipped if it is deleted meanwhile).
     void defer(QObject *owner, IpcDeferredWork *work);

@@ -6,6 +6,7 @@
 
 #include <QtCore/qjsondocument.h>
 #include <QtCore/qpointer.h>
+#include <QtCore/qthread.h>
 
 #include <deque>
 #include <iterator>
@@ -53,11 +54,16 @@ void IpcMessageModelPrivate::append(const QString &messageTopic, const QVariant 
     // Rows beyond maxCount would be removed in the same breath: never inserted.
     if (maxCount > 0 && int(arrived.size()) > maxCount)
         arrived.pop_front();
-    if (first) {
-        if (auto *endpoint = qobject_cast<IpcEndpoint *>(source.data()))
-            IpcEndpointPrivate::get(endpoint)->defer(q, this);
-        else
-            flushDeferred();
+    if (!first)
+        return;
+    auto *endpoint = qobject_cast<IpcEndpoint *>(source.data());
+    if (endpoint && endpoint->thread() == QThread::currentThread()) {
+        IpcEndpointPrivate::get(endpoint)->defer(q, this);  // at the end of the read
+    } else {
+        // A source in another thread: its messages come as queued calls, its reads are not
+        // this thread's to wait for. Those already queued come before this: one insertion
+        // for them all.
+        QMetaObject::invokeMethod(q, [this] { flushDeferred(); }, Qt::QueuedConnection);
     }
 }
 
@@ -65,8 +71,11 @@ void IpcMessageModelPrivate::flushDeferred()
 {
     if (arrived.empty())
         return;
+    // Taken first: a slot on the signals below may reach the event loop, where more arrive
+    // (they wait for a flush of their own) or clear() runs.
+    std::deque<Entry> batch = std::exchange(arrived, {});
     const int before = int(entries.size());
-    const int added = int(arrived.size());
+    const int added = int(batch.size());
     const int excess = maxCount > 0 ? qMax(0, before + added - maxCount) : 0;
     if (excess > 0) {
         q->beginRemoveRows({}, 0, excess - 1);
@@ -75,8 +84,7 @@ void IpcMessageModelPrivate::flushDeferred()
     }
     const int row = int(entries.size());
     q->beginInsertRows({}, row, row + added - 1);
-    std::move(arrived.begin(), arrived.end(), std::back_inserter(entries));
-    arrived.clear();
+    std::move(batch.begin(), batch.end(), std::back_inserter(entries));
     q->endInsertRows();
     if (int(entries.size()) != before)
         emit q->countChanged();

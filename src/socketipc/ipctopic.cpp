@@ -306,7 +306,14 @@ void IpcTopic::setConflate(bool conflate)
     if (d->conflate == conflate)
         return;
     d->conflate = conflate;
+    const QPointer<IpcTopic> guard(this);
     emit conflateChanged();
+    // Off in the middle of a read: the newest message so far goes now, before the read's
+    // later messages do.
+    if (guard && !conflate && std::exchange(d->pending, false)) {
+        const QVariant message = std::exchange(d->pendingMessage, {});
+        emit messageReceived(message, d->pendingClientId, d->pendingTopic);
+    }
 }
 
 qint64 IpcTopic::skippedCount() const
@@ -478,9 +485,18 @@ void IpcTopicRegistry::match(const IpcPatternNode &root, QStringView topic, Matc
 
 IpcTopicRegistry::~IpcTopicRegistry()
 {
-    for (const QPointer<IpcTopic> &topic : std::as_const(m_dirty)) {
-        if (topic)
-            topic->d->queued = false;
+    // Deleted in the middle of a read: what the topics hold is notified below.
+    const QList<QPointer<IpcTopic>> dirty = std::exchange(m_dirty, {});
+    for (const QPointer<IpcTopic> &topic : dirty) {
+        if (!topic)
+            continue;
+        IpcTopicPrivate *d = topic->d.get();
+        d->queued = false;
+        if (std::exchange(d->pending, false)) {
+            ++d->skippedCount;
+            d->skippedChanged = true;
+            d->pendingMessage.clear();
+        }
     }
     // The source is going away: its topics (owned ones are its children and die next)
     // must not reach back into it.
@@ -503,6 +519,10 @@ IpcTopicRegistry::~IpcTopicRegistry()
         QObject::disconnect(topic->d->sourceDestroyed);
         topic->d->source = nullptr;
         emit topic->sourceChanged();
+    }
+    for (const QPointer<IpcTopic> &topic : dirty) {
+        if (topic)
+            notifyChanges(topic);
     }
 }
 
@@ -530,8 +550,11 @@ void IpcTopicRegistry::remove(IpcTopic *topic)
     IpcTopicPrivate *d = topic->d.get();
     if (std::exchange(d->queued, false))
         m_dirty.removeOne(topic);
-    d->pending = false;  // unsubscribed before the read ended: not delivered
-    d->pendingMessage.clear();
+    if (std::exchange(d->pending, false)) {  // unsubscribed before the read ended
+        ++d->skippedCount;
+        d->skippedChanged = true;
+        d->pendingMessage.clear();
+    }
 }
 
 void IpcTopicRegistry::queue(IpcTopic *topic)

@@ -24,8 +24,16 @@ constexpr qsizetype ReadChunk = 64 * 1024;
 // process's memory. Once a connection sends large frames, its buffer is asked to hold four of
 // them, up to this. Kernel memory, taken only while data waits for the peer.
 constexpr int MaxSendBuffer = 4 * 1024 * 1024;
-// What one event-loop turn reads of a connection, at most (more if a read brings more).
+// What one event-loop turn reads of a connection, at most (more if a read brings more):
+// about a thousand small frames, a few milliseconds of decoding, so that timers, input and
+// painting get their turn under any incoming rate. A frame that spans turns already (a large
+// one) may read four times what it holds per turn: copying is cheap, and a 1 MiB frame then
+// takes three turns, not six.
 constexpr qsizetype ReadBudget = 64 * 1024;
+static qsizetype readBudget(qsizetype carried)
+{
+    return qMax(ReadBudget, 4 * carried);
+}
 // An outgoing buffer keeps its capacity between flushes, up to this.
 constexpr qsizetype KeptOutputCapacity = 4 * 1024 * 1024;
 
@@ -61,7 +69,7 @@ IpcConnection::IpcConnection(QIODevice *socket, std::shared_ptr<const IpcCodec> 
     m_tls = qobject_cast<const QSslSocket *>(socket);
     // Qt decrypts all that has arrived in one go, however much a flooding peer has sent:
     // bounded, so that one turn decodes a bounded amount (see onReadable()).
-    IpcSocket::setReadBufferSize(m_socket, ReadBudget);
+    IpcSocket::setReadBufferSize(m_socket, 4 * ReadBudget);
     connect(m_socket, &QIODevice::readyRead, this, &IpcConnection::readFrames);
     IpcSocket::watch(
             m_socket, this,
@@ -452,6 +460,7 @@ void IpcConnection::readFrames()
     // does not signal again for what it holds already.
     qsizetype total = 0;
     bool more = false;
+    const qsizetype budget = readBudget(m_decoder.pendingBytes());
     for (;;) {
         const qsizetype chunk = qMax(ReadChunk, m_decoder.pendingBytes());
         char *into = m_decoder.reserve(chunk);
@@ -462,7 +471,7 @@ void IpcConnection::readFrames()
         if (arrived < chunk)
             break;
         total += arrived;
-        if (total >= ReadBudget) {
+        if (total >= budget) {
             more = true;
             break;
         }
@@ -485,6 +494,7 @@ void IpcConnection::onReadable()
     int error = 0;
     bool ended = false;
     qsizetype total = 0;
+    const qsizetype budget = readBudget(m_decoder.pendingBytes());
     for (;;) {
         const qsizetype chunk = qMax(ReadChunk, m_decoder.pendingBytes());
         char *into = m_decoder.reserve(chunk);
@@ -502,7 +512,7 @@ void IpcConnection::onReadable()
             break;
         }
         total += arrived;
-        if (total >= ReadBudget)
+        if (total >= budget)
             break;
     }
     if (error == EAGAIN || error == EWOULDBLOCK) {
@@ -527,16 +537,20 @@ void IpcConnection::decodeFrames()
     if (m_state == State::Closed || !m_reading)
         return;
     const QPointer<IpcConnection> guard(this);
+    // The end is the handler's, whatever happens to this connection meanwhile (a slot's
+    // nested event loop may delete it): the handler lives as long as this connection's
+    // parent, its endpoint.
     m_handler->connectionReadBegan(this);
     struct ReadEnd
     {
-        const QPointer<IpcConnection> &guard;
+        Handler *handler;
+        QPointer<QObject> owner;
         ~ReadEnd()
         {
-            if (guard)
-                guard->m_handler->connectionReadEnded(guard);
+            if (owner)
+                handler->connectionReadEnded();
         }
-    } readEnd{ guard };
+    } readEnd{ m_handler, parent() };
     QByteArrayView contents;
     IpcCodec::Frame frame;
     QString error;

@@ -42,9 +42,10 @@ public:
         virtual void connectionSent(IpcConnection *, const IpcCodec::Frame &, qsizetype) { }
         // Around the frames of one read: what one event-loop turn brought (at most the read
         // budget). Work that can wait for the last of them (property notifications, model
-        // rows) is done once, at the end. Ended is not called when the connection is gone.
+        // rows) is done once, at the end. Ended comes even if the connection was deleted
+        // meanwhile (not if its parent, the handler's endpoint, was).
         virtual void connectionReadBegan(IpcConnection *) { }
-        virtual void connectionReadEnded(IpcConnection *) { }
+        virtual void connectionReadEnded() { }
 
     protected:
         ~Handler() = default;

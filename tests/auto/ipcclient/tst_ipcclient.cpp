@@ -2,7 +2,9 @@
 #include "testpeer.h"
 
 #include <SocketIpc/IpcClient>
+#include <SocketIpc/IpcMessageModel>
 #include <SocketIpc/IpcServer>
+#include <SocketIpc/IpcTopic>
 
 #include <QtCore/qelapsedtimer.h>
 #include <QtCore/qfile.h>
@@ -87,6 +89,7 @@ private Q_SLOTS:
     void backoffPropertiesAreClampedAndNotify();
     void closeGivesUpOnAServerThatDoesNotReadAfterCloseTimeout();
     void timersKeepFiringWhileAPeerFloods();
+    void closingOnRetainedStateBeforeConnectedStaysClosed();
 
 private:
     QString socketPath() const { return m_dir.socketPath(); }
@@ -890,6 +893,16 @@ void tst_IpcClient::worksInAWorkerThread()
     QCOMPARE(serverMessages.at(0).at(0).toString(), QStringLiteral("work-echo"));
     QCOMPARE(serverMessages.at(0).at(1).toMap().value("n").toInt(), 7);
 
+    // A model in this thread logs the worker's client: its rows are this thread's (the
+    // worker's reads are not waited for here).
+    IpcMessageModel model;
+    model.setSource(client);
+    model.setTopic(QStringLiteral("log"));
+    for (int i = 0; i < 50; ++i)
+        server.broadcast(QStringLiteral("log"), i);
+    QTRY_COMPARE(model.count(), 50);
+    QCOMPARE(model.get(49).value(QStringLiteral("message")).toInt(), 49);
+
     QMetaObject::invokeMethod(client, &IpcClient::close);
     QTRY_COMPARE(server.clientCount(), 0);
     thread.quit();
@@ -1207,6 +1220,28 @@ void tst_IpcClient::timersKeepFiringWhileAPeerFloods()
              qPrintable(QStringLiteral("%1 ticks while %2 messages arrived").arg(ticks).arg(flood)));
     qInfo("%d timer ticks in 2 s while %lld messages arrived", ticks, static_cast<long long>(flood));
     client.close();
+}
+
+void tst_IpcClient::closingOnRetainedStateBeforeConnectedStaysClosed()
+{
+    // The retained state's notifications run user code before connected(): code that closes
+    // the client there gets a closed client, not a connected() after all.
+    IpcServer server;
+    QVERIFY(server.listen(socketPath()));
+    QVERIFY(server.retain(QStringLiteral("config"), QVariantMap{{"ok", false}}));
+    IpcClient client;
+    IpcTopic config(QStringLiteral("config"), &client);
+    connect(&config, &IpcTopic::hasValueChanged, &client, [&] {
+        if (config.hasValue() && !config.lastMessage().toMap().value(QStringLiteral("ok")).toBool())
+            client.close();
+    });
+    QSignalSpy connectedSpy(&client, &IpcClient::connected);
+    QSignalSpy closedSpy(&client, &IpcClient::closed);
+    client.connectToServer(socketPath());
+    QTRY_COMPARE(closedSpy.count(), 1);
+    QCOMPARE(connectedSpy.count(), 0);
+    QCOMPARE(client.state(), IpcClient::State::Closed);
+    QVERIFY(config.hasValue());
 }
 
 QTEST_GUILESS_MAIN(tst_IpcClient)
