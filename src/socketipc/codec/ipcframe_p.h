@@ -69,6 +69,8 @@ public:
     void commit(qsizetype reserved, qsizetype arrived);
     // On Frame, *frame views the frame's JSON text until the next append() or next().
     Status next(QByteArrayView *frame);
+    // Puts the frame the last next() returned back: the next call returns it again.
+    void unread() { m_start = m_scan = m_previousStart; }
     // Bytes held that are not yet a whole frame.
     qsizetype pendingBytes() const { return m_buffer.size() - m_start; }
     void clear();
@@ -77,6 +79,7 @@ private:
     QByteArray m_buffer;
     qsizetype m_start = 0;  // first byte not yet handed out
     qsizetype m_scan = 0;   // where the delimiter search resumes
+    qsizetype m_previousStart = 0;  // m_start before the last frame, for unread()
     qint64 m_maxFrameSize;
     IpcCodec::Framing m_framing = IpcCodec::Framing::Delimited;
 

@@ -99,6 +99,7 @@ Decoder::Status Decoder::nextLengthPrefixed(QByteArrayView *frame)
             return Status::TooLarge;
         if (available - LengthPrefixSize >= qsizetype(length)) {
             *frame = QByteArrayView(m_buffer.constData() + m_start + LengthPrefixSize, length);
+            m_previousStart = m_start;
             m_start += LengthPrefixSize + length;
             return Status::Frame;
         }
@@ -116,7 +117,7 @@ void Decoder::compact()
         std::memmove(data, data + m_start, size_t(m_buffer.size() - m_start));
         m_buffer.truncate(m_buffer.size() - m_start);
         m_scan = qMax<qsizetype>(0, m_scan - m_start);
-        m_start = 0;
+        m_start = m_previousStart = 0;
     }
 }
 
@@ -137,6 +138,7 @@ Decoder::Status Decoder::next(QByteArrayView *frame)
             if (length > m_maxFrameSize)
                 return Status::TooLarge;
             *frame = QByteArrayView(data + m_start, length);
+            m_previousStart = m_start;
             m_start = m_scan = i + DelimiterSize;
             return Status::Frame;
         }
@@ -154,7 +156,7 @@ Decoder::Status Decoder::next(QByteArrayView *frame)
 void Decoder::clear()
 {
     m_buffer.clear();
-    m_start = m_scan = 0;
+    m_start = m_scan = m_previousStart = 0;
 }
 
 }  // namespace IpcFrame

@@ -24,16 +24,12 @@ constexpr qsizetype ReadChunk = 64 * 1024;
 // process's memory. Once a connection sends large frames, its buffer is asked to hold four of
 // them, up to this. Kernel memory, taken only while data waits for the peer.
 constexpr int MaxSendBuffer = 4 * 1024 * 1024;
-// What one event-loop turn reads of a connection, at most (more if a read brings more):
-// about a thousand small frames, a few milliseconds of decoding, so that timers, input and
-// painting get their turn under any incoming rate. A frame that spans turns already (a large
-// one) may read four times what it holds per turn: copying is cheap, and a 1 MiB frame then
-// takes three turns, not six.
-constexpr qsizetype ReadBudget = 64 * 1024;
-static qsizetype readBudget(qsizetype carried)
-{
-    return qMax(ReadBudget, 4 * carried);
-}
+// What one event-loop turn reads of a connection, at most (more if a read brings more).
+constexpr qsizetype ReadBudget = 256 * 1024;
+// What one turn decodes and hands to the handler, at most: a few milliseconds of work,
+// whatever the frames' size, so that timers, input and painting get their turn under any
+// incoming rate. The rest is decoded on the next turns, before anything more is read.
+constexpr int FrameBudget = 1024;
 // An outgoing buffer keeps its capacity between flushes, up to this.
 constexpr qsizetype KeptOutputCapacity = 4 * 1024 * 1024;
 
@@ -53,14 +49,14 @@ IpcConnection::IpcConnection(QIODevice *socket, std::shared_ptr<const IpcCodec> 
     m_descriptor = IpcSocket::release(socket, &buffered);
     if (m_descriptor >= 0) {
         m_readNotifier = new QSocketNotifier(m_descriptor, QSocketNotifier::Read, this);
-        connect(m_readNotifier, &QSocketNotifier::activated, this, &IpcConnection::onReadable);
+        connect(m_readNotifier, &QSocketNotifier::activated, this, [this] { onReadable(); });
         m_writeNotifier = new QSocketNotifier(m_descriptor, QSocketNotifier::Write, this);
         m_writeNotifier->setEnabled(false);
         connect(m_writeNotifier, &QSocketNotifier::activated, this, &IpcConnection::writeOutgoing);
         // Bytes may have arrived with the connection itself.
         if (!buffered.isEmpty()) {
             m_decoder.append(buffered);
-            QMetaObject::invokeMethod(this, &IpcConnection::decodeFrames, Qt::QueuedConnection);
+            QMetaObject::invokeMethod(this, [this] { decodeFrames(); }, Qt::QueuedConnection);
         }
         return;
     }
@@ -69,8 +65,8 @@ IpcConnection::IpcConnection(QIODevice *socket, std::shared_ptr<const IpcCodec> 
     m_tls = qobject_cast<const QSslSocket *>(socket);
     // Qt decrypts all that has arrived in one go, however much a flooding peer has sent:
     // bounded, so that one turn decodes a bounded amount (see onReadable()).
-    IpcSocket::setReadBufferSize(m_socket, 4 * ReadBudget);
-    connect(m_socket, &QIODevice::readyRead, this, &IpcConnection::readFrames);
+    IpcSocket::setReadBufferSize(m_socket, ReadBudget);
+    connect(m_socket, &QIODevice::readyRead, this, [this] { readFrames(); });
     IpcSocket::watch(
             m_socket, this,
             [this](const QString &description, bool peerClosed) {
@@ -78,7 +74,7 @@ IpcConnection::IpcConnection(QIODevice *socket, std::shared_ptr<const IpcCodec> 
             },
             [this] { onDisconnected(); });
     if (m_socket->bytesAvailable() > 0)
-        QMetaObject::invokeMethod(this, &IpcConnection::readFrames, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(this, [this] { readFrames(); }, Qt::QueuedConnection);
 }
 
 IpcConnection::~IpcConnection()
@@ -343,7 +339,7 @@ void IpcConnection::writeFailed(int error)
                 // A peer that went away: an ordinary end, after what it sent before.
                 const QPointer<IpcConnection> guard(this);
                 if (m_reading)
-                    onReadable();
+                    onReadable(Drain::All);
                 if (guard && m_state != State::Closed) {
                     closeDescriptor();
                     finish();
@@ -449,10 +445,12 @@ void IpcConnection::abort()
     finish();
 }
 
-void IpcConnection::readFrames()
+void IpcConnection::readFrames(Drain drain)
 {
     if (m_state == State::Closed || !m_reading)
         return;
+    if (m_decodeBacklog && drain == Drain::Turn)
+        return;  // the frames read already come first (decodeBacklog())
     // From the socket's buffer (Qt has read from the kernel already) straight into the
     // decoder's: one copy, no temporary, and no bytesAvailable() call. A frame under way is
     // read in chunks as large as what it has already, so that a large one takes few calls.
@@ -460,7 +458,6 @@ void IpcConnection::readFrames()
     // does not signal again for what it holds already.
     qsizetype total = 0;
     bool more = false;
-    const qsizetype budget = readBudget(m_decoder.pendingBytes());
     for (;;) {
         const qsizetype chunk = qMax(ReadChunk, m_decoder.pendingBytes());
         char *into = m_decoder.reserve(chunk);
@@ -471,22 +468,39 @@ void IpcConnection::readFrames()
         if (arrived < chunk)
             break;
         total += arrived;
-        if (total >= budget) {
+        if (total >= ReadBudget && drain == Drain::Turn) {
             more = true;
             break;
         }
     }
     m_counters.lastActivity = QDateTime::currentMSecsSinceEpoch();
     const QPointer<IpcConnection> guard(this);
-    decodeFrames();
+    decodeFrames(drain);
     if (more && guard && m_state != State::Closed && m_socket->bytesAvailable() > 0)
-        QMetaObject::invokeMethod(this, &IpcConnection::readFrames, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(this, [this] { readFrames(); }, Qt::QueuedConnection);
 }
 
-void IpcConnection::onReadable()
+void IpcConnection::decodeBacklog()
+{
+    if (!m_decodeBacklog)
+        return;
+    const QPointer<IpcConnection> guard(this);
+    decodeFrames();
+    // Then what arrived meanwhile: the socket signals only for what is new.
+    if (guard && !m_decodeBacklog) {
+        if (m_socket)
+            readFrames();
+        else
+            onReadable();
+    }
+}
+
+void IpcConnection::onReadable(Drain drain)
 {
     if (m_state == State::Closed || !m_reading)
         return;
+    if (m_decodeBacklog && drain == Drain::Turn)
+        return;  // the frames read already come first (decodeBacklog())
     // Straight into the decoder's buffer, until a read comes back short (the kernel has
     // nothing more right now: no further call to hear EAGAIN) or a turn's worth has come: a
     // peer that sends faster than this process decodes does not pile up here, and the event
@@ -494,7 +508,6 @@ void IpcConnection::onReadable()
     int error = 0;
     bool ended = false;
     qsizetype total = 0;
-    const qsizetype budget = readBudget(m_decoder.pendingBytes());
     for (;;) {
         const qsizetype chunk = qMax(ReadChunk, m_decoder.pendingBytes());
         char *into = m_decoder.reserve(chunk);
@@ -512,7 +525,7 @@ void IpcConnection::onReadable()
             break;
         }
         total += arrived;
-        if (total >= budget)
+        if (total >= ReadBudget && drain == Drain::Turn)
             break;
     }
     if (error == EAGAIN || error == EWOULDBLOCK) {
@@ -523,7 +536,8 @@ void IpcConnection::onReadable()
     }
     m_counters.lastActivity = QDateTime::currentMSecsSinceEpoch();  // once per read
     const QPointer<IpcConnection> guard(this);
-    decodeFrames();
+    // A peer that is gone: everything it sent, now (a backlog would be dropped by finish()).
+    decodeFrames(ended || error != 0 ? Drain::All : drain);
     if (!guard || m_state == State::Closed)
         return;
     if (error != 0)
@@ -532,10 +546,12 @@ void IpcConnection::onReadable()
         finish();
 }
 
-void IpcConnection::decodeFrames()
+void IpcConnection::decodeFrames(Drain drain)
 {
     if (m_state == State::Closed || !m_reading)
         return;
+    m_decodeBacklog = false;
+    int budget = drain == Drain::All ? -1 : FrameBudget;
     const QPointer<IpcConnection> guard(this);
     // The end is the handler's, whatever happens to this connection meanwhile (a slot's
     // nested event loop may delete it): the handler lives as long as this connection's
@@ -566,6 +582,14 @@ void IpcConnection::decodeFrames()
                          .arg(m_decoder.maxFrameSize()));
             return;
         case IpcFrame::Decoder::Status::Frame:
+            if (budget-- == 0) {
+                // A turn's worth: the rest on the next turns, before more is read.
+                m_decodeBacklog = true;
+                QMetaObject::invokeMethod(this, &IpcConnection::decodeBacklog, Qt::QueuedConnection);
+                m_decoder.unread();
+                flush();
+                return;
+            }
             if (!m_codec->decode(contents, &frame, &error)) {
                 fail(IpcError::DecodeError, QStringLiteral("malformed frame: %1").arg(error));
                 return;
@@ -621,9 +645,9 @@ void IpcConnection::onDisconnected()
     }
     // Whole frames that arrived before the end are still delivered; a trailing partial
     // frame from a dead peer is dropped.
-    if (m_socket->bytesAvailable() > 0) {
+    if (m_socket->bytesAvailable() > 0 || m_decodeBacklog) {
         const QPointer<IpcConnection> guard(this);
-        readFrames();
+        readFrames(Drain::All);
         if (!guard || m_state == State::Closed)
             return;
     }

@@ -119,8 +119,11 @@ private:
 
     enum class State { Open, Closing, Closed };
 
+    // How much one call reads and decodes: a turn's worth (ReadBudget bytes, FrameBudget
+    // frames), or all there is (a peer that is gone).
+    enum class Drain { Turn, All };
     // Through the socket object: TLS (and any socket whose descriptor cannot be taken).
-    void readFrames();
+    void readFrames(Drain drain = Drain::Turn);
     void writeToSocket(const QByteArray &data);
     void onSocketError(const QString &description, bool peerClosed);
     void onDisconnected();
@@ -128,7 +131,9 @@ private:
     // the only ones: a read lands in the decoder's buffer, a write goes to the kernel at once
     // and only what it does not take waits in m_outgoing, so one read, one write and the
     // event loop's one wait are all a message costs.
-    void onReadable();
+    void onReadable(Drain drain = Drain::Turn);
+    // The frames a turn's budget left: decoded on the next turn, then reading resumes.
+    void decodeBacklog();
     void writeOutgoing();
     void emptyOutgoing();
     // Bytes the kernel took, or -1 after writeFailed().
@@ -141,7 +146,7 @@ private:
     void endOutput();
     void closeDescriptor();
 
-    void decodeFrames();
+    void decodeFrames(Drain drain = Drain::Turn);
     void queued();
     void fail(IpcError::Error error, const QString &description);
     void finish();
@@ -173,6 +178,7 @@ private:
     qint64 m_maxPendingBytes = 0;  // 0: no limit
     bool m_received = false;
     bool m_reading = true;   // false once refused: nothing more is read or decoded
+    bool m_decodeBacklog = false;  // whole frames wait in the decoder (FrameBudget)
     bool m_writing = false;  // inside writeToSocket(): socket signals wait for the event loop
     QString m_id;
     State m_state = State::Open;

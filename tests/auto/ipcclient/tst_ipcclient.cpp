@@ -89,6 +89,7 @@ private Q_SLOTS:
     void backoffPropertiesAreClampedAndNotify();
     void closeGivesUpOnAServerThatDoesNotReadAfterCloseTimeout();
     void timersKeepFiringWhileAPeerFloods();
+    void everythingAPeerSentBeforeLeavingArrives();
     void closingOnRetainedStateBeforeConnectedStaysClosed();
 
 private:
@@ -1220,6 +1221,50 @@ void tst_IpcClient::timersKeepFiringWhileAPeerFloods()
              qPrintable(QStringLiteral("%1 ticks while %2 messages arrived").arg(ticks).arg(flood)));
     qInfo("%d timer ticks in 2 s while %lld messages arrived", ticks, static_cast<long long>(flood));
     client.close();
+}
+
+void tst_IpcClient::everythingAPeerSentBeforeLeavingArrives()
+{
+    // Many turns' worth of frames, then the peer closes: the frames a turn's budget left in
+    // the decoder are all delivered, in order, before the connection ends.
+    constexpr int Frames = 20000;
+    const int listener = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    const sockaddr_un address = IpcTest::unixAddress(socketPath());
+    QCOMPARE(::bind(listener, reinterpret_cast<const sockaddr *>(&address), sizeof address), 0);
+    QCOMPARE(::listen(listener, 1), 0);
+    QByteArray all;
+    for (int i = 0; i < Frames; ++i)
+        all += IpcTest::frameBytes(QByteArrayLiteral(R"({"topic":"n","message":)")
+                                   + QByteArray::number(i) + '}');
+    std::thread peer([&] {
+        const int connection = ::accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+        qsizetype at = 0;
+        while (connection >= 0 && at < all.size()) {
+            const ssize_t sent = ::send(connection, all.constData() + at, size_t(all.size() - at),
+                                        MSG_NOSIGNAL);
+            if (sent <= 0)
+                break;
+            at += sent;
+        }
+        if (connection >= 0)
+            ::close(connection);
+    });
+    const auto cleanup = qScopeGuard([&] {
+        ::shutdown(listener, SHUT_RDWR);
+        peer.join();
+        ::close(listener);
+    });
+    IpcClient client;
+    client.setReconnectDelay(60000);  // one connection: what it delivered is the test
+    QList<int> received;
+    connect(&client, &IpcClient::messageReceived, this,
+            [&received](const QString &, const QVariant &message) { received << message.toInt(); });
+    QSignalSpy disconnectedSpy(&client, &IpcClient::disconnected);
+    client.connectToServer(socketPath());
+    QTRY_COMPARE_WITH_TIMEOUT(disconnectedSpy.count(), 1, 20000);
+    QCOMPARE(received.size(), Frames);
+    for (int i = 0; i < Frames; ++i)
+        QCOMPARE(received.at(i), i);
 }
 
 void tst_IpcClient::closingOnRetainedStateBeforeConnectedStaysClosed()

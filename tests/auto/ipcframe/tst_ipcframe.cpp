@@ -2,6 +2,7 @@
 #include "ipcframetestsupport.h"
 #include "ipctestsupport.h"
 
+#include <QtCore/qendian.h>
 #include <QtCore/qjsonarray.h>
 #include <QtCore/qjsondocument.h>
 #include <QtCore/qjsonobject.h>
@@ -90,6 +91,8 @@ class tst_IpcFrame : public QObject
     Q_OBJECT
 
 private Q_SLOTS:
+    void unreadReturnsTheSameFrameAgain_data();
+    void unreadReturnsTheSameFrameAgain();
     // encode
     void encodeMatchesJsonStringify_data();
     void encodeMatchesJsonStringify();
@@ -1033,6 +1036,45 @@ void tst_IpcFrame::decoderGrowingBufferIsTooLargeWithoutWaiting()
             break;
         }
     }
+}
+
+void tst_IpcFrame::unreadReturnsTheSameFrameAgain_data()
+{
+    QTest::addColumn<int>("framing");
+    QTest::newRow("delimited") << int(IpcCodec::Framing::Delimited);
+    QTest::newRow("length-prefixed") << int(IpcCodec::Framing::LengthPrefixed);
+}
+
+void tst_IpcFrame::unreadReturnsTheSameFrameAgain()
+{
+    // A connection that has decoded a turn's worth of frames puts the next one back, and
+    // takes it first on the next turn.
+    QFETCH(int, framing);
+    Decoder decoder(1024);
+    decoder.setFraming(IpcCodec::Framing(framing));
+    QByteArray bytes;
+    for (const char *json : {R"({"topic":"a","message":1})", R"({"topic":"b","message":2})"}) {
+        if (IpcCodec::Framing(framing) == IpcCodec::Framing::Delimited) {
+            bytes += QByteArray(json) + QByteArray(IpcFrame::DelimiterSize, '\0');
+        } else {
+            const QByteArray body(json);
+            char prefix[4];
+            qToBigEndian(quint32(body.size()), prefix);
+            bytes += QByteArray(prefix, 4) + body;
+        }
+    }
+    decoder.append(bytes);
+    QByteArrayView first;
+    QCOMPARE(decoder.next(&first), Decoder::Status::Frame);
+    QByteArrayView second;
+    QCOMPARE(decoder.next(&second), Decoder::Status::Frame);
+    QCOMPARE(second.toByteArray(), QByteArray(R"({"topic":"b","message":2})"));
+    decoder.unread();
+    QByteArrayView again;
+    QCOMPARE(decoder.next(&again), Decoder::Status::Frame);
+    QCOMPARE(again.toByteArray(), QByteArray(R"({"topic":"b","message":2})"));
+    QCOMPARE(decoder.next(&again), Decoder::Status::NeedMore);
+    QCOMPARE(decoder.pendingBytes(), 0);
 }
 
 QTEST_APPLESS_MAIN(tst_IpcFrame)
