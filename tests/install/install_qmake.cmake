@@ -11,6 +11,10 @@ if(NOT EXISTS "${prefix}/mkspecs/modules/qt_lib_socketipc.pri")
     message(FATAL_ERROR "not installed: mkspecs/modules/qt_lib_socketipc.pri")
 endif()
 
+# qmake keeps a .qmake.stash at the top of the build tree it finds: here, not in the
+# project's build directory above.
+file(WRITE "${WORK_DIR}/.qmake.cache" "")
+
 set(flags "")
 if(SANITIZE)
     set(flags "QMAKE_CXXFLAGS+=-fsanitize=${SANITIZE}" "QMAKE_LFLAGS+=-fsanitize=${SANITIZE}")

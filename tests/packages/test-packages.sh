@@ -48,6 +48,7 @@ done
 # The consumers' sources, away from the tree (their CMakeLists.txt sees no SocketIpc source).
 cp -r "$here/../install/consumer" "$work/src"
 cp -r "$here/../docs/qchcheck" "$work/qchcheck"
+: > "$work/.qmake.cache"  # qmake's stash goes here, not into a directory above
 cd "$work"
 unset QML_IMPORT_PATH QML2_IMPORT_PATH QMAKEPATH PKG_CONFIG_PATH CMAKE_PREFIX_PATH
 
