@@ -394,17 +394,60 @@ void armTimeout(IpcClient &client, const Options &options, QTimer &timer)
     });
 }
 
+// What connect, monitor and stats share: a client that retries, an exit code that the first
+// failure fixes, output that stops the tool once standard output is gone, and the ending
+// (closed() exits; SIGTERM and SIGINT close; --timeout while unconnected exits).
+class ClientSession
+{
+public:
+    explicit ClientSession(const Options &options) : m_options(options)
+    {
+        configure(m_client, options);
+        m_client.setRetryDelay(RetryDelay);
+    }
+    Q_DISABLE_COPY_MOVE(ClientSession)
+
+    IpcClient &client() { return m_client; }
+    bool failed() const { return m_exitCode != Success; }
+    // Ends with code: closed() exits.
+    void stop(int code)
+    {
+        m_exitCode = code;
+        m_client.close();
+    }
+    // Whether printed; stops the tool when standard output is closed.
+    bool printed(bool printed)
+    {
+        if (!printed) {
+            printError(u"standard output closed"_s);
+            stop(Failure);
+        }
+        return printed;
+    }
+    int run()
+    {
+        QObject::connect(&m_client, &IpcClient::closed, qApp,
+                         [this] { QCoreApplication::exit(m_exitCode); });
+        QObject::connect(&m_termination, &TerminationWatcher::terminationRequested, &m_client,
+                         [this] { m_client.close(); });
+        armTimeout(m_client, m_options, m_timeout);
+        m_client.connectToServer(m_options.path);
+        return QCoreApplication::exec();
+    }
+
+private:
+    const Options &m_options;
+    IpcClient m_client;
+    int m_exitCode = Success;
+    TerminationWatcher m_termination;
+    QTimer m_timeout;
+};
+
 int connectClient(const Options &options)
 {
-    IpcClient client;
-    configure(client, options);
-    client.setRetryDelay(RetryDelay);
+    ClientSession session(options);
+    IpcClient &client = session.client();
     QList<Command> queued;  // read before the connection was up
-    int exitCode = Success;
-    const auto stop = [&client, &exitCode](int code) {
-        exitCode = code;
-        client.close();  // closed() exits
-    };
 
     QObject::connect(&client, &IpcClient::connected, [&] {
         printError(u"connected to %1"_s.arg(options.path));
@@ -416,31 +459,26 @@ int connectClient(const Options &options)
                      [] { printError(u"disconnected; reconnecting"_s); });
     QObject::connect(&client, &IpcClient::messageReceived,
                      [&](const QString &topic, const QVariant &message) {
-                         if (exitCode != Success || !options.wants(topic))
+                         if (session.failed() || !options.wants(topic))
                              return;
-                         if (!JsonLines::print({{"topic"_L1, topic}, {"message"_L1, message}},
-                                               options.pretty)) {
-                             printError(u"standard output closed"_s);
-                             stop(Failure);
-                         }
+                         session.printed(JsonLines::print(
+                                 {{"topic"_L1, topic}, {"message"_L1, message}}, options.pretty));
                      });
     // A failed attempt is an error once per outage and kind of failure (connectError comes
     // every retry): say it then, and that the client goes on trying, unless it is no use.
     QObject::connect(&client, &IpcClient::errorOccurred,
                      [&](IpcError::Error error, const QString &description) {
-                         if (exitCode != Success)
+                         if (session.failed())
                              return;
                          if (isFinal(error)) {
                              printError(description);
-                             stop(Failure);
+                             session.stop(Failure);
                          } else if (client.state() == IpcClient::State::Connecting) {
                              printError(description + u"; retrying every %1 ms"_s.arg(RetryDelay));
                          } else {
                              printError(description);
                          }
                      });
-    QObject::connect(&client, &IpcClient::closed, qApp,
-                     [&exitCode] { QCoreApplication::exit(exitCode); });
 
     StdinLines input([&](const QByteArray &line, int number) {
         if (const auto command = parseCommand(line, number, false)) {
@@ -450,46 +488,28 @@ int connectClient(const Options &options)
                 queued.append(*command);
         }
     });
-    TerminationWatcher termination;
-    QObject::connect(&termination, &TerminationWatcher::terminationRequested, &client,
-                     [&] { client.close(); });
-    QTimer timeout;
-    armTimeout(client, options, timeout);
-    client.connectToServer(options.path);
-    return QCoreApplication::exec();
+    return session.run();
 }
 
 // monitor (events) and stats (a request, once or every --watch ms): a monitor client.
 int watchServer(const Options &options, bool statistics)
 {
-    IpcClient client;
-    configure(client, options);
+    ClientSession session(options);
+    IpcClient &client = session.client();
     client.setMonitor(true);
-    client.setRetryDelay(RetryDelay);
-    int exitCode = Success;
-    const auto stop = [&client, &exitCode](int code) {
-        exitCode = code;
-        client.close();  // closed() exits
-    };
-    const auto output = [&](const QVariant &value) {
-        if (!JsonLines::printValue(value, options.pretty)) {
-            printError(u"standard output closed"_s);
-            stop(Failure);
-        }
-    };
     std::function<void()> ask = [&] {
         IpcReply *reply = client.request(u"socketipc.stats"_s, QVariant(), DefaultSendTimeout);
         QObject::connect(reply, &IpcReply::finished, &client, [&, reply] {
             reply->deleteLater();
-            if (exitCode != Success)
+            if (session.failed())
                 return;
             if (reply->error() != IpcError::NoError) {
                 printError(reply->errorString());
-                return stop(Failure);
+                return session.stop(Failure);
             }
-            output(reply->value());
+            session.printed(JsonLines::printValue(reply->value(), options.pretty));
             if (options.watch <= 0)
-                return stop(Success);
+                return session.stop(Success);
             QTimer::singleShot(options.watch, &client, ask);
         });
     };
@@ -500,7 +520,7 @@ int watchServer(const Options &options, bool statistics)
     });
     QObject::connect(&client, &IpcClient::messageReceived,
                      [&](const QString &topic, const QVariant &message) {
-                         if (statistics || exitCode != Success || topic != "socketipc.monitor"_L1)
+                         if (statistics || session.failed() || topic != "socketipc.monitor"_L1)
                              return;
                          const QVariantMap event = message.toMap();
                          const auto about = event.constFind(u"topic"_s);
@@ -518,28 +538,17 @@ int watchServer(const Options &options, bool statistics)
                              if (value != event.cend())
                                  members.append({key, *value});
                          }
-                         if (!JsonLines::print(members, options.pretty)) {
-                             printError(u"standard output closed"_s);
-                             stop(Failure);
-                         }
+                         session.printed(JsonLines::print(members, options.pretty));
                      });
     QObject::connect(&client, &IpcClient::errorOccurred,
                      [&](IpcError::Error error, const QString &description) {
-                         if (exitCode != Success)
+                         if (session.failed())
                              return;
                          printError(description);
                          if (isFinal(error))
-                             stop(Failure);
+                             session.stop(Failure);
                      });
-    QObject::connect(&client, &IpcClient::closed, qApp,
-                     [&exitCode] { QCoreApplication::exit(exitCode); });
-    TerminationWatcher termination;
-    QObject::connect(&termination, &TerminationWatcher::terminationRequested, &client,
-                     [&] { client.close(); });
-    QTimer timeout;
-    armTimeout(client, options, timeout);
-    client.connectToServer(options.path);
-    return QCoreApplication::exec();
+    return session.run();
 }
 
 int sendOne(Options options, const QString &topic, std::optional<QByteArray> json)
