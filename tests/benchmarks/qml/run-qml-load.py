@@ -11,7 +11,7 @@ received (per second), and whether any was lost; the ratio of p99 under load to 
 Nothing here asserts a time: machines differ. Compare builds on the same machine, in the same
 run (e.g. --build build/bench against a copy of an older build).
 
-usage: run-qml-load.py --build DIR [--seconds 6] [--runs 3]
+usage: run-qml-load.py --build DIR [--seconds 6] [--runs 3] [--qml PATH] [--require-nothing-lost]
 """
 import argparse, json, os, re, signal, statistics, subprocess, sys, tempfile, time
 
@@ -23,6 +23,8 @@ parser.add_argument('--build', required=True, help='a build tree (Release) with 
 parser.add_argument('--seconds', type=float, default=6)
 parser.add_argument('--runs', type=int, default=3)
 parser.add_argument('--qml', default='/usr/lib/qt6/bin/qml')
+parser.add_argument('--require-nothing-lost', action='store_true',
+                    help='exit 1 if a message sent did not arrive (the ctest smoke run)')
 args = parser.parse_args()
 build = os.path.abspath(args.build)
 
@@ -110,3 +112,5 @@ for mode in ('idle', 'load'):
 print()
 print('p99 under load / idle p99: %.2f (medians of %d runs each)' % (
     median(results['load'], 'p99') / median(results['idle'], 'p99'), args.runs))
+if args.require_nothing_lost and any(r['lost'] for r in results['load']):
+    sys.exit('messages were lost')
