@@ -3,25 +3,6 @@
 
 #include <QtCore/QDebug>
 
-//! [endpoint]
-// Sets up a server or a client alike; the caller then listens or connects.
-void wire(IpcEndpoint &bus)
-{
-    bus.setAddress(QStringLiteral("/run/user/1000/myapp.sock"));
-    bus.setMaxFrameSize(1024 * 1024);
-    bus.handle(QStringLiteral("ping"), [](const QVariant &message) { return message; });
-    QObject::connect(&bus, &IpcEndpoint::messageReceived,
-                     [](const QString &topic, const QVariant &message, const QString &clientId) {
-                         qDebug() << topic << message << clientId;  // clientId is empty on a client
-                     });
-    QObject::connect(&bus, &IpcEndpoint::errorOccurred,
-                     [](IpcError::Error error, const QString &description) {
-                         qWarning() << error << description;
-                     });
-}
-// wire(server); server.listen();     or     wire(client); client.connectToServer();
-//! [endpoint]
-
 void serverSide(IpcServer &server)
 {
     //! [server]
